@@ -1,0 +1,48 @@
+# Thin aliases over the `picojoule` CLI and pytest; the logic lives in Python (sim/cli.py, tb/).
+# First use creates .venv and installs the project into it (no root needed).
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Parallel test workers: all cores unless JOBS is given.
+JOBS   ?= auto
+
+.PHONY: sim test test-quick verilog report lint clean distclean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else \
+	  "picojoule needs Python >= 3.10, found " + sys.version.split()[0])'
+	@test -d $(VENV) || { echo "[setup] creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
+	@echo "[setup] installing picojoule and its toolchain into $(VENV) (first run only)"
+	@$(BIN)/python -m pip install --quiet --upgrade pip
+	@$(BIN)/python -m pip install --quiet -e .
+	@touch $(STAMP)
+
+sim: $(STAMP)
+	@$(BIN)/picojoule sim
+
+test: $(STAMP)
+	@$(BIN)/picojoule doctor --quiet
+	$(BIN)/python -m pytest -n $(JOBS) --durations=15 $(PYTEST_ARGS)
+
+test-quick: $(STAMP)
+	@$(BIN)/picojoule doctor --quiet
+	$(BIN)/python -m pytest -n $(JOBS) -m "not slow" --durations=10 $(PYTEST_ARGS)
+
+verilog: $(STAMP)
+	@$(BIN)/picojoule verilog
+
+lint: $(STAMP)
+	@$(BIN)/picojoule verilog --lint
+
+report: $(STAMP)
+	@$(BIN)/picojoule report $(UNIT)
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf $(VENV) *.egg-info

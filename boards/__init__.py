@@ -1,0 +1,1 @@
+"""FPGA targets (issue: FPGA targets in boards/)."""

@@ -1,0 +1,1 @@
+"""picojoule RTL (Amaranth). Each unit defines its params, layouts and component here."""

@@ -1,0 +1,1 @@
+"""picojoule golden models, power/energy analysis and the `picojoule` CLI."""

