@@ -15,11 +15,12 @@ from collections import deque
 import cocotb
 from cocotb.clock import Clock
 from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.utils import get_sim_time
 
 from .runner import PARAMS_ENV
 
 __all__ = ["params", "record", "seed", "start_clock", "reset", "StreamSource", "StreamSink",
-           "value"]
+           "value", "CLOCK_NS"]
 
 CLOCK_NS = 10
 
@@ -71,6 +72,8 @@ class StreamSource:
         self.rng = rng or random.Random(seed())
         self.queue = deque()
         self.sent = 0
+        self.times: list[float] = []   # sim time (ns) of each accepted word
+        self._driving = False
         self.valid.value = 0
         self.payload.value = 0
         self._task = cocotb.start_soon(self._run())
@@ -80,17 +83,21 @@ class StreamSource:
 
     @property
     def idle(self) -> bool:
-        return not self.queue and not int(self.valid.value)
+        return not self.queue and not self._driving
 
     async def _run(self):
+        # Track what we drive in Python: a write is not visible to a read in the same step.
+        self._driving = False
         while True:
             await RisingEdge(self.clk)
-            if int(self.valid.value) and int(self.ready.value):
+            if self._driving and int(self.ready.value):
                 self.sent += 1
-                self.valid.value = 0
-            if not int(self.valid.value) and self.queue and self.rng.random() >= self.stall:
+                self.times.append(get_sim_time("ns"))
+                self._driving = False
+            if not self._driving and self.queue and self.rng.random() >= self.stall:
                 self.payload.value = self.queue.popleft()
-                self.valid.value = 1
+                self._driving = True
+            self.valid.value = int(self._driving)
 
 
 class StreamSink:
@@ -104,15 +111,19 @@ class StreamSink:
         self.stall = stall
         self.rng = rng or random.Random(seed() + 1)
         self.received: list[int] = []
+        self.times: list[float] = []   # sim time (ns) of each received word
         self.ready.value = int(stall == 0.0)
         self._task = cocotb.start_soon(self._run())
 
     async def _run(self):
+        ready = self.stall == 0.0
         while True:
             await RisingEdge(self.clk)
-            if int(self.valid.value) and int(self.ready.value):
+            if ready and int(self.valid.value):
                 self.received.append(self.payload.value.to_unsigned())
-            self.ready.value = int(self.rng.random() >= self.stall)
+                self.times.append(get_sim_time("ns"))
+            ready = self.rng.random() >= self.stall
+            self.ready.value = int(ready)
 
     async def wait_for(self, count: int, timeout_cycles: int):
         """Wait until ``count`` words arrived; fail after ``timeout_cycles`` clocks."""
