@@ -8,6 +8,7 @@ output ``y`` of the format's width.
 from functools import partial
 
 from .float import FORMATS
+from .ldot import DotParams, DotUnit
 from .lmul import MULTIPLIERS, MulStream
 
 __all__ = ["EXPORTS"]
@@ -17,3 +18,8 @@ for _kind, _cls in MULTIPLIERS.items():
     for _name, _fmt in FORMATS.items():
         EXPORTS[f"{_kind}_{_name}"] = partial(_cls, _fmt)
         EXPORTS[f"{_kind}_{_name}_stream"] = partial(MulStream, _fmt, kind=_kind)
+
+for _fmt in ("e4m3", "e5m2"):
+    for _kind in MULTIPLIERS:
+        _p = DotParams(FORMATS[_fmt], lanes=8, kind=_kind)
+        EXPORTS[_p.name] = partial(DotUnit, _p)

@@ -98,7 +98,7 @@ async def check_vectors(dut):
         if y != want:
             bad.append(f"{name}: got {y:#010x} ({fp32_value(y)}), model {want:#010x} "
                        f"({fp32_value(want)})")
-    record("vectors", {"vectors": len(vectors), "chunks": chunks})
+    record("vectors", {"vectors": len(vectors), "chunks": chunks, "mismatches": len(bad)})
     assert not bad, f"{len(bad)} of {len(vectors)} vectors differ: " + "; ".join(bad[:5])
 
 

@@ -66,7 +66,8 @@ async def check_combinational(dut):
         dut.b.value = y
         await Timer(1, "ns")
         got[i] = dut.y.value.to_unsigned()
-    record("check", {"pairs": int(a.size), "seed": seed()})
+    record("check", {"pairs": int(a.size), "mismatches": int((got != want).sum()),
+                     "seed": seed()})
     _report_mismatches(check, a, b, got, want)
 
 
