@@ -17,9 +17,11 @@ $(STAMP): pyproject.toml
 	  "picojoule needs Python >= 3.10, found " + sys.version.split()[0])'
 	@test -d $(VENV) || { echo "[setup] creating $(VENV)"; $(PYTHON) -m venv $(VENV); }
 	@echo "[setup] installing picojoule and its toolchain into $(VENV) (first run only)"
-	@$(BIN)/python -m pip install --quiet --upgrade pip
-	@$(BIN)/python -m pip install --quiet -e .
+	@$(BIN)/python -m pip install --quiet --upgrade pip > $(VENV)/install.log 2>&1 \
+	  && $(BIN)/python -m pip install -e . >> $(VENV)/install.log 2>&1 \
+	  || { tail -n 30 $(VENV)/install.log; echo "[setup] failed; full log: $(VENV)/install.log"; exit 1; }
 	@touch $(STAMP)
+	@echo "[setup] done ($(VENV)/install.log)"
 
 sim: $(STAMP)
 	@$(BIN)/picojoule sim
