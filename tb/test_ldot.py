@@ -83,10 +83,10 @@ async def check_vectors(dut):
     p = check.dot
     rng = np.random.default_rng(seed())
     await start_clock(dut)
-    await reset(dut)
     vectors = corner_vectors(p) + random_vectors(p, rng, check.n_random, check.max_len)
     src = StreamSource(dut, "i", stall=check.stall)
     sink = StreamSink(dut, "o", stall=check.stall)
+    await reset(dut)
     chunks = sum(send_vector(src, p, a, b) for _, a, b in vectors)
     got = await sink.wait_for(len(vectors), timeout_cycles=20 * chunks + 100)
     for _ in range(10):
@@ -108,9 +108,9 @@ async def check_throughput(dut):
     p = params().dot
     rng = np.random.default_rng(seed())
     await start_clock(dut)
-    await reset(dut)
     src = StreamSource(dut, "i")
     sink = StreamSink(dut, "o")
+    await reset(dut)
     a, b = (encode(p.fmt, rng.normal(size=16 * p.lanes)) for _ in range(2))
     chunks = send_vector(src, p, a, b)
     await sink.wait_for(1, timeout_cycles=10 * chunks)
@@ -131,9 +131,9 @@ async def check_huge_accumulator(dut):
     p = params().dot
     rng = np.random.default_rng(seed())
     await start_clock(dut)
-    await reset(dut)
     src = StreamSource(dut, "i")
     sink = StreamSink(dut, "o")
+    await reset(dut)
     for big_exp in (p.acc_bits - 26 + 150 - p.frac_bits + k for k in (-1, 0, 1, 5)):
         acc0 = (int(rng.integers(0, 2)) << 31) | (big_exp << 23) | int(rng.integers(0, 1 << 23))
         a, b = (encode(p.fmt, rng.normal(0, 64, size=3 * p.lanes)) for _ in range(2))

@@ -76,11 +76,11 @@ async def check_stream(dut):
     check = params()
     rng = np.random.default_rng(seed())
     await start_clock(dut)
-    await reset(dut)
     a, b = operand_pairs(check, rng)
     layout = operand_layout(check.fmt)
-    src = StreamSource(dut, "i", stall=0.3)
+    src = StreamSource(dut, "i", stall=0.3)   # drives valid low before reset ends
     sink = StreamSink(dut, "o", stall=0.3)
+    await reset(dut)
     for x, y in zip(a.tolist(), b.tolist()):
         src.send(layout.const({"a": x, "b": y}).as_bits())
     got = np.array(await sink.wait_for(a.size, timeout_cycles=10 * a.size + 100),
