@@ -59,20 +59,65 @@ def _dot_units(console, sim: str, quick: bool) -> Table:
     return table
 
 
+def _lmul_measurements(console, sim: str, quick: bool) -> Table:
+    """Accuracy claims and area, from the quick L-Mul report (full: `picojoule report lmul`)."""
+    from .lmul_report import build_report
+
+    rep = build_report(quick=True)
+    table = Table(title="L-Mul vs the paper's claims (quick samples; full: picojoule report lmul)")
+    for col in ("claim / figure", "population", "L-Mul", "fp8 / exact", "holds"):
+        table.add_column(col, justify="left" if col in ("claim / figure", "population")
+                         else "right")
+    for c in rep["claims"]:
+        if c["lmul"].startswith("bf16"):
+            continue
+        table.add_row(c["claim"], c["population"], f"{c['lmul_mean_pct']:.2f}% ({c['lmul']})",
+                      f"{c['fp8_mean_pct']:.2f}% ({c['fp8']})", "yes" if c["holds"] else "NO")
+    by = {a["unit"]: a for a in rep["area"]}
+    for fmt in FORMATS:
+        lm, fp = by.get(f"lmul_{fmt}"), by.get(f"fpmul_{fmt}")
+        if lm and fp:
+            table.add_row(f"area {fmt}: generic gates (GE2), iCE40 LCs", "Yosys / nextpnr UP5K",
+                          f"{lm['generic']['ge2']} GE2, {lm['ice40']['lc']} LC",
+                          f"{fp['generic']['ge2']} GE2, {fp['ice40']['lc']} LC",
+                          f"{lm['generic']['ge2'] / fp['generic']['ge2']:.2f}x")
+    return table
+
+
 def run_all(console, *, sims, quick: bool = False) -> int:
     t0 = time.monotonic()
     steps = [("multipliers", _multipliers), ("dot-product units", _dot_units)]
+    n = len(steps) * len(sims) + 1
+    i = 0
     for sim in sims:
-        for i, (what, step) in enumerate(steps, 1):
-            console.print(f"[{i}/{len(steps)}] {what} on {sim}")
+        for what, step in steps:
+            i += 1
+            console.print(f"[{i}/{n}] {what} on {sim}")
             console.print(step(console, sim, quick))
+    console.print(f"[{n}/{n}] L-Mul accuracy and area (golden models, Yosys, nextpnr)")
+    console.print(_lmul_measurements(console, sims[0], quick))
     console.print(f"picojoule sim: done in {time.monotonic() - t0:.0f} s; "
-                  "builds and logs under build/sim/")
+                  "builds and logs under build/sim/, reports under build/report/")
     return 0
 
 
 def report_lmul(console, *, quick: bool, out) -> None:
-    raise NotImplementedError("the L-Mul report is not wired yet")
+    """`picojoule report lmul`: every L-Mul measurement, as Markdown, JSON and PNG in ``out``."""
+    import json
+
+    from rich.markdown import Markdown
+
+    from .lmul_report import build_report, render_markdown, write_plots
+
+    report = build_report(quick=quick)
+    md = render_markdown(report)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "lmul.md").write_text(md)
+    (out / "lmul.json").write_text(json.dumps(report, indent=1) + "\n")
+    plots = write_plots(report, out)
+    console.print(Markdown(md))
+    console.print(f"wrote {out / 'lmul.md'}, {out / 'lmul.json'}, "
+                  + ", ".join(str(p) for p in plots))
 
 
 REPORTS = {"lmul": report_lmul}
