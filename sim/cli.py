@@ -83,6 +83,11 @@ def cmd_doctor(args) -> int:
     reason = icarus_missing()
     if reason:
         notes.append(f"note: {reason}; Icarus tests will be skipped")
+    from .toolchain import have_lz4
+
+    if not have_lz4():
+        notes.append("note: lz4.h not found (apt-get install liblz4-dev): Verilator waves "
+                     "are written as VCD instead of FST (slower, larger)")
     for note in notes:
         print(f"picojoule: {note}")
     if not args.quiet:

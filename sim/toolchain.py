@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 
 __all__ = ["ToolError", "SIMULATORS", "parse_simulators", "setup_verilator", "icarus_missing",
-           "yosys_command", "run_yosys", "check_simulator", "ROOT", "BUILD"]
+           "yosys_command", "run_yosys", "check_simulator", "have_lz4", "ROOT", "BUILD"]
 
 #: Repository root (the directory holding pyproject.toml) and the build output folder.
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,6 +63,19 @@ def setup_verilator() -> None:
     path = os.environ.get("PATH", "").split(os.pathsep)
     if not path or path[0] != str(root / "bin"):
         os.environ["PATH"] = os.pathsep.join([str(root / "bin"), *path])
+
+
+@cache
+def have_lz4() -> bool:
+    """Whether g++ finds lz4.h: Verilator writes FST with it, else the runner dumps VCD."""
+    import subprocess
+
+    try:
+        proc = subprocess.run(["g++", "-E", "-x", "c++", "-"], input="#include <lz4.h>\n",
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return proc.returncode == 0
 
 
 def icarus_missing() -> str | None:

@@ -33,7 +33,13 @@ PARAMS_ENV = "PICOJOULE_PARAMS"
 
 # Verilator: warnings are reported by `picojoule verilog --lint`, not fatal for simulation.
 _VERILATOR_ARGS = ["-Wno-fatal", "-O3"]
-_VERILATOR_WAVE_ARGS = ["--trace-fst", "--trace-structs"]
+
+
+def _verilator_wave_format() -> str:
+    """FST when the C++ compiler finds lz4.h (Verilator's FST writer needs it), else VCD."""
+    from sim.toolchain import have_lz4
+
+    return "fst" if have_lz4() else "vcd"
 
 
 class SimFailure(AssertionError):
@@ -121,8 +127,14 @@ def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
 
     runner = get_runner(sim)
     build_args = []
+    wave_format = "fst"
     if sim == "verilator":
-        build_args = _VERILATOR_ARGS + (_VERILATOR_WAVE_ARGS if waves else [])
+        build_args = list(_VERILATOR_ARGS)
+        if waves:
+            wave_format = _verilator_wave_format()
+            build_args += [f"--trace-{wave_format}", "--trace-structs"]
+            build_dir = build_dir.with_name(f"{build_dir.name}-{wave_format}")
+            source = build_dir / f"{toplevel}.v"
     with _locked(build_dir):
         if not source.exists():
             source.write_text(text)
@@ -140,15 +152,14 @@ def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
     blob = pickle.dumps(params)
     env = {PARAMS_ENV: base64.b64encode(blob).decode(), **(extra_env or {})}
     run_dir = build_dir / f"run-{_key(test_module, testcase, blob, sorted(env.items()))}"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    for stale in run_dir.glob("*.json"):
-        stale.unlink()
     log = run_dir / "sim.log"
     results = run_dir / "results.xml"
-    wave_file = run_dir / "dump.fst" if waves else None
+    wave_file = run_dir / f"dump.{wave_format}" if waves else None
     plusargs = [f"+dumpfile_path={wave_file}"] if waves and sim == "icarus" else []
 
     with _locked(run_dir):
+        for stale in [*run_dir.glob("*.json"), *run_dir.glob("dump.*")]:
+            stale.unlink()
         exit_code = 0
         try:
             runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir,
