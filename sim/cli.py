@@ -26,7 +26,8 @@ class _Parser(argparse.ArgumentParser):
 def _console():
     from rich.console import Console
 
-    return Console(highlight=False)
+    # Piped output (make, CI logs) gets 120 columns instead of rich's 80 so tables do not wrap.
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 
 
 # ------------------------------------------------------------------------------ verilog

@@ -84,18 +84,56 @@ def _lmul_measurements(console, sim: str, quick: bool) -> Table:
     return table
 
 
+PAPER_SAVING = {"multiply": 0.95, "dot": 0.80}   # arXiv 2410.00907, energy per operation
+
+
+def measure_lmul_energy(*, quick: bool, sims=("verilator",)) -> dict:
+    """Gate-level energy of L-Mul vs exact: multipliers (and stream wrappers unless quick) and
+    dot-product units, on seeded workloads (sim/power)."""
+    from .power.report import measure_dot, measure_lmul
+
+    mul = measure_lmul(tuple(FORMATS), n_ops=1000 if quick else 2000, sims=sims,
+                       stream=(False,) if quick else (False, True))
+    dot = measure_dot(("e4m3", "e5m2"), vectors=8 if quick else 16, length=64, sims=sims)
+    return {"units": mul["units"] + dot["units"], "ratios": mul["ratios"] + dot["ratios"]}
+
+
+def energy_table(data: dict, title: str) -> Table:
+    table = Table(title=title)
+    for col in ("L-Mul unit", "vs exact", "gate toggles/op", "compute pJ/op", "saving",
+                "paper"):
+        table.add_column(col, justify="left" if col in ("L-Mul unit", "vs exact") else "right")
+    by = {u["unit"]: u for u in data["units"]}
+    for r in data["ratios"]:
+        a, b = by[r["a"]]["sims"][r["sim"]], by[r["b"]]["sims"][r["sim"]]
+        what = "dot" if r["a"].startswith("ldot") else "multiply"
+        table.add_row(r["a"], r["b"],
+                      f"{a['gate']['toggles_per_op']:.1f} / {b['gate']['toggles_per_op']:.1f}",
+                      f"{a['pj_per_op']['compute']:.4f} / {b['pj_per_op']['compute']:.4f}",
+                      f"{1 - r['pj']['compute']:.0%}", f"{PAPER_SAVING[what]:.0%}")
+    return table
+
+
+def _lmul_energy(console, sim: str, quick: bool) -> Table:
+    data = measure_lmul_energy(quick=True, sims=(sim,))
+    return energy_table(data, f"L-Mul energy, gate-level proxy ({sim}; estimates from "
+                              "docs/power.md constants; per multiply / per MAC)")
+
+
 def run_all(console, *, sims, quick: bool = False) -> int:
     t0 = time.monotonic()
     steps = [("multipliers", _multipliers), ("dot-product units", _dot_units)]
-    n = len(steps) * len(sims) + 1
+    n = len(steps) * len(sims) + 2
     i = 0
     for sim in sims:
         for what, step in steps:
             i += 1
             console.print(f"[{i}/{n}] {what} on {sim}")
             console.print(step(console, sim, quick))
-    console.print(f"[{n}/{n}] L-Mul accuracy and area (golden models, Yosys, nextpnr)")
+    console.print(f"[{n - 1}/{n}] L-Mul accuracy and area (golden models, Yosys, nextpnr)")
     console.print(_lmul_measurements(console, sims[0], quick))
+    console.print(f"[{n}/{n}] L-Mul energy (RTL and gate-level switching activity)")
+    console.print(_lmul_energy(console, sims[0], quick))
     console.print(f"picojoule sim: done in {time.monotonic() - t0:.0f} s; "
                   "builds and logs under build/sim/, reports under build/report/")
     return 0
@@ -109,12 +147,18 @@ def report_lmul(console, *, quick: bool, out) -> None:
 
     from .lmul_report import build_report, render_markdown, write_plots
 
+    from .power.report import write_report
+
     report = build_report(quick=quick)
-    md = render_markdown(report)
+    console.print("measuring switching activity (RTL and gate level) ...")
+    report["energy"] = measure_lmul_energy(quick=quick)
+    energy_paths = write_report(report["energy"], out, title="L-Mul energy (gate-level proxy)",
+                                stem="lmul-energy")
+    md = render_markdown(report) + "\n\n" + energy_paths["md"].read_text()
     out.mkdir(parents=True, exist_ok=True)
     (out / "lmul.md").write_text(md)
     (out / "lmul.json").write_text(json.dumps(report, indent=1) + "\n")
-    plots = write_plots(report, out)
+    plots = write_plots(report, out) + [energy_paths["png"]]
     console.print(Markdown(md))
     console.print(f"wrote {out / 'lmul.md'}, {out / 'lmul.json'}, "
                   + ", ".join(str(p) for p in plots))

