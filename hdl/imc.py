@@ -244,6 +244,42 @@ class _TileBase(wiring.Component):
         return c
 
 
+    def _issue(self, m, c, advance, steps, max_steps: int):
+        """Accept an activation vector, then step ``idx`` = 0 .. steps(ba) - 1, one per cycle
+        (``steps(ba) <= max_steps``, which sizes the counter).
+
+        The next vector is accepted in the cycle of the last step (back to back); a weight
+        write (``c.we``, only when idle) wins over accepting. Returns (x, busy, idx, ba, last).
+        """
+        p = self.params
+        x = Signal(data.ArrayLayout(p.a_bits, p.rows))
+        busy = Signal()
+        idx = Signal(range(max(2, max_steps)))
+        ba = Signal(range(p.a_bits + 1))
+        last = Signal()
+        m.d.comb += [last.eq(busy & (idx == steps(ba) - 1)),
+                     self.i.ready.eq(advance & (~busy | last) & ~c.we)]
+        with m.If(advance):
+            with m.If(busy):
+                m.d.sync += idx.eq(idx + 1)
+                with m.If(last):
+                    m.d.sync += busy.eq(0)
+            with m.If(self.i.valid & self.i.ready):
+                m.d.sync += [x.eq(self.i.payload), busy.eq(1), idx.eq(0), ba.eq(c.cfg_abits)]
+        return x, busy, idx, ba, last
+
+    def _publish(self, m, advance, acc, nxt, valid, last):
+        """acc <= nxt for every valid step; the last step's sums go to the output register."""
+        cols = range(self.params.cols)
+        with m.If(advance):
+            with m.If(valid):
+                m.d.sync += [acc[col].eq(nxt[col]) for col in cols]
+            with m.If(valid & last):
+                m.d.sync += [self.o.payload[col].eq(nxt[col]) for col in cols]
+                m.d.sync += self.o.valid.eq(1)
+            with m.Else():
+                m.d.sync += self.o.valid.eq(0)
+
 
 class _Ctl:
     pass
@@ -303,21 +339,7 @@ class ImcTile(_TileBase):
         m.d.comb += advance.eq(~self.o.valid | self.o.ready)
 
         # Issue: latch x, then broadcast bit k = 0 .. ba-1, one per cycle.
-        x = Signal(data.ArrayLayout(p.a_bits, p.rows))
-        busy = Signal()
-        k = Signal(range(max(2, p.a_bits)))
-        ba = Signal(range(p.a_bits + 1))
-        last = Signal()
-        m.d.comb += last.eq(busy & (k == ba - 1))
-        # A weight write (allowed only when idle) wins over accepting the next product.
-        m.d.comb += self.i.ready.eq(advance & (~busy | last) & ~c.we)
-        with m.If(advance):
-            with m.If(busy):
-                m.d.sync += k.eq(k + 1)
-                with m.If(last):
-                    m.d.sync += busy.eq(0)
-            with m.If(self.i.valid & self.i.ready):
-                m.d.sync += [x.eq(self.i.payload), busy.eq(1), k.eq(0), ba.eq(c.cfg_abits)]
+        x, busy, k, ba, last = self._issue(m, c, advance, lambda ba: ba, p.a_bits)
 
         bits = Cat(*[x[r].bit_select(k, 1) for r in range(p.rows)])
         # Column partial sums: AND of the broadcast bit with each stored weight, then the tree.
@@ -353,14 +375,7 @@ class ImcTile(_TileBase):
             m.d.comb += shifted.eq(partials[col] << f_k)
             base = Mux(f_first, 0, acc[col])
             nxt.append(Mux(f_neg, base - shifted, base + shifted))
-        with m.If(advance):
-            with m.If(f_valid):
-                m.d.sync += [acc[col].eq(nxt[col]) for col in range(p.cols)]
-            with m.If(f_valid & f_last):
-                m.d.sync += [self.o.payload[col].eq(nxt[col]) for col in range(p.cols)]
-                m.d.sync += self.o.valid.eq(1)
-            with m.Else():
-                m.d.sync += self.o.valid.eq(0)
+        self._publish(m, advance, acc, nxt, f_valid, f_last)
         return m
 
 
@@ -394,23 +409,8 @@ class ImcBaseline(_TileBase):
         m.d.comb += advance.eq(~self.o.valid | self.o.ready)
 
         # Fetch: row r of the weights each cycle; x[r] travels with the read.
-        x = Signal(data.ArrayLayout(p.a_bits, p.rows))
-        busy = Signal()
-        r = Signal(range(p.rows))
-        ba = Signal(range(p.a_bits + 1))
-        last = Signal()
-        m.d.comb += last.eq(busy & (r == p.rows - 1))
-        m.d.comb += self.i.ready.eq(advance & (~busy | last) & ~c.we)
-        m.d.comb += [rp.en.eq(advance),
-                     rp.addr.eq(Cat(r, c.bank) if banks == 2 else r)]
-        with m.If(advance):
-            with m.If(busy):
-                m.d.sync += r.eq(r + 1)
-                with m.If(last):
-                    m.d.sync += busy.eq(0)
-            with m.If(self.i.valid & self.i.ready):
-                m.d.sync += [x.eq(self.i.payload), busy.eq(1), r.eq(0),
-                             ba.eq(c.cfg_abits)]
+        x, busy, r, ba, last = self._issue(m, c, advance, lambda ba: p.rows, p.rows)
+        m.d.comb += [rp.en.eq(advance), rp.addr.eq(Cat(r, c.bank) if banks == 2 else r)]
 
         # The activation of row r, reduced to its low ba bits (two's complement if signed).
         a_shape = signed(p.a_bits) if p.signed_a else unsigned(p.a_bits)
@@ -442,12 +442,5 @@ class ImcBaseline(_TileBase):
 
         acc = Signal(data.ArrayLayout(p.out_shape, p.cols))
         nxt = [Mux(f_first, 0, acc[col]) + s2_row[col] * s2_act for col in range(p.cols)]
-        with m.If(advance):
-            with m.If(f_valid):
-                m.d.sync += [acc[col].eq(nxt[col]) for col in range(p.cols)]
-            with m.If(f_valid & f_last):
-                m.d.sync += [self.o.payload[col].eq(nxt[col]) for col in range(p.cols)]
-                m.d.sync += self.o.valid.eq(1)
-            with m.Else():
-                m.d.sync += self.o.valid.eq(0)
+        self._publish(m, advance, acc, nxt, f_valid, f_last)
         return m

@@ -60,19 +60,26 @@ async def reset(dut, cycles: int = 2):
     await RisingEdge(dut.clk)
 
 
-class StreamSource:
-    """Drives ``<name>__valid/payload`` from a queue; ``stall`` is the chance of idling a cycle."""
+class _StreamEnd:
+    """One side of a ``stream.Signature`` port: the handles, the stall chance and timestamps."""
 
-    def __init__(self, dut, name: str, *, stall: float = 0.0, rng: random.Random | None = None):
+    def __init__(self, dut, name: str, stall: float, rng: random.Random):
         self.clk = dut.clk
         self.valid = getattr(dut, f"{name}__valid")
         self.ready = getattr(dut, f"{name}__ready")
         self.payload = getattr(dut, f"{name}__payload")
         self.stall = stall
-        self.rng = rng or random.Random(seed())
+        self.rng = rng
+        self.times: list[float] = []   # sim time (ns) of each transfer
+
+
+class StreamSource(_StreamEnd):
+    """Drives ``<name>__valid/payload`` from a queue; ``stall`` is the chance of idling a cycle."""
+
+    def __init__(self, dut, name: str, *, stall: float = 0.0, rng: random.Random | None = None):
+        super().__init__(dut, name, stall, rng or random.Random(seed()))
         self.queue = deque()
         self.sent = 0
-        self.times: list[float] = []   # sim time (ns) of each accepted word
         self._driving = False
         self.valid.value = 0
         self.payload.value = 0
@@ -100,18 +107,12 @@ class StreamSource:
             self.valid.value = int(self._driving)
 
 
-class StreamSink:
+class StreamSink(_StreamEnd):
     """Collects ``<name>__payload`` words; ``stall`` is the chance of holding ready low."""
 
     def __init__(self, dut, name: str, *, stall: float = 0.0, rng: random.Random | None = None):
-        self.clk = dut.clk
-        self.valid = getattr(dut, f"{name}__valid")
-        self.ready = getattr(dut, f"{name}__ready")
-        self.payload = getattr(dut, f"{name}__payload")
-        self.stall = stall
-        self.rng = rng or random.Random(seed() + 1)
+        super().__init__(dut, name, stall, rng or random.Random(seed() + 1))
         self.received: list[int] = []
-        self.times: list[float] = []   # sim time (ns) of each received word
         self.ready.value = int(stall == 0.0)
         self._task = cocotb.start_soon(self._run())
 
