@@ -341,7 +341,9 @@ class ImcTile(_TileBase):
         # Issue: latch x, then broadcast bit k = 0 .. ba-1, one per cycle.
         x, busy, k, ba, last = self._issue(m, c, advance, lambda ba: ba, p.a_bits)
 
-        bits = Cat(*[x[r].bit_select(k, 1) for r in range(p.rows)])
+        # One named signal: as an expression it would be re-emitted for every column.
+        bits = Signal(p.rows)
+        m.d.comb += bits.eq(Cat(*[x[r].bit_select(k, 1) for r in range(p.rows)]))
         # Column partial sums: AND of the broadcast bit with each stored weight, then the tree.
         flags = Cat(busy, k == 0, last, last & p.signed_a, k)
         partials = []
