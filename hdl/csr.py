@@ -113,7 +113,7 @@ class RegisterMap:
 
     def markdown(self) -> str:
         """A register table for docs/."""
-        lines = [f"| offset | register | access | fields (lsb first) | description |",
+        lines = ["| offset | register | access | fields (lsb first) | description |",
                  "|---|---|---|---|---|"]
         for reg in self.registers:
             fields = ", ".join(f"{f.name}[{f.width}]" for f in reg.fields)

@@ -295,7 +295,7 @@ def _pipelined_tree(m, terms, stages: int, advance, name: str):
     """Sum ``terms`` with a balanced adder tree, registering ``stages`` of its levels (spread
     evenly, the last level first). Returns (sum, list of level indices that were registered)."""
     levels = exact_log2(len(terms))
-    reg_after = {levels - 1 - round(i * levels / stages) for i in range(stages)} if stages else set()
+    reg_after = {levels - 1 - round(i * levels / stages) for i in range(stages)}
     values = list(terms)
     for level in range(levels):
         values = [values[i] + values[i + 1] for i in range(0, len(values), 2)]

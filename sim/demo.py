@@ -146,7 +146,6 @@ def report_lmul(console, *, quick: bool, out) -> None:
     from rich.markdown import Markdown
 
     from .lmul_report import build_report, render_markdown, write_plots
-
     from .power.report import write_report
 
     report = build_report(quick=quick)

@@ -18,7 +18,16 @@ from hdl.ldot import DotParams, DotUnit, chunk_layout
 from sim.ldot import chunk_sums, dot, fp32_value, pad
 from sim.lmul import encode
 from tb.common import run
-from tb.common.bench import CLOCK_NS, StreamSink, StreamSource, params, record, reset, seed, start_clock
+from tb.common.bench import (
+    CLOCK_NS,
+    StreamSink,
+    StreamSource,
+    params,
+    record,
+    reset,
+    seed,
+    start_clock,
+)
 
 
 @dataclass(frozen=True)
