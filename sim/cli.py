@@ -158,6 +158,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("list", help="list exported units and their ports")
     p.set_defaults(func=cmd_list)
+
+    from .maxcut import add_maxcut_parser, add_recall_parser
+
+    add_maxcut_parser(sub)
+    add_recall_parser(sub)
     return parser
 
 
