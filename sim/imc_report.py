@@ -1,0 +1,484 @@
+# Ref: Y.-D. Chih et al., ISSCC 2021 16.4 (89 TOPS/W, 22 nm); H. Fujiwara et al., ISSCC 2022
+#      11.6 (254 TOPS/W, 5 nm); TSMC VLSI 2022 (121 TOPS/W, 12 nm); KU Leuven ESSCIRC 2023
+#      (23.8 TOPS/W, 16 nm); energy constants and their sources in sim/power/energy.py.
+"""Energy and FPGA cost of the in-memory-compute tile against its von Neumann baseline.
+
+:func:`measure_imc` runs the ``power_products`` workload of ``tb/test_imc.py`` (weights and
+CTRL.a_bits set outside the window; inside it, ``vectors`` activation vectors back to back with
+no stalls; ops = MACs = vectors * rows * cols) on the RTL and on a generic-gate netlist of each
+unit, checks that both produce the same results, and prices the window with the power proxy
+(``sim.power``):
+
+- tile: every gate and flip-flop of the netlist (the weights are flip-flops, clocked every
+  cycle: no clock gating) plus its ports ``i``/``o`` as an on-die bus of ``port_mm``;
+- baseline: the netlist with its weight memory kept as one memory cell (not expanded into
+  flip-flops, which would charge the array twice), the memory's read port (``rp__en``) charged
+  per access as an on-chip SRAM of the weight array's size or as DRAM (Horowitz), the registered
+  memory-to-MAC bus (``cols * w_bits`` bits per fetch) as an on-die bus of ``bus_mm``, and the
+  same ports as the tile.
+
+:func:`fpga_table` places both units on iCE40 UP5K and ECP5 (``sim.synth``).
+:func:`build_report` + :func:`render_markdown` make the tables of ``docs/imc.md``;
+``python -m sim.imc_report`` writes them to ``build/report/imc.{md,json}``.
+Absolute pJ are proxy estimates (mixed 28/45 nm constants); ratios measured the same way are
+the result to quote.
+"""
+
+import json
+import re
+import time
+from pathlib import Path
+
+from hdl.imc import ImcBaseline, ImcParams, ImcTile, weight_write_layout
+from sim.power import energy
+from sim.power.activity import capture
+from sim.power.gates import (
+    GATES,
+    GateNetlist,
+    NetBit,
+    gate_energy,
+    net_map,
+    net_toggles,
+    rtl_net_map,
+    synthesize,
+)
+from sim.power.report import _test_seconds, traffic_energy
+from sim.power.workloads import Boundary, MemoryPort, Workload
+from sim.toolchain import BUILD, run_yosys
+from tb.common.runner import convert, run
+from tb.test_imc import ImcPower, _id
+
+__all__ = ["WORKLOADS", "PUBLISHED_TOPS_W", "measure_imc", "fpga_table", "build_report",
+           "render_markdown", "main"]
+
+#: name -> (kind, zero fraction) of the activations (tb.test_imc.power_activations).
+WORKLOADS = {
+    "uniform": ("uniform", 0.0),     # (a) uniform random int8
+    "uniform_50z": ("uniform", 0.5),  # the same with 50% exact zeros: sparsity alone
+    "relu_50z": ("relu", 0.5),       # (b) ReLU-like: non-negative, 50% zeros
+}
+
+#: Published digital CIM macros (ANCHORS.md, "Digital in-memory compute").
+PUBLISHED_TOPS_W = {
+    "TSMC 22 nm, ISSCC 2021 16.4": 89.0,
+    "TSMC 5 nm, ISSCC 2022 11.6 (4 b weights, 1 b inputs per cycle)": 254.0,
+    "TSMC 12 nm, VLSI 2022": 121.0,
+    "KU Leuven 16 nm, ESSCIRC 2023 (8 b)": 23.8,
+}
+
+#: Reuse counts (products per weight load) the weight-load traffic is amortized over.
+REUSE = (1, 16, 256)
+
+COMMAND = "python -m sim.imc_report"
+
+DEFAULT = ImcParams()
+#: The FPGA table's sizes: the default tile and a small one.
+FPGA_CONFIGS = (DEFAULT, ImcParams(rows=16, cols=8))
+
+
+def _top(unit: str, p: ImcParams) -> str:
+    return f"{'imc' if unit == 'tile' else 'vn'}_{_id(p)}"
+
+
+def _weight_bytes(p: ImcParams) -> int:
+    banks = 2 if p.with_double_buffer else 1
+    return banks * p.rows * p.cols * p.w_bits // 8
+
+
+# ------------------------------------------------------------------------------ netlists
+def keep_memory_netlist(verilog_text: str, top: str) -> GateNetlist:
+    """Generic-gate netlist of ``top`` like :func:`sim.power.gates.synthesize`, except that
+    memories stay one memory cell each (Yosys ``memory -nomap``; written as a Verilog array).
+
+    The memory cell's own pins carry no capacitance here: an access is charged as a whole per
+    the SRAM/DRAM tables (:class:`MemoryPort`). Everything outside the array is gates and
+    flip-flops priced as usual.
+    """
+    import hashlib
+
+    key = hashlib.sha1(verilog_text.encode()).hexdigest()[:12]
+    directory = BUILD / "power" / f"{top}-{key}-keepmem"
+    script = "\n".join([
+        "read_verilog rtl.v",
+        f"synth -flatten -top {top} -run :fine",   # begin + coarse (memory -nomap)
+        "opt -fast -full", "techmap", "opt -fast",     # synth's fine step minus memory_map
+        "dfflegalize -cell $_DFF_P_ 01",
+        f"abc -g {GATES}",
+        "opt_clean",
+        "delete t:$scopeinfo",
+        "rename -unescape",
+        "rename -enumerate -pattern pj_n%",
+        "opt_clean",
+        "tee -o stat.txt stat",
+        "write_json gate.json",
+        "write_verilog -noattr gate.v",
+    ])
+    directory.mkdir(parents=True, exist_ok=True)
+    if not (directory / "gate.json").exists() or not (directory / "gate.v").exists():
+        (directory / "rtl.v").write_text(verilog_text)
+        run_yosys(script, cwd=directory)
+    module = json.loads((directory / "gate.json").read_text())["modules"][top]
+    cells: dict[str, int] = {}
+    for c in module["cells"].values():
+        cells[c["type"]] = cells.get(c["type"], 0) + 1
+    mem_types = {t for t in cells if t.startswith("$mem")}
+    if not mem_types:
+        raise RuntimeError(f"{top}: no memory cell survived synthesis ({directory})")
+    unknown = sorted(set(cells) - set(energy.CELL_PINS) - mem_types)
+    if unknown:
+        raise RuntimeError(f"{top}: cells without a capacitance model: {', '.join(unknown)}")
+    nets = {bit: NetBit(n.name, n.index, tuple(ld for ld in n.loads if ld[0] not in mem_types),
+                        n.is_clock)
+            for bit, n in net_map(module).items()}
+    return GateNetlist(top, (directory / "gate.v").read_text(), dict(sorted(cells.items())),
+                       nets, directory)
+
+
+# ------------------------------------------------------------------------------ energy
+def _workloads(unit: str, p: ImcParams, power: ImcPower, *, port_mm: float, bus_mm: float
+               ) -> dict[str, Workload]:
+    """Traffic variants of one run: the tile has one; the baseline's weights in SRAM or DRAM."""
+    ports = (Boundary("i", "i__valid", p.rows * p.a_bits, ready="i__ready", length_mm=port_mm),
+             Boundary("o", "o__valid", p.cols * p.out_bits, ready="o__ready",
+                      length_mm=port_mm))
+
+    def wl(**kw):
+        return Workload("tb.test_imc", "power_products", power, **kw)
+
+    if unit == "tile":
+        return {"ports": wl(boundaries=ports)}
+    word = p.cols * p.w_bits
+    bus = Boundary("bus", "rp__en", word, length_mm=bus_mm)
+    return {mem: wl(boundaries=ports + (bus,),
+                    memories=(MemoryPort("weights", "rp__en", word, _weight_bytes(p),
+                                         dram=mem == "dram"),))
+            for mem in ("sram", "dram")}
+
+
+def _pj_per_mac(gate: dict, traffic: dict, ops: int) -> dict:
+    b = traffic["boundaries"]
+    pj = {"logic": gate["fj"]["logic"] / 1e3 / ops,
+          "flipflop_clock": (gate["fj"]["flipflop"] + gate["fj"]["clock"]) / 1e3 / ops,
+          "memory": traffic["pj"]["memory"] / ops,
+          "bus": b["bus"]["pj_per_op"] if "bus" in b else 0.0,
+          "ports": b["i"]["pj_per_op"] + b["o"]["pj_per_op"]}
+    pj["compute"] = pj["logic"] + pj["flipflop_clock"]
+    pj["total"] = pj["compute"] + pj["memory"] + pj["bus"] + pj["ports"]
+    pj["total_no_ports"] = pj["total"] - pj["ports"]
+    return pj
+
+
+def measure_unit_imc(unit: str, p: ImcParams, *, workloads=tuple(WORKLOADS), vectors: int = 16,
+                     seed: int = 1, sim: str = "verilator", port_mm: float = 1.0,
+                     bus_mm: float = 1.0) -> dict:
+    """One unit (``"tile"`` or ``"baseline"``) of ``p`` on each named workload, RTL and gate
+    level on ``sim``. Raises ``AssertionError`` if the netlist's results differ from the RTL's."""
+    cls = {"tile": ImcTile, "baseline": ImcBaseline}[unit]
+    component = cls(p)
+    top = _top(unit, p)
+    ba = p.a_bits
+    t0 = time.monotonic()
+    rtl_text = convert(component, top)
+    netlist = (synthesize(rtl_text, top) if unit == "tile"
+               else keep_memory_netlist(rtl_text, top))
+    rtl_nets = rtl_net_map(rtl_text, top)
+    t_synth = time.monotonic() - t0
+    n_weight_ffs = (2 if p.with_double_buffer else 1) * p.rows * p.cols * p.w_bits \
+        if unit == "tile" else 0
+    out = {"unit": unit, "top": top, "params": vars(p) | {"out_bits": p.out_bits},
+           "cells": netlist.cells, "n_cells": netlist.n_cells,
+           "n_flipflops": netlist.n_flipflops, "n_weight_flipflops": n_weight_ffs,
+           "latency": component.latency(ba), "cycles_per_matvec": component.cycles_per_op(ba),
+           "macs_per_cycle_nominal": p.rows * p.cols / component.cycles_per_op(ba),
+           "synth_seconds": t_synth, "sim": sim, "workloads": {}}
+    for name in workloads:
+        kind, zeros = WORKLOADS[name]
+        power = ImcPower(p, vectors=vectors, kind=kind, zeros=zeros, seed=seed)
+        variants = _workloads(unit, p, power, port_mm=port_mm, bus_mm=bus_mm)
+        first = next(iter(variants.values()))
+        kw = {"toplevel": top, "test_module": first.test_module, "sim": sim, "params": power,
+              "testcase": first.testcase, "waves": True}
+        t0 = time.monotonic()
+        r_rtl = run(component, **kw)
+        r_gate = run(component, verilog_text=netlist.verilog, **kw)
+        t_runs = time.monotonic() - t0
+        act_rtl = capture(r_rtl, top)
+        act_gate = capture(r_gate, top)
+        w = act_rtl.window
+        assert w.extra["digest"] == act_gate.window.extra.get("digest"), (
+            f"{top} {name} on {sim}: gate-level results differ from the RTL's ({r_gate.run_dir})")
+        ops = w.ops
+        cycles = len(act_rtl.waves.rising_edges("clk", *act_rtl.ticks()))
+        rtl_toggles = net_toggles(rtl_nets, act_rtl, strict=False)
+        rtl_total = sum(n for bit, n in rtl_toggles.items()
+                        if not rtl_nets[bit].is_clock and rtl_nets[bit].name != "clk")
+        gate = gate_energy(netlist, act_gate)
+        c_clk = energy.value("c_dff") + energy.value("c_wire_per_pin")
+        # The weight flip-flops' clock pins alone (2 transitions per cycle, no clock gating):
+        # the part a real macro avoids by holding weights in SRAM cells.
+        weight_clock_pj = n_weight_ffs * cycles * 2 * energy.transition_energy_fj(c_clk) / 1e3
+        res = {"ops": ops, "vectors": vectors, "cycles": cycles,
+               "zero_fraction": w.extra.get("zero_fraction"),
+               "macs_per_cycle": ops / cycles, "cycles_per_vector": cycles / vectors,
+               "rtl_toggles_per_mac": rtl_total / ops,
+               "gate_toggles_per_mac": gate["toggles"] / ops,
+               "weight_clock_pj_per_mac": weight_clock_pj / ops,
+               "unknown_values": act_rtl.unknown + act_gate.unknown,
+               "digest": {"rtl": w.extra["digest"],
+                          "gate": act_gate.window.extra.get("digest")},
+               "seconds": {"rtl": _test_seconds(r_rtl, first.testcase),
+                           "gate": _test_seconds(r_gate, first.testcase), "runs_wall": t_runs},
+               "runs": {"rtl": str(r_rtl.run_dir), "gate": str(r_gate.run_dir)},
+               "variants": {}}
+        for vname, wl in variants.items():
+            traffic = traffic_energy(act_rtl, wl)
+            pj = _pj_per_mac(gate, traffic, ops)
+            mem_bits = sum(m["accesses_per_op"] for m in traffic["memories"].values()) \
+                * p.cols * p.w_bits
+            res["variants"][vname] = {
+                "pj_per_mac": pj, "tops_per_w": 2 / pj["total"],
+                "tops_per_w_compute": 2 / pj["compute"],
+                "bits_per_mac": {"ports": sum(traffic["boundaries"][k]["bits_per_op"]
+                                              for k in ("i", "o")),
+                                 "bus": traffic["boundaries"].get("bus", {}).get(
+                                     "bits_per_op", 0.0),
+                                 "memory": mem_bits},
+                "traffic": traffic}
+        out["workloads"][name] = res
+    # Weight loading happens once, outside the window: amortized over R products per load.
+    load_bits = p.rows * weight_write_layout(p).size
+    per_bit_wire = energy.interconnect_pj_per_bit("on_die_wire", port_mm)
+    per_bit_dram = energy.memory_access_pj(0, 64, dram=True) / 64
+    out["weight_load"] = {
+        "bits": load_bits, "port_mm": port_mm,
+        "per_reuse": {r: {"bits_per_mac": load_bits / (r * p.rows * p.cols),
+                          "wire_pj_per_mac": load_bits * per_bit_wire / (r * p.rows * p.cols),
+                          "dram_pj_per_mac": load_bits * per_bit_dram / (r * p.rows * p.cols)}
+                      for r in REUSE}}
+    return out
+
+
+def measure_imc(p: ImcParams = DEFAULT, *, workloads=tuple(WORKLOADS), vectors: int = 16,
+                seed: int = 1, sim: str = "verilator", port_mm: float = 1.0,
+                bus_mm: float = 1.0) -> dict:
+    """Tile and baseline of ``p`` on ``workloads``; returns ``{"tile", "baseline", "ratios"}``
+    where ``ratios[workload][variant]`` is tile / baseline pJ per MAC by category."""
+    kw = dict(workloads=workloads, vectors=vectors, seed=seed, sim=sim, port_mm=port_mm,
+              bus_mm=bus_mm)
+    tile = measure_unit_imc("tile", p, **kw)
+    base = measure_unit_imc("baseline", p, **kw)
+    ratios = {}
+    for name in workloads:
+        t = tile["workloads"][name]["variants"]["ports"]["pj_per_mac"]
+        ratios[name] = {}
+        for vname, v in base["workloads"][name]["variants"].items():
+            b = v["pj_per_mac"]
+            ratios[name][vname] = {k: (t[k] / b[k] if b[k] else None) for k in b}
+    return {"params": vars(p), "vectors": vectors, "seed": seed, "sim": sim,
+            "port_mm": port_mm, "bus_mm": bus_mm, "tile": tile, "baseline": base,
+            "ratios": ratios}
+
+
+# ------------------------------------------------------------------------------ FPGA
+def fpga_table(configs=FPGA_CONFIGS, *, seeds=(1, 2, 3),
+               targets=("ice40", "ecp5")) -> list[dict]:
+    """Each unit of each config through ``sim.synth.place_ice40`` (UP5K) and ``place_ecp5``
+    (LFE5U-85F): one row per (config, unit, target); a design that does not fit gives the
+    overflowing resource (from nextpnr's log) and the bare unit's cells instead of Fmax."""
+    from sim.synth import place_ecp5, place_ice40
+    from sim.toolchain import ToolError
+
+    rows = []
+    for p in configs:
+        for unit, cls in (("tile", ImcTile), ("baseline", ImcBaseline)):
+            for target in targets:
+                top = f"{_top(unit, p)}_{target}"
+                t0 = time.monotonic()
+                row = {"config": f"{p.rows}x{p.cols}", "unit": unit, "target": target,
+                       "top": top}
+                try:
+                    r = (place_ice40(cls(p), top, seeds=seeds) if target == "ice40"
+                         else place_ecp5(cls(p), top, seeds=seeds))
+                    row.update(r)
+                except ToolError as err:
+                    row["error"] = str(err)
+                    row.update(_failure(row))
+                row["seconds"] = time.monotonic() - t0
+                rows.append(row)
+    return rows
+
+
+def _failure(row: dict) -> dict:
+    """What overflowed in a failed place-and-route (nextpnr's utilisation lines over 100%)
+    and the bare unit's cell counts, read from the run's directory."""
+    from sim.synth import _stat, synth_dir
+
+    out = synth_dir(row["top"])
+    log = out / ("nextpnr_seed1.log" if row["target"] == "ice40" else "nextpnr_ecp5_seed1.log")
+    over = []
+    if log.exists():
+        for m in re.finditer(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%", log.read_text(),
+                             re.M):
+            name, used, avail, pct = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
+            if used > avail:
+                over.append(f"{name} {used}/{avail} ({pct}%)")
+    stat = out / f"{row['target']}_unit_stat.json"
+    cells = _stat(stat, row["top"]) if stat.exists() else {}
+    return {"overflow": ", ".join(dict.fromkeys(over)) or None,
+            "unit_cells": dict(sorted(cells.items()))}
+
+
+# ------------------------------------------------------------------------------ report
+def build_report(quick: bool = False, *, fpga: bool | None = None) -> dict:
+    """Everything ``docs/imc.md`` quotes. ``quick``: the 8x4 tile only, no FPGA (for
+    ``make sim``, under ~2 minutes); full: 16x8 and 64x16, three workloads, FPGA tables."""
+    fpga = (not quick) if fpga is None else fpga
+    if quick:
+        sizes = [ImcParams(rows=8, cols=4)]
+        workloads = ("uniform", "uniform_50z")
+    else:
+        sizes = [ImcParams(rows=16, cols=8), ImcParams()]
+        workloads = tuple(WORKLOADS)
+    t0 = time.monotonic()
+    energy_runs = [measure_imc(p, workloads=workloads) for p in sizes]
+    rep = {"quick": quick, "command": COMMAND + (" --quick" if quick else ""),
+           "energy": energy_runs, "energy_seconds": time.monotonic() - t0,
+           "published_tops_w": PUBLISHED_TOPS_W}
+    if fpga:
+        t0 = time.monotonic()
+        rep["fpga"] = fpga_table()
+        rep["fpga_seconds"] = time.monotonic() - t0
+    return rep
+
+
+def _g(x, digits=3):
+    if x is None:
+        return "-"
+    return f"{x:.{digits}g}"
+
+
+def render_markdown(report: dict) -> str:
+    """The measured tables of ``docs/imc.md`` from :func:`build_report`."""
+    L = [f"Produced by `{report['command']}` in {report['energy_seconds']:.0f} s "
+         "(energy) on Verilator; every number below is from that run.", ""]
+    for e in report["energy"]:
+        p = ImcParams(**e["params"])
+        t, b = e["tile"], e["baseline"]
+        L += [f"### {p.rows} x {p.cols}, {p.w_bits} b weights x {p.a_bits} b activations "
+              f"(CTRL.a_bits = {p.a_bits}), {e['vectors']} products per window, seed {e['seed']}",
+              "",
+              f"Ports `i`/`o` (and the baseline's memory-to-MAC bus) charged as on-die wire of "
+              f"{e['port_mm']:g} mm / {e['bus_mm']:g} mm (assumed). Tile netlist "
+              f"{t['n_cells']} cells ({t['n_flipflops']} flip-flops, {t['n_weight_flipflops']} of "
+              f"them weights); baseline {b['n_cells']} cells ({b['n_flipflops']} flip-flops) + "
+              f"one {_weight_bytes(p)}-byte weight memory.", "",
+              "| unit | weights | workload | zeros | MACs/cycle | cycles/matvec | RTL tog/MAC | "
+              "gate tog/MAC | bits/MAC (ports+bus+mem) | logic | FF+clock | memory | bus | "
+              "ports | total pJ/MAC | proxy TOPS/W |",
+              "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for u in (t, b):
+            for wname, r in u["workloads"].items():
+                for vname, v in r["variants"].items():
+                    pj, bits = v["pj_per_mac"], v["bits_per_mac"]
+                    where = {"ports": "flip-flops", "sram": "on-chip SRAM",
+                             "dram": "DRAM"}[vname]
+                    L.append(
+                        f"| {u['unit']} | {where} | {wname} | {r['zero_fraction']:.2f} | "
+                        f"{_g(r['macs_per_cycle'])} | {_g(r['cycles_per_vector'])} "
+                        f"({u['cycles_per_matvec']}) | {_g(r['rtl_toggles_per_mac'])} | "
+                        f"{_g(r['gate_toggles_per_mac'])} | {_g(bits['ports'])}+{_g(bits['bus'])}"
+                        f"+{_g(bits['memory'])} | {_g(pj['logic'])} | {_g(pj['flipflop_clock'])} "
+                        f"| {_g(pj['memory'])} | {_g(pj['bus'])} | {_g(pj['ports'])} | "
+                        f"{_g(pj['total'])} | {_g(v['tops_per_w'])} |")
+        L += ["", "MACs/cycle and cycles/matvec are over the window (first input to last "
+              "result, so they include one pipeline fill); the nominal issue interval is in "
+              "parentheses.", "",
+              "Tile / baseline energy per MAC:", "",
+              "| workload | baseline weights | compute (logic+FF+clock) | total | total without "
+              "ports | target <= 0.2 (SRAM, total) |", "|---|---|---|---|---|---|"]
+        for wname, rv in e["ratios"].items():
+            for vname, r in rv.items():
+                ok = "" if vname != "sram" else ("holds" if r["total"] <= 0.2 else "**misses**")
+                L.append(f"| {wname} | {vname} | {_g(r['compute'])} | {_g(r['total'])} | "
+                         f"{_g(r['total_no_ports'])} | {ok} |")
+        tw = {n: r["weight_clock_pj_per_mac"] for n, r in t["workloads"].items()}
+        tot = {n: r["variants"]["ports"]["pj_per_mac"]["total"] for n, r in t["workloads"].items()}
+        L += ["", "Tile weight flip-flops' clock alone (no clock gating; a SRAM-cell macro does "
+              "not pay it): " + ", ".join(f"{n} {_g(tw[n])} pJ/MAC of {_g(tot[n])}" for n in tw)
+              + ".", ""]
+        wl = t["weight_load"]
+        L += [f"Weight load (outside the window, same for both units): {wl['bits']} bits over "
+              f"the `w` stream. Amortized over R products per load:", "",
+              "| R (reuse) | bits/MAC | pJ/MAC on " + f"{wl['port_mm']:g} mm wire | "
+              "pJ/MAC if read from DRAM |", "|---|---|---|---|"]
+        for rr, v in wl["per_reuse"].items():
+            L.append(f"| {rr} | {_g(v['bits_per_mac'])} | {_g(v['wire_pj_per_mac'])} | "
+                     f"{_g(v['dram_pj_per_mac'])} |")
+        L.append("")
+    L += ["### Proxy TOPS/W next to published macros", "",
+          "Proxy = 2 ops per MAC / (pJ per MAC) of the tile (uniform workload; 'compute' "
+          "leaves out the port wires). Not comparable at face value: our constants are 28 nm "
+          "gate capacitances, the weights are clocked flip-flops, no voltage scaling.", "",
+          "| design | TOPS/W |", "|---|---|"]
+    for e in report["energy"]:
+        p = ImcParams(**e["params"])
+        for wname in e["tile"]["workloads"]:
+            v = e["tile"]["workloads"][wname]["variants"]["ports"]
+            L.append(f"| proxy: tile {p.rows}x{p.cols} {wname}, total / compute only | "
+                     f"{_g(v['tops_per_w'])} / {_g(v['tops_per_w_compute'])} |")
+    for name, v in report["published_tops_w"].items():
+        L.append(f"| published: {name} | {v:g} |")
+    if report.get("fpga"):
+        L += ["", f"### FPGA (`sim.synth`, seeds 1-3, {report['fpga_seconds']:.0f} s)", "",
+              "| config | unit | target | LUTs | FFs | BRAM | LCs/LUTs used of available "
+              "(with harness) | Fmax MHz (min/median/max) |", "|---|---|---|---|---|---|---|---|"]
+        for r in report["fpga"]:
+            c = r.get("unit_cells", {})
+            if "error" in r:
+                what = (f"**does not fit**: {r['overflow']} (with the I/O harness)"
+                        if r.get("overflow") else f"failed: {r['error'][:120]}")
+                L.append(f"| {r['config']} | {r['unit']} | {r['target']} | "
+                         f"{c.get('SB_LUT4', c.get('LUT4', '-'))} | "
+                         f"{sum(v for k, v in c.items() if 'DFF' in k or k == 'TRELLIS_FF')} "
+                         f"| {c.get('SB_RAM40_4K', c.get('DP16KD', 0))} | {what} | - |")
+                continue
+            if r["target"] == "ice40":
+                luts, ffs = c.get("SB_LUT4", 0), sum(v for k, v in c.items()
+                                                     if k.startswith("SB_DFF"))
+                bram = c.get("SB_RAM40_4K", 0)
+                used = f"{r['lc']} / {r['lc_available']} LC"
+            else:
+                luts = c.get("LUT4", 0)
+                ffs = c.get("TRELLIS_FF", 0)
+                bram = c.get("DP16KD", 0)
+                used = f"{r['lut_used']} / {r['lut_available']} LUT ({r['device']})"
+            fm = r["fmax_mhz"]
+            L.append(f"| {r['config']} | {r['unit']} | {r['target']} | {luts} | {ffs} | "
+                     f"{bram} | {used} | " + (f"{fm['min']:.1f} / **{fm['median']:.1f}** / "
+                                             f"{fm['max']:.1f}" if fm else "-") + " |")
+    return "\n".join(L) + "\n"
+
+
+def main(argv=None) -> int:
+    """``python -m sim.imc_report [--quick] [--no-fpga] [--out build/report]``."""
+    import argparse
+
+    ap = argparse.ArgumentParser(prog="python -m sim.imc_report", description=main.__doc__)
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--no-fpga", action="store_true")
+    ap.add_argument("--out", type=Path, default=BUILD / "report")
+    args = ap.parse_args(argv)
+    rep = build_report(args.quick, fpga=False if args.no_fpga else None)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "imc.json").write_text(json.dumps(rep, indent=1, default=str))
+    md = render_markdown(rep)
+    (args.out / "imc.md").write_text(md)
+    print(md)
+    print(f"wrote {args.out / 'imc.md'} and {args.out / 'imc.json'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
