@@ -30,9 +30,11 @@ test: $(STAMP)
 	@$(BIN)/picojoule doctor --quiet
 	$(BIN)/python -m pytest -n $(JOBS) --durations=15 $(PYTEST_ARGS)
 
+# The quick subset: Verilator only (unless SIM is given), no exhaustive (`slow`) checks.
 test-quick: $(STAMP)
 	@$(BIN)/picojoule doctor --quiet
-	$(BIN)/python -m pytest -n $(JOBS) -m "not slow" --durations=10 $(PYTEST_ARGS)
+	SIM=$${SIM:-verilator} $(BIN)/python -m pytest -n $(JOBS) -m "not slow" --durations=10 \
+	  $(PYTEST_ARGS)
 
 verilog: $(STAMP)
 	@$(BIN)/picojoule verilog
