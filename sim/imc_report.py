@@ -429,33 +429,34 @@ def render_markdown(report: dict) -> str:
     for name, v in report["published_tops_w"].items():
         L.append(f"| published: {name} | {v:g} |")
     if report.get("fpga"):
-        L += ["", f"### FPGA (`sim.synth`, seeds 1-3, {report['fpga_seconds']:.0f} s)", "",
-              "| config | unit | target | LUTs | FFs | BRAM | LCs/LUTs used of available "
-              "(with harness) | Fmax MHz (min/median/max) |", "|---|---|---|---|---|---|---|---|"]
+        L += ["", f"### FPGA (`sim.synth`, {report['fpga_seconds']:.0f} s)", "",
+              "LUTs, FFs, RAM and DSP of the bare unit after Yosys synthesis; used/available and "
+              "Fmax (register to register, clock `clk`) after nextpnr with the unit inside "
+              "`IoHarness` (input/output registers), median of the seeds in bold.", "",
+              "| config | unit | target | LUT4 | FFs | RAM | DSP | used / available (with "
+              "harness) | Fmax MHz (min / median / max) | seeds |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
         for r in report["fpga"]:
-            c = r.get("unit_cells", {})
+            c = r.get("unit_cells") or {}
+            ice = r["target"] == "ice40"
+            luts = c.get("SB_LUT4" if ice else "LUT4", "-")
+            ffs = sum(v for k, v in c.items() if k.startswith("SB_DFF") or k == "TRELLIS_FF")
+            ram = (f"{c.get('SB_RAM40_4K', 0)} SB_RAM40_4K" if ice else
+                   f"{c.get('DP16KD', 0)} DP16KD, {c.get('TRELLIS_DPR16X4', 0)} DPR16X4")
+            dsp = c.get("SB_MAC16" if ice else "MULT18X18D", 0)
+            head = (f"| {r['config']} | {r['unit']} | {r['target']} | {luts} | {ffs} | {ram} | "
+                    f"{dsp} | ")
             if "error" in r:
-                what = (f"**does not fit**: {r['overflow']} (with the I/O harness)"
-                        if r.get("overflow") else f"failed: {r['error'][:120]}")
-                L.append(f"| {r['config']} | {r['unit']} | {r['target']} | "
-                         f"{c.get('SB_LUT4', c.get('LUT4', '-'))} | "
-                         f"{sum(v for k, v in c.items() if 'DFF' in k or k == 'TRELLIS_FF')} "
-                         f"| {c.get('SB_RAM40_4K', c.get('DP16KD', 0))} | {what} | - |")
+                what = (f"**does not fit**: {r['overflow']}" if r.get("overflow")
+                        else f"failed: {r['error'][:120]}")
+                L.append(head + f"{what} | - | 1 |")
                 continue
-            if r["target"] == "ice40":
-                luts, ffs = c.get("SB_LUT4", 0), sum(v for k, v in c.items()
-                                                     if k.startswith("SB_DFF"))
-                bram = c.get("SB_RAM40_4K", 0)
-                used = f"{r['lc']} / {r['lc_available']} LC"
-            else:
-                luts = c.get("LUT4", 0)
-                ffs = c.get("TRELLIS_FF", 0)
-                bram = c.get("DP16KD", 0)
-                used = f"{r['lut_used']} / {r['lut_available']} LUT ({r['device']})"
+            used = (f"{r['lc']} / {r['lc_available']} LC (UP5K)" if ice
+                    else f"{r['lut_used']} / {r['lut_available']} LUT (LFE5U-{r['device']})")
             fm = r["fmax_mhz"]
-            L.append(f"| {r['config']} | {r['unit']} | {r['target']} | {luts} | {ffs} | "
-                     f"{bram} | {used} | " + (f"{fm['min']:.1f} / **{fm['median']:.1f}** / "
-                                             f"{fm['max']:.1f}" if fm else "-") + " |")
+            L.append(head + f"{used} | " + (f"{fm['min']:.1f} / **{fm['median']:.1f}** / "
+                                            f"{fm['max']:.1f}" if fm else "-")
+                     + f" | {len(r['seeds'])} |")
     return "\n".join(L) + "\n"
 
 
