@@ -412,7 +412,8 @@ class ImcBaseline(_TileBase):
 
         # Fetch: row r of the weights each cycle; x[r] travels with the read.
         x, busy, r, ba, last = self._issue(m, c, advance, lambda ba: p.rows, p.rows)
-        m.d.comb += [rp.en.eq(advance), rp.addr.eq(Cat(r, c.bank) if banks == 2 else r)]
+        # Read only while fetching: an idle tile must not spend SRAM reads.
+        m.d.comb += [rp.en.eq(advance & busy), rp.addr.eq(Cat(r, c.bank) if banks == 2 else r)]
 
         # The activation of row r, reduced to its low ba bits (two's complement if signed).
         a_shape = signed(p.a_bits) if p.signed_a else unsigned(p.a_bits)

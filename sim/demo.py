@@ -120,20 +120,70 @@ def _lmul_energy(console, sim: str, quick: bool) -> Table:
                               "docs/power.md constants; per multiply / per MAC)")
 
 
+def _imc(console, sim: str, quick: bool) -> Table:
+    """The IMC tile and its baseline (8x4 and the default 64x16) against the numpy model."""
+    from hdl.imc import ImcBaseline, ImcParams, ImcTile
+    from tb.test_imc import ImcCheck, _id
+
+    table = Table(title=f"In-memory-compute tile vs von Neumann baseline ({sim})")
+    for col in ("unit", "config", "products", "mismatches", "cycles/product (ba=8)",
+                "latency (ba=8)"):
+        table.add_column(col, justify="left" if col in ("unit", "config") else "right")
+    for p in (ImcParams(rows=8, cols=4), ImcParams()):
+        for name, cls in (("tile", ImcTile), ("baseline", ImcBaseline)):
+            console.print(f"  simulating {name} {p.rows}x{p.cols} ...")
+            top = f"{'imc' if name == 'tile' else 'vn'}_{_id(p)}"
+            r = run(cls(p), toplevel=top, test_module="tb.test_imc", sim=sim,
+                    testcase="check_products,check_timing",
+                    params=ImcCheck(p, name, batches=4 if quick else 6, ops=3))
+            rec, timing = r.data("products"), r.data("timing")
+            t = timing[str(p.a_bits)]
+            table.add_row(name, f"{p.rows}x{p.cols} w{p.w_bits}a{p.a_bits}",
+                          str(rec["products"]), str(rec["mismatches"]),
+                          f"{t['cycles_per_op']:g}", f"{t['latency']:g}")
+    return table
+
+
+def _imc_energy(console, sim: str, quick: bool) -> Table:
+    """Tile vs baseline pJ per MAC from the quick IMC report (8x4; full sizes in the docs)."""
+    from .imc_report import build_report
+
+    rep = build_report(quick=True)
+    table = Table(title="IMC energy per MAC, gate-level proxy, 8x4 tile (quick; 64x16: "
+                        "picojoule report imc, docs/imc.md)")
+    for col in ("workload", "tile pJ/MAC", "baseline (SRAM) pJ/MAC", "baseline (DRAM) pJ/MAC",
+                "tile / SRAM baseline", "compute only"):
+        table.add_column(col, justify="left" if col == "workload" else "right")
+    for e in rep["energy"]:
+        for name, ratios in e["ratios"].items():
+            t = e["tile"]["workloads"][name]["variants"]["ports"]["pj_per_mac"]
+            bv = e["baseline"]["workloads"][name]["variants"]
+            sram = next(v for k, v in bv.items() if "sram" in k)["pj_per_mac"]
+            dram = next(v for k, v in bv.items() if "dram" in k)["pj_per_mac"]
+            r = next(v for k, v in ratios.items() if "sram" in k)
+            table.add_row(name, f"{t['total']:.3g}", f"{sram['total']:.3g}",
+                          f"{dram['total']:.3g}", f"{r['total']:.3f}", f"{r['compute']:.2f}")
+    return table
+
+
 def run_all(console, *, sims, quick: bool = False) -> int:
     t0 = time.monotonic()
-    steps = [("multipliers", _multipliers), ("dot-product units", _dot_units)]
-    n = len(steps) * len(sims) + 2
+    steps = [("multipliers", _multipliers), ("dot-product units", _dot_units),
+             ("in-memory-compute tile", _imc)]
+    n = len(steps) * len(sims) + 3
     i = 0
     for sim in sims:
         for what, step in steps:
             i += 1
             console.print(f"[{i}/{n}] {what} on {sim}")
             console.print(step(console, sim, quick))
-    console.print(f"[{n - 1}/{n}] L-Mul accuracy and area (golden models, Yosys, nextpnr)")
+    console.print(f"[{n - 2}/{n}] L-Mul accuracy and area (golden models, Yosys, nextpnr)")
     console.print(_lmul_measurements(console, sims[0], quick))
-    console.print(f"[{n}/{n}] L-Mul energy (RTL and gate-level switching activity)")
+    console.print(f"[{n - 1}/{n}] L-Mul energy (RTL and gate-level switching activity)")
     console.print(_lmul_energy(console, sims[0], quick))
+    console.print(f"[{n}/{n}] IMC energy, 8x4 tile vs baseline (quick; the 64x16 figures: "
+                  "picojoule report imc)")
+    console.print(_imc_energy(console, sims[0], quick))
     console.print(f"picojoule sim: done in {time.monotonic() - t0:.0f} s; "
                   "builds and logs under build/sim/, reports under build/report/")
     return 0
@@ -163,4 +213,21 @@ def report_lmul(console, *, quick: bool, out) -> None:
                   + ", ".join(str(p) for p in plots))
 
 
-REPORTS = {"lmul": report_lmul}
+def report_imc(console, *, quick: bool, out) -> None:
+    """`picojoule report imc`: tile vs baseline energy per MAC (and FPGA tables unless quick)."""
+    import json
+
+    from rich.markdown import Markdown
+
+    from .imc_report import build_report, render_markdown
+
+    report = build_report(quick)
+    md = render_markdown(report)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "imc.md").write_text(md)
+    (out / "imc.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
+    console.print(Markdown(md))
+    console.print(f"wrote {out / 'imc.md'}, {out / 'imc.json'}")
+
+
+REPORTS = {"lmul": report_lmul, "imc": report_imc}
