@@ -33,18 +33,15 @@ from hdl.imc import ImcBaseline, ImcParams, ImcTile, weight_write_layout
 from sim.power import energy
 from sim.power.activity import capture
 from sim.power.gates import (
-    GATES,
     GateNetlist,
-    NetBit,
     gate_energy,
-    net_map,
     net_toggles,
     rtl_net_map,
     synthesize,
 )
 from sim.power.report import _test_seconds, traffic_energy
 from sim.power.workloads import Boundary, MemoryPort, Workload
-from sim.toolchain import BUILD, run_yosys
+from sim.toolchain import BUILD
 from tb.common.runner import convert, run
 from tb.test_imc import ImcPower, _id
 
@@ -87,51 +84,8 @@ def _weight_bytes(p: ImcParams) -> int:
 
 # ------------------------------------------------------------------------------ netlists
 def keep_memory_netlist(verilog_text: str, top: str) -> GateNetlist:
-    """Generic-gate netlist of ``top`` like :func:`sim.power.gates.synthesize`, except that
-    memories stay one memory cell each (Yosys ``memory -nomap``; written as a Verilog array).
-
-    The memory cell's own pins carry no capacitance here: an access is charged as a whole per
-    the SRAM/DRAM tables (:class:`MemoryPort`). Everything outside the array is gates and
-    flip-flops priced as usual.
-    """
-    import hashlib
-
-    key = hashlib.sha1(verilog_text.encode()).hexdigest()[:12]
-    directory = BUILD / "power" / f"{top}-{key}-keepmem"
-    script = "\n".join([
-        "read_verilog rtl.v",
-        f"synth -flatten -top {top} -run :fine",   # begin + coarse (memory -nomap)
-        "opt -fast -full", "techmap", "opt -fast",     # synth's fine step minus memory_map
-        "dfflegalize -cell $_DFF_P_ 01",
-        f"abc -g {GATES}",
-        "opt_clean",
-        "delete t:$scopeinfo",
-        "rename -unescape",
-        "rename -enumerate -pattern pj_n%",
-        "opt_clean",
-        "tee -o stat.txt stat",
-        "write_json gate.json",
-        "write_verilog -noattr gate.v",
-    ])
-    directory.mkdir(parents=True, exist_ok=True)
-    if not (directory / "gate.json").exists() or not (directory / "gate.v").exists():
-        (directory / "rtl.v").write_text(verilog_text)
-        run_yosys(script, cwd=directory)
-    module = json.loads((directory / "gate.json").read_text())["modules"][top]
-    cells: dict[str, int] = {}
-    for c in module["cells"].values():
-        cells[c["type"]] = cells.get(c["type"], 0) + 1
-    mem_types = {t for t in cells if t.startswith("$mem")}
-    if not mem_types:
-        raise RuntimeError(f"{top}: no memory cell survived synthesis ({directory})")
-    unknown = sorted(set(cells) - set(energy.CELL_PINS) - mem_types)
-    if unknown:
-        raise RuntimeError(f"{top}: cells without a capacitance model: {', '.join(unknown)}")
-    nets = {bit: NetBit(n.name, n.index, tuple(ld for ld in n.loads if ld[0] not in mem_types),
-                        n.is_clock)
-            for bit, n in net_map(module).items()}
-    return GateNetlist(top, (directory / "gate.v").read_text(), dict(sorted(cells.items())),
-                       nets, directory)
+    """The baseline's netlist with its weight memory kept as one cell (charged per access)."""
+    return synthesize(verilog_text, top, keep_memories=True)
 
 
 # ------------------------------------------------------------------------------ energy

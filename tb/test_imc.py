@@ -19,8 +19,16 @@ from cocotb.triggers import RisingEdge
 from hdl.imc import Cause, ImcBaseline, ImcParams, ImcTile, register_map, weight_write_layout
 from sim.imc import matvec, pack_row_words, random_activations, random_weights
 from tb.common import run
-from tb.common.bench import (CLOCK_NS, StreamSink, StreamSource, params, record, reset, seed,
-                             start_clock)
+from tb.common.bench import (
+    CLOCK_NS,
+    StreamSink,
+    StreamSource,
+    params,
+    record,
+    reset,
+    seed,
+    start_clock,
+)
 from tb.common.csr import CsrMaster
 
 UNITS = {"tile": ImcTile, "baseline": ImcBaseline}
@@ -307,8 +315,9 @@ SMALL = [
 
 
 def _id(p):
-    return f"{p.rows}x{p.cols}w{p.w_bits}{'s' if p.signed_w else 'u'}" \
-           f"a{p.a_bits}{'s' if p.signed_a else 'u'}t{p.tree_stages}{'d' if p.with_double_buffer else ''}"
+    sw, sa = ("s" if p.signed_w else "u"), ("s" if p.signed_a else "u")
+    return (f"{p.rows}x{p.cols}w{p.w_bits}{sw}a{p.a_bits}{sa}t{p.tree_stages}"
+            f"{'d' if p.with_double_buffer else ''}")
 
 
 def run_imc(sim, unit, p, testcase, **kw):

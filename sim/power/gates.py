@@ -120,12 +120,24 @@ def net_map(module: dict) -> dict[int, NetBit]:
             for bit, (_, name, index) in best.items() if bit in driven}
 
 
-def synthesize(verilog_text: str, top: str, *, out_dir: Path | None = None) -> GateNetlist:
-    """Generic-gate netlist of ``top`` in ``verilog_text`` (cached by the text's hash)."""
-    directory = out_dir or BUILD / "power" / f"{top}-{_digest(verilog_text)}"
+def synthesize(verilog_text: str, top: str, *, out_dir: Path | None = None,
+               keep_memories: bool = False) -> GateNetlist:
+    """Generic-gate netlist of ``top`` in ``verilog_text`` (cached by the text's hash).
+
+    ``keep_memories``: memories stay one ``$mem`` cell each (Yosys ``memory -nomap``, written
+    as a Verilog array) instead of becoming flip-flops, for units whose memory accesses are
+    charged whole from the SRAM/DRAM tables (a ``MemoryPort``): the memory cell's pins carry
+    no capacitance, so the array is not charged twice.
+    """
+    directory = out_dir or (BUILD / "power" /
+                            f"{top}-{_digest(verilog_text)}{'-keepmem' if keep_memories else ''}")
+    # With memories kept: synth's begin and coarse steps (memory -nomap), then its fine step
+    # without memory_map.
+    synth = ([f"synth -flatten -top {top} -run :fine", "opt -fast -full", "techmap",
+              "opt -fast"] if keep_memories else [f"synth -flatten -top {top}"])
     script = "\n".join([
         "read_verilog rtl.v",
-        f"synth -flatten -top {top}",
+        *synth,
         "dfflegalize -cell $_DFF_P_ 01",
         f"abc -g {GATES}",
         "opt_clean",
@@ -140,11 +152,19 @@ def synthesize(verilog_text: str, top: str, *, out_dir: Path | None = None) -> G
     _yosys_cached(directory, verilog_text, script, ["gate.json", "gate.v"])
     module = json.loads((directory / "gate.json").read_text())["modules"][top]
     cells = Counter(c["type"] for c in module["cells"].values())
-    unknown = sorted(set(cells) - set(energy.CELL_PINS))
+    mem_types = {t for t in cells if t.startswith("$mem")} if keep_memories else set()
+    if keep_memories and not mem_types:
+        raise ActivityError(f"{top}: no memory cell survived synthesis ({directory})")
+    unknown = sorted(set(cells) - set(energy.CELL_PINS) - mem_types)
     if unknown:
         raise ActivityError(f"{top}: cells without a capacitance model: {', '.join(unknown)}")
+    nets = net_map(module)
+    if mem_types:
+        nets = {bit: NetBit(n.name, n.index, tuple(ld for ld in n.loads
+                                                   if ld[0] not in mem_types), n.is_clock)
+                for bit, n in nets.items()}
     return GateNetlist(top, (directory / "gate.v").read_text(), dict(sorted(cells.items())),
-                       net_map(module), directory)
+                       nets, directory)
 
 
 def rtl_net_map(verilog_text: str, top: str) -> dict[int, NetBit]:
