@@ -41,6 +41,7 @@ verilog: $(STAMP)
 
 lint: $(STAMP)
 	@$(BIN)/picojoule verilog --lint
+	@$(BIN)/ruff check hdl sim tb boards && echo "ruff: clean"
 
 report: $(STAMP)
 	@$(BIN)/picojoule report $(UNIT)
