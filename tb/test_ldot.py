@@ -27,6 +27,7 @@ from tb.common.bench import (
     reset,
     seed,
     start_clock,
+    start_streams,
 )
 
 
@@ -101,11 +102,8 @@ async def check_vectors(dut):
     check = params()
     p = check.dot
     rng = np.random.default_rng(seed())
-    await start_clock(dut)
     vectors = corner_vectors(p) + random_vectors(p, rng, check.n_random, check.max_len)
-    src = StreamSource(dut, "i", stall=check.stall)
-    sink = StreamSink(dut, "o", stall=check.stall)
-    await reset(dut)
+    src, sink = await start_streams(dut, stall=check.stall)
     chunks = sum(send_vector(src, p, a, b) for _, a, b in vectors)
     got = await sink.wait_for(len(vectors), timeout_cycles=20 * chunks + 100)
     for _ in range(10):
@@ -126,10 +124,7 @@ async def check_throughput(dut):
     """No stalls: K chunks in K consecutive cycles, the result LATENCY cycles after the last."""
     p = params().dot
     rng = np.random.default_rng(seed())
-    await start_clock(dut)
-    src = StreamSource(dut, "i")
-    sink = StreamSink(dut, "o")
-    await reset(dut)
+    src, sink = await start_streams(dut)
     a, b = (encode(p.fmt, rng.normal(size=16 * p.lanes)) for _ in range(2))
     chunks = send_vector(src, p, a, b)
     await sink.wait_for(1, timeout_cycles=10 * chunks)
@@ -149,10 +144,7 @@ async def check_huge_accumulator(dut):
     """
     p = params().dot
     rng = np.random.default_rng(seed())
-    await start_clock(dut)
-    src = StreamSource(dut, "i")
-    sink = StreamSink(dut, "o")
-    await reset(dut)
+    src, sink = await start_streams(dut)
     for big_exp in (p.acc_bits - 26 + 150 - p.frac_bits + k for k in (-1, 0, 1, 5)):
         acc0 = (int(rng.integers(0, 2)) << 31) | (big_exp << 23) | int(rng.integers(0, 1 << 23))
         a, b = (encode(p.fmt, rng.normal(0, 64, size=3 * p.lanes)) for _ in range(2))

@@ -17,7 +17,7 @@ from hdl.float import FORMATS, FloatFormat
 from hdl.lmul import MULTIPLIERS, MulStream, operand_layout
 from sim.lmul import MODELS, special_values
 from tb.common import run
-from tb.common.bench import StreamSink, StreamSource, params, record, reset, seed, start_clock
+from tb.common.bench import params, record, seed, start_streams
 
 
 @dataclass(frozen=True)
@@ -75,12 +75,9 @@ async def check_combinational(dut):
 async def check_stream(dut):
     check = params()
     rng = np.random.default_rng(seed())
-    await start_clock(dut)
     a, b = operand_pairs(check, rng)
     layout = operand_layout(check.fmt)
-    src = StreamSource(dut, "i", stall=0.3)   # drives valid low before reset ends
-    sink = StreamSink(dut, "o", stall=0.3)
-    await reset(dut)
+    src, sink = await start_streams(dut, stall=0.3)
     for x, y in zip(a.tolist(), b.tolist()):
         src.send(layout.const({"a": x, "b": y}).as_bits())
     got = np.array(await sink.wait_for(a.size, timeout_cycles=10 * a.size + 100),

@@ -20,7 +20,7 @@ from cocotb.utils import get_sim_time
 from .runner import PARAMS_ENV
 
 __all__ = ["params", "record", "seed", "start_clock", "reset", "StreamSource", "StreamSink",
-           "value", "CLOCK_NS"]
+           "value", "CLOCK_NS", "start_streams"]
 
 CLOCK_NS = 10
 
@@ -58,6 +58,16 @@ async def reset(dut, cycles: int = 2):
     await ClockCycles(dut.clk, cycles)
     dut.rst.value = 0
     await RisingEdge(dut.clk)
+
+
+async def start_streams(dut, *, stall: float = 0.0, source: str = "i", sink: str = "o"):
+    """Start the clock, drive a :class:`StreamSource` on ``source`` and a :class:`StreamSink`
+    on ``sink`` (so inputs are defined before reset ends), then reset. Returns (src, sink)."""
+    await start_clock(dut)
+    src = StreamSource(dut, source, stall=stall)
+    snk = StreamSink(dut, sink, stall=stall)
+    await reset(dut)
+    return src, snk
 
 
 class _StreamEnd:
