@@ -268,7 +268,7 @@ def _failure(row: dict) -> dict:
     from sim.synth import _stat, synth_dir
 
     out = synth_dir(row["top"])
-    log = out / ("nextpnr_seed1.log" if row["target"] == "ice40" else "nextpnr_ecp5_seed1.log")
+    log = out / f"nextpnr_{row['target']}_seed1.log"
     over = []
     if log.exists():
         for m in re.finditer(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%", log.read_text(),

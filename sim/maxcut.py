@@ -350,20 +350,28 @@ DEFAULT_EPOCHS = 1000
 DEFAULT_SEEDS = 8
 
 
+def _engine_arg(p):
+    p.add_argument("--engine", choices=("model", "rtl"), default="model",
+                   help="model: the integer golden model (sim/onn.py); rtl: not built yet")
+
+
+def _array_args(p):
+    p.add_argument("--cells", type=_positive, default=OnnParams().n,
+                   help=f"array size n (default {OnnParams().n})")
+    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+
+
 def add_maxcut_parser(subparsers):
     p = subparsers.add_parser("maxcut", help="Max-Cut of a rudy/G-set graph on the oscillator "
                               "array (OIM mode)")
     p.add_argument("graph", metavar="GRAPH_FILE", help="rudy text: 'n m', then 'i j w' lines")
-    p.add_argument("--engine", choices=("model", "rtl"), default="model",
-                   help="model: the integer golden model (sim/onn.py); rtl: not built yet")
+    _engine_arg(p)
     p.add_argument("--seeds", type=_positive, default=DEFAULT_SEEDS,
                    help=f"independent runs, best reported (default {DEFAULT_SEEDS})")
     p.add_argument("--epochs", type=_positive, default=DEFAULT_EPOCHS,
                    help=f"update epochs per run (default {DEFAULT_EPOCHS})")
     p.add_argument("--seed", type=int, default=1, help="first LFSR seed (runs use seed..)")
-    p.add_argument("--cells", type=_positive, default=OnnParams().n,
-                   help=f"array size n (default {OnnParams().n})")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _array_args(p)
     p.set_defaults(func=cmd_maxcut)
     return p
 
@@ -401,8 +409,7 @@ def cmd_maxcut(args) -> int:
 def add_recall_parser(subparsers):
     p = subparsers.add_parser("recall", help="associative-memory recall on the oscillator "
                               "array (ONN mode, Hebbian weights)")
-    p.add_argument("--engine", choices=("model", "rtl"), default="model",
-                   help="model: the integer golden model (sim/onn.py); rtl: not built yet")
+    _engine_arg(p)
     p.add_argument("--pattern-file", help="stored patterns, one 0/1 string per line "
                    "(default: --patterns random patterns of --size bits)")
     p.add_argument("--size", type=_positive, default=100, help="bits per random pattern")
@@ -412,9 +419,7 @@ def add_recall_parser(subparsers):
     p.add_argument("--trials", type=_positive, default=200, help="cues (default 200)")
     p.add_argument("--epochs", type=_positive, default=20, help="max epochs per cue")
     p.add_argument("--seed", type=int, default=1, help="seed of patterns and cue noise")
-    p.add_argument("--cells", type=_positive, default=OnnParams().n,
-                   help=f"array size n (default {OnnParams().n})")
-    p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    _array_args(p)
     p.set_defaults(func=cmd_recall)
     return p
 

@@ -170,21 +170,36 @@ def _read_verilog(top: str) -> str:
     return f"read_verilog {top}.v\nrename -hide w:*\\[*\n"
 
 
-def _nextpnr(out: Path, top: str, seed: int, device: str, package: str) -> dict:
-    report = out / f"nextpnr_seed{seed}.json"
-    log = out / f"nextpnr_seed{seed}.log"
-    cmd = [*nextpnr_ice40_command(), f"--{device}", "--package", package,
-           "--json", f"{top}_ice40.json", "--seed", str(seed), "--report", report.name,
+def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
+                 package: str) -> dict:
+    """One seeded place-and-route of ``{top}_{family}.json``; returns nextpnr's JSON report.
+    A failure is one line, preferring the line that names an overflowing resource."""
+    report = out / f"nextpnr_{family}_seed{seed}.json"
+    log = out / f"nextpnr_{family}_seed{seed}.log"
+    cmd = [*yowasp_command(f"yowasp-nextpnr-{family}"), f"--{device}", "--package", package,
+           "--json", f"{top}_{family}.json", "--seed", str(seed), "--report", report.name,
            "--timing-allow-fail", "--log", log.name, "-q"]
     proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        last = (proc.stderr.strip() or "no output").splitlines()[-1]
-        raise ToolError(f"nextpnr-ice40 failed in {out}: {last}")
-    data = json.loads(report.read_text())
-    lc = data["utilization"]["ICESTORM_LC"]
+        text = (proc.stderr.strip() or proc.stdout.strip()
+                or (log.read_text(errors="replace").strip() if log.exists() else ""))
+        lines = (text or f"exit status {proc.returncode}").splitlines()
+        why = next((ln for ln in lines if "only has" in ln or "nable to place" in ln),
+                   lines[-1])
+        raise ToolError(f"nextpnr-{family} failed in {out}: {why.strip()}")
+    return json.loads(report.read_text())
+
+
+def _fmax(data: dict) -> float | None:
     fmax = [c["achieved"] for c in data.get("fmax", {}).values()]
+    return min(fmax) if fmax else None
+
+
+def _nextpnr(out: Path, top: str, seed: int, device: str, package: str) -> dict:
+    data = _run_nextpnr("ice40", out, top, seed, device, package)
+    lc = data["utilization"]["ICESTORM_LC"]
     return {"seed": seed, "lc": int(lc["used"]), "lc_available": int(lc["available"]),
-            "fmax_mhz": min(fmax) if fmax else None}
+            "fmax_mhz": _fmax(data)}
 
 
 def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
@@ -251,25 +266,12 @@ ECP5_DEVICES = {"25k": "CABGA256", "45k": "CABGA381", "85k": "CABGA381"}
 
 
 def _nextpnr_ecp5(out: Path, top: str, seed: int, device: str, package: str) -> dict:
-    report = out / f"nextpnr_ecp5_seed{seed}.json"
-    log = out / f"nextpnr_ecp5_seed{seed}.log"
-    cmd = [*nextpnr_ecp5_command(), f"--{device}", "--package", package,
-           "--json", f"{top}_ecp5.json", "--seed", str(seed), "--report", report.name,
-           "--timing-allow-fail", "--log", log.name, "-q"]
-    proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        lines = (proc.stderr.strip() or "no output").splitlines()
-        # An overflow names the resource ("Design uses N ... but device only has M").
-        why = next((ln for ln in lines if "only has" in ln or "nable to place" in ln),
-                   lines[-1])
-        raise ToolError(f"nextpnr-ecp5 failed in {out}: {why.strip()}")
-    data = json.loads(report.read_text())
+    data = _run_nextpnr("ecp5", out, top, seed, device, package)
     util = {k: (int(v["used"]), int(v["available"])) for k, v in data["utilization"].items()}
-    fmax = [c["achieved"] for c in data.get("fmax", {}).values()]
     return {"seed": seed, "utilization": util,
             "lut_used": util.get("TRELLIS_COMB", (0, 0))[0],
             "lut_available": util.get("TRELLIS_COMB", (0, 0))[1],
-            "fmax_mhz": min(fmax) if fmax else None}
+            "fmax_mhz": _fmax(data)}
 
 
 def place_ecp5(component, top: str, *, seeds=(1, 2, 3), device: str = "85k",
