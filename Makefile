@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed
 # Parallel test workers: all cores unless JOBS is given.
 JOBS   ?= auto
 
-.PHONY: sim test test-quick verilog report lint clean distclean venv
+.PHONY: sim test test-quick verilog report fpga lint clean distclean venv
 
 venv: $(STAMP)
 
@@ -38,6 +38,11 @@ test-quick: $(STAMP)
 
 verilog: $(STAMP)
 	@$(BIN)/picojoule verilog
+
+# Bitstream + utilization/timing report: make fpga BOARD=icebreaker|ulx3s-25f|ulx3s-85f
+# [SEEDS=1,2,3] (the Fmax median over seeds). Output under build/fpga/$(BOARD)/.
+fpga: $(STAMP)
+	@$(BIN)/picojoule fpga $(BOARD) $(if $(SEEDS),--seeds $(SEEDS))
 
 lint: $(STAMP)
 	@$(BIN)/picojoule verilog --lint

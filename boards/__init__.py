@@ -1,1 +1,25 @@
-"""FPGA targets (issue: FPGA targets in boards/)."""
+"""FPGA boards: Amaranth platforms (amaranth-boards), thin tops, per-board sizes, the build flow.
+
+``BOARDS`` maps the ``make fpga BOARD=`` names to :class:`Board` objects; :func:`board` looks
+one up (an unknown name lists the choices); ``boards.flow.build_board`` makes the bitstream and
+the reports.
+"""
+
+from .board import Board
+from .design import DEFAULT_DESIGN, DESIGNS, DesignConfig, board_signature
+from .icebreaker import ICEBREAKER
+from .ulx3s import ULX3S_25F, ULX3S_85F
+
+__all__ = ["BOARDS", "Board", "DesignConfig", "DESIGNS", "DEFAULT_DESIGN", "board",
+           "board_signature"]
+
+BOARDS = {b.name: b for b in (ICEBREAKER, ULX3S_25F, ULX3S_85F)}
+
+
+def board(name: str) -> Board:
+    """The board called ``name``; ``ValueError`` listing the choices otherwise."""
+    try:
+        return BOARDS[name]
+    except KeyError:
+        raise ValueError(f"unknown board {name!r}; choose one of: {', '.join(BOARDS)}") \
+            from None

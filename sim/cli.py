@@ -50,10 +50,30 @@ def cmd_verilog(args) -> int:
         files.append(path)
         print(f"wrote {path}")
     (out / "files.f").write_text("".join(f"{p.name}\n" for p in files))
+    for path in files:
+        (out / f"{path.stem}.core").write_text(fusesoc_core(path.stem, path.name))
     (out / "lint.vlt").write_text(LINT_WAIVERS.read_text())
     if args.lint:
         return _lint(files)
     return 0
+
+
+def fusesoc_core(name: str, verilog: str) -> str:
+    """A FuseSoC (CAPI 2) core file for one exported unit: ``picojoule:units:<name>``, its one
+    Verilog file (path relative to the core file) and its top module."""
+    from importlib import metadata
+
+    try:
+        version = metadata.version("picojoule")
+    except metadata.PackageNotFoundError:
+        version = "0.0.0"
+    return (f"CAPI=2:\n"
+            f"# Written by `picojoule verilog`; regenerate instead of editing.\n"
+            f"name: picojoule:units:{name}:{version}\n"
+            f"description: picojoule unit {name} (Verilog generated from Amaranth)\n"
+            f"filesets:\n  rtl:\n    files:\n      - {verilog}\n"
+            f"    file_type: verilogSource\n"
+            f"targets:\n  default:\n    filesets: [rtl]\n    toplevel: {name}\n")
 
 
 def _lint(files) -> int:
@@ -73,6 +93,36 @@ def _lint(files) -> int:
                         f"warnings (waivers and their reasons: {LINT_WAIVERS})")
     print(f"verilator --lint-only -Wall: all {len(files)} files clean "
           f"(documented waivers: {LINT_WAIVERS.relative_to(ROOT)})")
+    return 0
+
+
+# ------------------------------------------------------------------------------ fpga
+def _seeds(text: str) -> tuple[int, ...]:
+    try:
+        seeds = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        seeds = ()
+    if not seeds or min(seeds) < 0:
+        raise ToolError(f"--seeds must be a comma list of non-negative integers, not {text!r}")
+    return seeds
+
+
+def cmd_fpga(args) -> int:
+    """Bitstream and utilization/timing report of one board (logic in boards/flow.py)."""
+    from boards import BOARDS, board
+    from boards.flow import build_board
+
+    if not args.board:
+        raise ToolError(f"name a board; choose one of: {', '.join(BOARDS)}")
+    b = board(args.board)
+    r = build_board(b, design=args.design, seeds=_seeds(args.seeds), router=args.router,
+                    timeout=args.timeout)
+    print((Path(r["dir"]) / "report.md").read_text())
+    print(f"wrote {r['bitstream']}, {Path(r['dir']) / 'report.md'}, "
+          f"{Path(r['dir']) / 'report.json'}")
+    if not r["logic"]["ok"]:
+        raise ToolError(f"placed logic {r['logic']['placed']} is below 0.8 x the synthesized "
+                        f"{r['logic']['synthesized']}: something was optimized away")
     return 0
 
 
@@ -108,16 +158,35 @@ def cmd_sim(args) -> int:
 
 
 # ------------------------------------------------------------------------------ report
+def report_fpga(console, *, quick: bool, out, only=None) -> None:
+    """`picojoule report fpga`: every unit and board on iCE40/ECP5 (logic in boards/report.py);
+    writes fpga.md/fpga.json to ``out`` (docs/fpga.md quotes fpga.md)."""
+    import json
+
+    from boards.report import build_report, render_markdown
+
+    rows = build_report(quick=quick, only=only, out=out, log=console.print)
+    md = render_markdown(rows)
+    (out / "fpga.md").write_text(md)
+    (out / "fpga.json").write_text(json.dumps(rows, indent=1, default=str) + "\n")
+    print(md)
+    console.print(f"wrote {out / 'fpga.md'}, {out / 'fpga.json'}")
+
+
 def cmd_report(args) -> int:
     from .demo import REPORTS
 
-    units = [args.unit] if args.unit else list(REPORTS)
+    reports = {**REPORTS, "fpga": report_fpga}
+    units = [args.unit] if args.unit else list(reports)
     for unit in units:
-        if unit not in REPORTS:
-            raise ToolError(f"unknown report {unit!r}; choose one of: {', '.join(REPORTS)}")
+        if unit not in reports:
+            raise ToolError(f"unknown report {unit!r}; choose one of: {', '.join(reports)}")
+    if args.only and units != ["fpga"]:
+        raise ToolError("--only applies to `report fpga`")
     console = _console()
     for unit in units:
-        REPORTS[unit](console, quick=args.quick, out=Path(args.out))
+        kw = {"only": args.only} if args.only else {}
+        reports[unit](console, quick=args.quick, out=Path(args.out), **kw)
     return 0
 
 
@@ -135,7 +204,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="picojoule", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
 
-    p = sub.add_parser("verilog", help="write build/verilog/<unit>.v for every exported unit")
+    p = sub.add_parser("verilog", help="write build/verilog/<unit>.v (+ files.f, <unit>.core) "
+                       "for every exported unit")
     p.add_argument("names", nargs="*", help="units to write (default: all; see `list`)")
     p.add_argument("--out", default=str(BUILD / "verilog"), help="output folder")
     p.add_argument("--lint", action="store_true", help="also run verilator --lint-only -Wall")
@@ -150,7 +220,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("unit", nargs="?", help="unit (default: all)")
     p.add_argument("--quick", action="store_true", help="smaller samples")
     p.add_argument("--out", default=str(BUILD / "report"), help="output folder")
+    p.add_argument("--only", nargs="+", metavar="NAME",
+                   help="fpga: rerun only these entries, keep the others' stored results")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("fpga", help="bitstream + utilization/timing report of a board "
+                       "(build/fpga/<board>/)")
+    p.add_argument("board", nargs="?", help="icebreaker, ulx3s-25f, ulx3s-85f")
+    p.add_argument("--design", default="standin", help="board design (boards/design.py)")
+    p.add_argument("--seeds", default="1", help="nextpnr seeds, comma list (Fmax median)")
+    p.add_argument("--router", default=None, help="nextpnr router: router1 (default), router2")
+    p.add_argument("--timeout", type=float, default=None, help="seconds per nextpnr run")
+    p.set_defaults(func=cmd_fpga)
 
     p = sub.add_parser("doctor", help="check the toolchain")
     p.add_argument("--quiet", action="store_true", help="print only problems")

@@ -30,11 +30,14 @@ from sim.toolchain import BUILD, ToolError, locked, run_yosys, yowasp_command
 from tb.common.runner import convert
 
 __all__ = [
+    "DoesNotFit",
     "GATE_WEIGHTS",
     "GENERIC_GATES",
     "IoHarness",
+    "device_name",
     "nextpnr_ecp5_command",
     "nextpnr_ice40_command",
+    "overflow",
     "place_ecp5",
     "place_ice40",
     "synth_dir",
@@ -159,6 +162,10 @@ class IoHarness(wiring.Component):
         return m
 
 
+#: Makes Amaranth's array-view wires private before synthesis (see :func:`_read_verilog`).
+_READ_FIXUP = "rename -hide w:*\\[*\n"
+
+
 def _read_verilog(top: str) -> str:
     """Yosys commands reading ``<top>.v`` for an FPGA flow.
 
@@ -167,20 +174,91 @@ def _read_verilog(top: str) -> str:
     reintegrates the mapped logic and aborts (``Assert `count_id(wire->name) == 0' failed``).
     Such wires are views only, so they are made private before synthesis.
     """
-    return f"read_verilog {top}.v\nrename -hide w:*\\[*\n"
+    return f"read_verilog {top}.v\n{_READ_FIXUP}"
+
+
+def _run_watched(cmd: list[str], cwd: Path, log: Path, timeout: float | None, progress,
+                 every: float = 15.0) -> subprocess.CompletedProcess | None:
+    """Run ``cmd``; every ``every`` seconds pass the newest line of ``log`` (if it changed) to
+    ``progress``. Returns None if it ran longer than ``timeout`` seconds (then it is killed)."""
+    import tempfile
+    import time
+
+    with tempfile.TemporaryFile("w+") as so, tempfile.TemporaryFile("w+") as se:
+        proc = subprocess.Popen(cmd, cwd=cwd, stdout=so, stderr=se, text=True)
+        t0, last = time.monotonic(), None
+        while True:
+            try:
+                proc.wait(timeout=every if progress else timeout)
+                break
+            except subprocess.TimeoutExpired:
+                elapsed = time.monotonic() - t0
+                if timeout is not None and elapsed >= timeout:
+                    proc.kill()
+                    proc.wait()
+                    return None
+                if progress and log.exists():
+                    lines = log.read_text(errors="replace").strip().splitlines()
+                    line = lines[-1].removeprefix("Info:").strip() if lines else ""
+                    if line and line != last:
+                        progress(f"{elapsed:5.0f} s  {line[:100]}")
+                        last = line
+        so.seek(0)
+        se.seek(0)
+        return subprocess.CompletedProcess(cmd, proc.returncode, so.read(), se.read())
+
+
+class DoesNotFit(ToolError):
+    """Place-and-route stopped because a resource is over 100% (the message names it)."""
+
+
+def overflow(log_text: str) -> list[str]:
+    """The resources over 100% in a nextpnr log's utilisation table, as ``"NAME used/avail
+    (pct%)"`` (first occurrence of each)."""
+    over = {}
+    for m in re.finditer(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%", log_text, re.M):
+        name, used, avail = m.group(1), int(m.group(2)), int(m.group(3))
+        if used > avail and name not in over:
+            over[name] = f"{name} {used}/{avail} ({100 * used // avail}%)"
+    return list(over.values())
+
+
+def device_name(family: str, device: str) -> str:
+    """Lattice's name of a nextpnr device flag: ``up5k`` -> iCE40UP5K, ``85k`` -> LFE5U-85F."""
+    if family == "ice40":
+        return f"iCE40{device.upper()}"
+    return f"LFE5U-{device.upper().removesuffix('K')}F"
+
+
+#: Extra nextpnr options of every place-and-route (``router``: nextpnr's ``--router``,
+#: ``router1`` by default for iCE40 and ECP5; ``router2`` copes better with congestion).
+NEXTPNR_ROUTERS = ("router1", "router2")
 
 
 def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
-                 package: str) -> dict:
+                 package: str, *, router: str | None = None, timeout: float | None = None,
+                 extra: tuple[str, ...] = (), progress=None) -> dict:
     """One seeded place-and-route of ``{top}_{family}.json``; returns nextpnr's JSON report.
-    A failure is one line, preferring the line that names an overflowing resource."""
+    A failure is one line, preferring the line that names an overflowing resource; a run
+    longer than ``timeout`` seconds is stopped and reported as such."""
+    if router is not None and router not in NEXTPNR_ROUTERS:
+        raise ValueError(f"router must be one of {', '.join(NEXTPNR_ROUTERS)}, not {router!r}")
     report = out / f"nextpnr_{family}_seed{seed}.json"
     log = out / f"nextpnr_{family}_seed{seed}.log"
+    report.unlink(missing_ok=True)
     cmd = [*yowasp_command(f"yowasp-nextpnr-{family}"), f"--{device}", "--package", package,
            "--json", f"{top}_{family}.json", "--seed", str(seed), "--report", report.name,
-           "--timing-allow-fail", "--log", log.name, "-q"]
-    proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True, check=False)
+           "--timing-allow-fail", "--log", log.name, "-q", *extra]
+    if router:
+        cmd += ["--router", router]
+    proc = _run_watched(cmd, out, log, timeout, progress)
+    if proc is None:
+        raise ToolError(f"nextpnr-{family} did not finish within {timeout:.0f} s "
+                        f"(seed {seed}; log {log})")
     if proc.returncode != 0:
+        over = overflow(log.read_text(errors="replace")) if log.exists() else []
+        if over:
+            raise DoesNotFit(f"does not fit {device_name(family, device)}: {', '.join(over)}")
         text = (proc.stderr.strip() or proc.stdout.strip()
                 or (log.read_text(errors="replace").strip() if log.exists() else ""))
         lines = (text or f"exit status {proc.returncode}").splitlines()
@@ -195,15 +273,16 @@ def _fmax(data: dict) -> float | None:
     return min(fmax) if fmax else None
 
 
-def _nextpnr(out: Path, top: str, seed: int, device: str, package: str) -> dict:
-    data = _run_nextpnr("ice40", out, top, seed, device, package)
+def _nextpnr(out: Path, top: str, seed: int, device: str, package: str, **kw) -> dict:
+    data = _run_nextpnr("ice40", out, top, seed, device, package, **kw)
     lc = data["utilization"]["ICESTORM_LC"]
     return {"seed": seed, "lc": int(lc["used"]), "lc_available": int(lc["available"]),
             "fmax_mhz": _fmax(data)}
 
 
 def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
-                package: str = "sg48") -> dict:
+                package: str = "sg48", router: str | None = None,
+                timeout: float | None = None) -> dict:
     """iCE40 area of ``component`` and its Fmax between registers, one P&R per seed.
 
     Returns a dict: ``unit_cells`` (SB_* cell counts of the bare unit after ``synth_ice40``;
@@ -212,15 +291,18 @@ def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
     ``runs`` (per seed: ``lc`` = ICESTORM_LC used after packing, placement and routing of the
     harnessed unit, ``fmax_mhz`` = achieved register-to-register Fmax of clock ``clk``),
     ``lc`` (the LC count, identical across seeds, else the maximum), ``fmax_mhz`` (min, median,
-    max over the seeds), ``device``, ``package``, ``dir``. Raises :class:`ToolError` on failure.
+    max over the seeds), ``device``, ``package``, ``dir``. ``router`` and ``timeout`` (seconds
+    per seed) go to nextpnr. Raises :class:`ToolError` on failure.
     """
-    result = _place(component, top, "ice40", seeds, device, package, _nextpnr)
+    result = _place(component, top, "ice40", seeds, device, package, _nextpnr,
+                    router=router, timeout=timeout)
     runs = result["runs"]
     result.update(lc=max(r["lc"] for r in runs), lc_available=runs[0]["lc_available"])
     return result
 
 
-def _place(component, top: str, family: str, seeds, device: str, package: str, pnr) -> dict:
+def _place(component, top: str, family: str, seeds, device: str, package: str, pnr,
+           **pnr_kw) -> dict:
     """Synthesize ``component`` alone (cell counts) and inside :class:`IoHarness` for
     ``family`` (``ice40`` or ``ecp5``), then place and route the harness once per seed with
     ``pnr(out, harness_top, seed, device, package)``. The common part of both flows."""
@@ -240,7 +322,7 @@ def _place(component, top: str, family: str, seeds, device: str, package: str, p
                   f"tee -q -o {family}_harness_stat.json stat -json\n", cwd=out,
                   log_name=f"{family}_harness.log")
         harness_cells = _stat(out / f"{family}_harness_stat.json", htop)
-        runs = [pnr(out, htop, s, device, package) for s in seeds]
+        runs = [pnr(out, htop, s, device, package, **pnr_kw) for s in seeds]
     fmax = sorted(r["fmax_mhz"] for r in runs if r["fmax_mhz"] is not None)
     return {
         "top": top,
@@ -265,8 +347,8 @@ def nextpnr_ecp5_command() -> list[str]:
 ECP5_DEVICES = {"25k": "CABGA256", "45k": "CABGA381", "85k": "CABGA381"}
 
 
-def _nextpnr_ecp5(out: Path, top: str, seed: int, device: str, package: str) -> dict:
-    data = _run_nextpnr("ecp5", out, top, seed, device, package)
+def _nextpnr_ecp5(out: Path, top: str, seed: int, device: str, package: str, **kw) -> dict:
+    data = _run_nextpnr("ecp5", out, top, seed, device, package, **kw)
     util = {k: (int(v["used"]), int(v["available"])) for k, v in data["utilization"].items()}
     return {"seed": seed, "utilization": util,
             "lut_used": util.get("TRELLIS_COMB", (0, 0))[0],
@@ -275,7 +357,8 @@ def _nextpnr_ecp5(out: Path, top: str, seed: int, device: str, package: str) -> 
 
 
 def place_ecp5(component, top: str, *, seeds=(1, 2, 3), device: str = "85k",
-               package: str | None = None) -> dict:
+               package: str | None = None, router: str | None = None,
+               timeout: float | None = None) -> dict:
     """ECP5 area of ``component`` and its Fmax between registers, one P&R per seed.
 
     Like :func:`place_ice40`: ``unit_cells`` (``synth_ecp5`` cell counts of the bare unit:
@@ -289,7 +372,8 @@ def place_ecp5(component, top: str, *, seeds=(1, 2, 3), device: str = "85k",
     if device not in ECP5_DEVICES:
         raise ValueError(f"device must be one of {', '.join(ECP5_DEVICES)}, not {device!r}")
     package = package or ECP5_DEVICES[device]
-    result = _place(component, top, "ecp5", seeds, device, package, _nextpnr_ecp5)
+    result = _place(component, top, "ecp5", seeds, device, package, _nextpnr_ecp5,
+                    router=router, timeout=timeout)
     runs = result["runs"]
     result.update(lut_used=max(r["lut_used"] for r in runs),
                   lut_available=runs[0]["lut_available"])

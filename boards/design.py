@@ -1,0 +1,107 @@
+"""What a board runs: the port contract every board design meets, its sizes, and the designs.
+
+A board top (:class:`boards.top.BoardTop`) builds its design with a factory
+``factory(config: DesignConfig, *, leds: int, buttons: int) -> wiring.Component`` and checks that
+the component's signature is :func:`board_signature` (``leds``/``buttons`` from the board). Only
+the top touches pins; the design sees plain signals on the board's default clock domain (``sync``,
+the board oscillator), with ``rx`` and ``buttons`` already synchronized.
+
+Today the only design is the stand-in (:class:`boards.standin.UnitsStandIn`: the units driven by
+an LFSR, no processor). The SoC (``hdl/soc.py``, not written yet) plugs in by adding one entry
+to :data:`DESIGNS` that accepts a :class:`DesignConfig` and has the same signature; making it the
+default is changing :data:`DEFAULT_DESIGN`.
+"""
+
+from dataclasses import dataclass
+
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+from hdl.float import FORMATS
+from hdl.imc import ImcParams
+
+__all__ = ["DesignConfig", "board_signature", "check_design", "DESIGNS", "DEFAULT_DESIGN",
+           "design_factory"]
+
+
+@dataclass(frozen=True)
+class DesignConfig:
+    """Sizes of the units a board carries (the same object later configures the SoC).
+
+    ``imc``: the in-memory-compute tile (None: no tile); ``lmul``: the format of the L-Mul
+    stream unit (a key of ``hdl.float.FORMATS``, None: no unit); ``onn``: the oscillator array's
+    parameters, held for the SoC and the stand-in once ``hdl/onn.py`` has RTL (None today, and a
+    non-None value is refused until then so a board never silently drops it).
+    """
+
+    imc: ImcParams | None = None
+    lmul: str | None = "e4m3"
+    onn: object | None = None
+
+    def __post_init__(self):
+        if self.imc is not None and not isinstance(self.imc, ImcParams):
+            raise TypeError(f"imc must be an ImcParams or None, not {self.imc!r}")
+        if self.lmul is not None and self.lmul not in FORMATS:
+            raise ValueError(f"lmul must be one of {', '.join(FORMATS)} or None, "
+                             f"not {self.lmul!r}")
+        if self.onn is not None:
+            raise ValueError("onn: the oscillator array has no RTL yet (hdl/onn.py); "
+                             f"leave it None, not {self.onn!r}")
+
+    def describe(self) -> str:
+        parts = []
+        if self.imc is not None:
+            parts.append(f"IMC tile {self.imc.rows}x{self.imc.cols} "
+                         f"w{self.imc.w_bits}a{self.imc.a_bits} "
+                         f"tree_stages={self.imc.tree_stages}")
+        if self.lmul is not None:
+            parts.append(f"L-Mul {self.lmul} stream")
+        return ", ".join(parts) or "no units"
+
+
+def board_signature(*, leds: int, buttons: int) -> wiring.Signature:
+    """The ports of every board design (design's view).
+
+    Members
+    -------
+    tx : Out(1)              UART transmit, idle high
+    rx : In(1)               UART receive, synchronized to ``sync``, idle high
+    leds : Out(leds)         1 = lit (the top handles the board's polarity)
+    buttons : In(buttons)    1 = pressed, synchronized to ``sync`` (not debounced)
+    """
+    for name, n in (("leds", leds), ("buttons", buttons)):
+        if not isinstance(n, int) or n < 1:
+            raise ValueError(f"{name} must be a positive integer, not {n!r}")
+    return wiring.Signature({"tx": Out(1, init=1), "rx": In(1, init=1), "leds": Out(leds),
+                             "buttons": In(buttons)})
+
+
+def check_design(design, *, leds: int, buttons: int) -> None:
+    """Raise ``TypeError`` (one line) unless ``design`` is a component with the board ports."""
+    want = board_signature(leds=leds, buttons=buttons)
+    if not isinstance(design, wiring.Component):
+        raise TypeError(f"a board design must be a wiring.Component, not {design!r}")
+    got = design.signature
+    if dict(got.members) != dict(want.members):
+        raise TypeError(f"{type(design).__name__} has ports {dict(got.members)}, a board needs "
+                        f"{dict(want.members)}")
+
+
+def _standin(config: DesignConfig, *, leds: int, buttons: int):
+    from .standin import UnitsStandIn
+
+    return UnitsStandIn(config, leds=leds, buttons=buttons)
+
+
+#: Board designs by name: ``factory(config, *, leds, buttons) -> wiring.Component``.
+#: The SoC goes here as ``"soc"`` when ``hdl/soc.py`` exists.
+DESIGNS = {"standin": _standin}
+DEFAULT_DESIGN = "standin"
+
+
+def design_factory(name: str):
+    try:
+        return DESIGNS[name]
+    except KeyError:
+        raise ValueError(f"unknown design {name!r}; choose one of: {', '.join(DESIGNS)}") \
+            from None

