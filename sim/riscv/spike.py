@@ -11,8 +11,10 @@ mcause, mtval read back by handlers, the handler's pc) are.
 Spike starts in a boot ROM at 0x1000 that sets a few registers (a0 = hartid, a1 = device-tree
 address, t0 = entry) and jumps to the ELF entry. The comparison starts the ISS from that state:
 those register values, and ``mcycle``/``minstret`` advanced by the boot ROM's instruction
-count (Spike, like the ISS, counts one cycle per instruction). Differences from Spike that are
-choices of this architecture, not bugs, are listed in docs/riscv.md ("ISS and Spike").
+count (Spike, like the ISS, counts one cycle per instruction), and the timer interrupt line
+high (Spike's mtimecmp resets to 0, so mip.MTIP reads 1; interrupts stay disabled).
+Differences from Spike that are choices of this architecture, not bugs, are listed in
+docs/riscv.md ("ISS and Spike").
 """
 
 import re
@@ -181,6 +183,7 @@ def compare_with_iss(elf, *, with_muldiv: bool = False, max_steps: int = 5_000_0
     for reg, value in spike.boot_regs.items():
         iss.x[reg] = value
     iss.mcycle = iss.minstret = spike.boot_count
+    iss.mtip = True     # Spike's CLINT resets mtimecmp to 0: MTIP is pending from the start
     n = 0
     ref = spike.commits()
     for n, got in enumerate(iss_commits(iss, tohost=image.tohost, max_steps=max_steps), 1):
