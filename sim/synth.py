@@ -230,9 +230,11 @@ def device_name(family: str, device: str) -> str:
     return f"LFE5U-{device.upper().removesuffix('K')}F"
 
 
-#: Extra nextpnr options of every place-and-route (``router``: nextpnr's ``--router``,
-#: ``router1`` by default for iCE40 and ECP5; ``router2`` copes better with congestion).
+#: nextpnr's routers (``--router``). nextpnr's own default is router1 for both families;
+#: ECP5 runs here use router2 unless told otherwise: router1 never converged on the 64 x 16
+#: IMC tile (docs/imc.md), router2 routes it in minutes and copes better with congestion.
 NEXTPNR_ROUTERS = ("router1", "router2")
+DEFAULT_ROUTER = {"ice40": "router1", "ecp5": "router2"}
 
 
 def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
@@ -241,16 +243,15 @@ def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
     """One seeded place-and-route of ``{top}_{family}.json``; returns nextpnr's JSON report.
     A failure is one line, preferring the line that names an overflowing resource; a run
     longer than ``timeout`` seconds is stopped and reported as such."""
-    if router is not None and router not in NEXTPNR_ROUTERS:
+    router = router or DEFAULT_ROUTER[family]
+    if router not in NEXTPNR_ROUTERS:
         raise ValueError(f"router must be one of {', '.join(NEXTPNR_ROUTERS)}, not {router!r}")
     report = out / f"nextpnr_{family}_seed{seed}.json"
     log = out / f"nextpnr_{family}_seed{seed}.log"
     report.unlink(missing_ok=True)
     cmd = [*yowasp_command(f"yowasp-nextpnr-{family}"), f"--{device}", "--package", package,
            "--json", f"{top}_{family}.json", "--seed", str(seed), "--report", report.name,
-           "--timing-allow-fail", "--log", log.name, "-q", *extra]
-    if router:
-        cmd += ["--router", router]
+           "--timing-allow-fail", "--log", log.name, "-q", "--router", router, *extra]
     proc = _run_watched(cmd, out, log, timeout, progress)
     if proc is None:
         raise ToolError(f"nextpnr-{family} did not finish within {timeout:.0f} s "
