@@ -180,7 +180,7 @@ class _Gen:
                      self.rs(), self.rs(), skip, bad)]
         if k < 0.8:
             return [("jal", self.rd(), skip, bad)]
-        if k < 0.95:
+        if k < 0.9:
             # AUIPC x27, 0 then JALR rd, off(x27) (bit 0 of the offset is set at random: JALR
             # clears it)
             return [encode("auipc", rd=ROLE["jalr_base"], imm=0),
