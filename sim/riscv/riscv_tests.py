@@ -8,7 +8,7 @@ The checkout must contain ``env/`` (the riscv-test-env submodule). ELFs are buil
 firmware compiler (zig cc or riscv64-unknown-elf-gcc) into ``--out`` (default: a folder under
 the system temporary directory), never into the repository: these tests are not the project's
 to commit. Prints one line per test and a summary; exit status 0 iff every test passed.
-``--spike`` also runs each ELF on Spike and compares its commit log with the ISS.
+``--spike`` also runs each ELF on Spike and prints Spike's verdict next to ours.
 """
 
 import argparse
@@ -108,7 +108,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", type=Path,
                    default=Path(tempfile.gettempdir()) / "picojoule-riscv-tests")
     p.add_argument("--max-cycles", type=int, default=1_000_000)
-    p.add_argument("--spike", action="store_true", help="also compare with Spike's commit log")
+    p.add_argument("--spike", action="store_true", help="also print Spike's verdict")
     args = p.parse_args(argv)
     try:
         built = build_tests(args.checkout.resolve(), args.out, args.suite or list(SUITES), args.k)
@@ -127,13 +127,11 @@ def main(argv=None) -> int:
             f"TIMEOUT at pc 0x{res.last_pc:08x}"
         extra = ""
         if args.spike:
-            from .spike import compare_with_iss
-            try:
-                n, _ = compare_with_iss(elf, with_muldiv=SUITES[suite])
-                extra = f"  spike: {n} commits equal"
-            except AssertionError as e:
-                extra = f"  spike: {e}"
-                failed.append(name)
+            # Verdicts only: the env's reset code probes satp/pmpaddr0/medeleg, which Spike
+            # implements and this architecture traps, so the commit logs part at once.
+            from .spike import run_spike
+            code = run_spike(elf, with_muldiv=SUITES[suite], log=False).exit_code
+            extra = f"  spike: {'PASS' if code == 0 else f'FAIL (exit {code})'}"
         print(f"{name:32s} {verdict}  ({res.instret} instructions){extra}")
         if not res.passed:
             failed.append(name)
