@@ -1,0 +1,97 @@
+"""``CoreSystem``: the core with its RAM, for running programs (``picojoule run-elf``, the
+lockstep tests, the CPI and speed benchmarks).
+
+- RAM at ``memory_map.RAM_BASE`` (``ram_size`` bytes), two ports: one for fetch, one for data.
+- A console at the UART region: a write to ``tx`` pulses ``console_valid`` with the byte.
+- ``tohost``: the first data write to the word at ``tohost_adr`` (a run-time input, so one
+  build runs every ELF) stops the run: ``halt`` rises and ``tohost_value`` holds the value.
+- Everything else answers with a bus error (an access fault in the core).
+- ``load_en`` holds the core in reset while ``load_adr``/``load_dat`` write RAM words.
+- ``cycles``/``instret`` count from the end of loading to ``halt``; ``last_pc`` is the pc of
+  the last instruction that completed (these need ``with_rvfi``).
+"""
+
+from amaranth import Module
+from amaranth.hdl import ResetInserter
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out, connect
+
+from ..bus import Decoder, WishboneRam, WishboneSignature
+from ..memory_map import RAM_BASE, UART_REGS, region
+from .core import Core, CoreParams, RvfiSignature
+
+__all__ = ["CoreSystem", "Console"]
+
+
+class Console(wiring.Component):
+    """Write-only console on the UART's ``tx`` register (other registers read 0)."""
+
+    def __init__(self, addr_width: int):
+        super().__init__({"bus": In(WishboneSignature(addr_width)),
+                          "valid": Out(1), "data": Out(8)})
+
+    def elaborate(self, platform):
+        m = Module()
+        req = self.bus.cyc & self.bus.stb
+        m.d.comb += self.bus.dat_r.eq(0)
+        m.d.sync += [self.bus.ack.eq(req), self.valid.eq(0)]
+        with m.If(req & self.bus.we & (self.bus.adr == UART_REGS.offset("tx"))):
+            m.d.sync += [self.valid.eq(1), self.data.eq(self.bus.dat_w[0:8])]
+        return m
+
+
+class CoreSystem(wiring.Component):
+    def __init__(self, core: CoreParams | None = None, ram_size: int = 256 * 1024):
+        core = core or CoreParams()
+        if ram_size < 1024 or ram_size & (ram_size - 1):
+            raise ValueError(f"ram_size must be a power of two of at least 1 KiB, "
+                             f"not {ram_size!r}")
+        self.core_params, self.ram_size = core, ram_size
+        self.ram_words = ram_size // 4
+        members = {
+            "load_en": In(1), "load_adr": In(30), "load_dat": In(32),
+            "tohost_adr": In(30), "halt": Out(1), "tohost_value": Out(32),
+            "irq_timer": In(1), "irq_external": In(1), "irq_ack": Out(1),
+            "console_valid": Out(1), "console_data": Out(8),
+            "cycles": Out(64), "instret": Out(64), "last_pc": Out(32),
+        }
+        if core.with_rvfi:
+            members["rvfi"] = Out(RvfiSignature())
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.core = core = ResetInserter(self.load_en)(Core(self.core_params))
+        m.submodules.ram = ram = WishboneRam(self.ram_words, ports=2)
+        uart = region("uart")
+        m.submodules.idec = idec = Decoder([("ram", RAM_BASE >> 2, self.ram_words)])
+        m.submodules.ddec = ddec = Decoder([("ram", RAM_BASE >> 2, self.ram_words),
+                                            ("uart", uart.base >> 2, uart.size >> 2)])
+        m.submodules.console = console = Console(ddec.uart.adr.shape().width)
+        connect(m, core.ibus, idec.bus)
+        connect(m, idec.ram, ram.bus1)
+        connect(m, core.dbus, ddec.bus)
+        connect(m, ddec.ram, ram.bus0)
+        connect(m, ddec.uart, console.bus)
+        m.d.comb += [
+            ram.load_en.eq(self.load_en), ram.load_adr.eq(self.load_adr),
+            ram.load_dat.eq(self.load_dat),
+            core.irq_timer.eq(self.irq_timer), core.irq_external.eq(self.irq_external),
+            self.irq_ack.eq(core.irq_ack),
+            self.console_valid.eq(console.valid), self.console_data.eq(console.data),
+        ]
+        if self.core_params.with_rvfi:
+            connect(m, wiring.flipped(self.rvfi), core.rvfi)
+        d = core.dbus
+        with m.If(self.load_en):
+            m.d.sync += [self.halt.eq(0), self.cycles.eq(0), self.instret.eq(0)]
+        with m.Elif(~self.halt):
+            m.d.sync += self.cycles.eq(self.cycles + 1)
+            if self.core_params.with_rvfi:
+                with m.If(core.rvfi.valid & ~core.rvfi.trap):
+                    m.d.sync += self.instret.eq(self.instret + 1)
+                with m.If(core.rvfi.valid):
+                    m.d.sync += self.last_pc.eq(core.rvfi.pc_rdata)
+            with m.If(d.cyc & d.stb & ~d.stall & d.we & (d.adr == self.tohost_adr)):
+                m.d.sync += [self.halt.eq(1), self.tohost_value.eq(d.dat_w)]
+        return m

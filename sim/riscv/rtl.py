@@ -1,0 +1,48 @@
+"""Run a program on the RTL core (``CoreSystem``) through the one runner.
+
+One build per (core parameters, RAM size, simulator) serves every program: the program is
+loaded at run time through the RAM's load port and ``tohost`` is a run-time input.
+"""
+
+from dataclasses import dataclass
+
+from hdl.riscv.core import CoreParams
+from hdl.riscv.system import CoreSystem
+
+__all__ = ["RtlResult", "run_rtl", "TOPLEVEL"]
+
+TOPLEVEL = "core_system"
+
+
+@dataclass(frozen=True)
+class RtlResult:
+    halted: bool
+    tohost: int | None
+    cycles: int
+    instret: int
+    last_pc: int
+    console: str
+    wall_s: float
+    cycles_per_s: float
+    lockstep_retired: int | None
+
+    @property
+    def cpi(self) -> float:
+        return self.cycles / self.instret if self.instret else float("nan")
+
+
+def run_rtl(segments, tohost: int, *, core: CoreParams | None = None, sim: str = "verilator",
+            max_cycles: int = 1_000_000, lockstep: bool = False, irq=(),
+            ram_size: int = 256 * 1024, waves: bool | None = None) -> RtlResult:
+    """Load ``segments`` (``[(addr, bytes)]``) and run until ``tohost`` is written or
+    ``max_cycles`` pass; with ``lockstep`` every retired instruction is checked against the
+    ISS (a mismatch raises :class:`tb.common.SimFailure` with the retire history)."""
+    from tb.common import run
+    from tb.riscv_bench import RtlJob
+
+    core = core or CoreParams()
+    job = RtlJob(core=core, segments=tuple((a, bytes(d)) for a, d in segments), tohost=tohost,
+                 max_cycles=max_cycles, lockstep=lockstep, irq=tuple(irq), ram_size=ram_size)
+    res = run(CoreSystem(core, ram_size), toplevel=TOPLEVEL, test_module="tb.riscv_bench",
+              sim=sim, params=job, waves=waves)
+    return RtlResult(**res.data("result"))
