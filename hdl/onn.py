@@ -226,3 +226,603 @@ def sin_table(p: OnnParams) -> list[int]:
         else:
             table.append(-quarter[q - r])
     return table
+
+
+# ==============================================================================================
+# RTL
+# ==============================================================================================
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned  # noqa: E402
+from amaranth.lib import memory, wiring  # noqa: E402
+from amaranth.lib.wiring import In  # noqa: E402
+
+from .csr import CsrSignature, Field, Register, RegisterMap  # noqa: E402
+
+__all__ += ["OnnArray", "register_map", "Cause", "EPOCH_OVERHEAD", "lfsr_advance_matrix",
+            "weights_per_word", "epoch_cycles", "start_cycles"]
+
+#: Clocks an epoch spends besides issuing its ``accumulate_cycles``: the three stages behind the
+#: issue (coupling term, accumulate, ONN tick evaluation) and the two update stages.
+EPOCH_OVERHEAD = 5
+
+
+def epoch_cycles(p: OnnParams, mode) -> int:
+    """Clocks per epoch of an :class:`OnnArray` in ``mode``: the issue steps
+    (``p.accumulate_cycles(mode)``) plus :data:`EPOCH_OVERHEAD`."""
+    return p.accumulate_cycles(mode) + EPOCH_OVERHEAD
+
+
+def start_cycles(keep_phases: bool) -> int:
+    """Busy clocks of START before the first epoch: seeding, then the phase draw (skipped
+    with CMD.keep_phases)."""
+    return 1 if keep_phases else 2
+
+
+class Cause:
+    """STATUS.cause bits (sticky until CMD.clear). The offending write is not applied."""
+    BAD_MODE = 1    # CONFIG.mode is not a Mode (the build cannot run it)
+    BAD_SHIFT = 2   # CONFIG.shift > max_shift
+    BAD_CELL = 4    # CELL.cell >= n
+    BAD_JADDR = 8   # JADDR.col >= n or JADDR.group >= groups
+    BUSY = 16       # a configuration, state or coupling write (or START/RESUME) while running
+
+
+def weights_per_word(p: OnnParams) -> int:
+    """Couplings packed in one JDATA word (a group of consecutive cells of one column)."""
+    return min(32 // p.weight_bits, p.n)
+
+
+def register_map(p: OnnParams) -> RegisterMap:
+    """The array's registers (word offsets). Cell-indexed registers (PHASE, OMEGA, SINCOS) act
+    on cell ``CELL.cell``; PHASE and OMEGA accesses (read or write) then advance it (n-1 wraps
+    to 0). Couplings are written column by column: JADDR selects column ``j`` and group ``g``;
+    a JDATA write sets ``J[g*k + f][j]`` from field ``w<f>`` (``k`` = :func:`weights_per_word`)
+    and advances to the next group (then the next column). The diagonal is stored as 0."""
+    k = weights_per_word(p)
+    return RegisterMap("onn", (
+        Register("INFO", (Field("n", 13), Field("phase_bits", 6), Field("weight_bits", 5),
+                          Field("sin_bits", 5), Field("parallel", 1)), access="r",
+                 doc="build-time parameters"),
+        Register("CONFIG", (Field("mode", 2, "Mode: 0 ONN, 1 OIM, 2 KURAMOTO"),
+                            Field("shift", 5, "update shift, 0..max_shift"),
+                            Field("until_stable", 1, "stop after an epoch that changed nothing")),
+                 doc="run-time mode; a bad mode or shift is refused (error)"),
+        Register("KS_MAX", (Field("value", p.ks_bits),), doc="SHIL ks ceiling (2^-4 units)"),
+        Register("KS_INC", (Field("value", p.ks_bits + SCHED_FRAC),),
+                 doc="ks increment per epoch (2^-12 units)"),
+        Register("NOISE_AMP", (Field("value", p.noise_bits),), doc="initial noise amplitude"),
+        Register("NOISE_DEC", (Field("value", p.noise_bits + SCHED_FRAC),),
+                 doc="amplitude decrement per epoch (2^-8 units)"),
+        Register("SEED", (Field("value", 32),), doc="LFSR seed (cells scramble it)"),
+        Register("EPOCHS", (Field("count", 32),), doc="epochs run by START / RESUME"),
+        Register("CMD", (Field("start", 1), Field("resume", 1), Field("keep_phases", 1),
+                         Field("clear", 1)), access="w",
+                 doc="start: seed LFSRs, draw phases (unless keep_phases), t = 0, run EPOCHS; "
+                     "resume: run EPOCHS more from the present state; clear: clear errors"),
+        Register("STATUS", (Field("busy", 1), Field("done", 1), Field("stable", 1),
+                            Field("error", 1), Field("cause", 5)), access="r",
+                 doc="done: the last run finished; stable: its last epoch changed no phase; "
+                     "error/cause sticky (Cause bits)"),
+        Register("EPOCH", (Field("t", 32),), access="r", doc="epochs since START"),
+        Register("CYCLES", (Field("count", 32),), access="r",
+                 doc="clocks spent busy since START (saturating)"),
+        Register("CELL", (Field("cell", 16),), doc="cell of PHASE / OMEGA / SINCOS"),
+        Register("PHASE", (Field("phase", p.phase_bits),), doc="phase of cell CELL, then CELL+1"),
+        Register("OMEGA", (Field("omega", p.omega_bits),),
+                 doc="Kuramoto natural frequency (signed) of cell CELL, then CELL+1"),
+        Register("SINCOS", (Field("sin", p.sin_bits), Field("cos", p.sin_bits)), access="r",
+                 doc="SIN and COS of cell CELL's phase (signed)"),
+        Register("SPINS", (Field("bits", 32),), access="r", count=-(-p.n // 32),
+                 doc="spin bit of cells 32w..32w+31 (1: phase nearer pi)"),
+        Register("JADDR", (Field("col", 16), Field("group", 16)),
+                 doc="coupling column j and group of the next JDATA"),
+        Register("JDATA", tuple(Field(f"w{f}", p.weight_bits) for f in range(k)), access="w",
+                 doc=f"J[g*{k}+f][j] = w<f> (signed), then advance group/column"),
+    ))
+
+
+def lfsr_advance_matrix(steps: int) -> list[list[int]]:
+    """For the Galois LFSR advanced ``steps`` steps: output bit b is the XOR of the input bits
+    in row b (the map is linear over GF(2))."""
+    bits = [{b} for b in range(LFSR_BITS)]          # current bit b as a set of input bits
+    for _ in range(steps):
+        out = bits[0]
+        nxt = [bits[b + 1] if b + 1 < LFSR_BITS else set() for b in range(LFSR_BITS)]
+        for b in range(LFSR_BITS):
+            if (LFSR_TAPS >> b) & 1:
+                nxt[b] = nxt[b] ^ out
+        bits = nxt
+    return [sorted(s) for s in bits]
+
+
+def _xor_all(values):
+    acc = Const(0, 1)
+    for v in values:
+        acc = acc ^ v
+    return acc
+
+
+def _sin_rom(p: OnnParams, m: Module, k, name: str):
+    """``SIN[k]`` from the quarter table (folded address), as a signed ``sin_bits`` signal."""
+    table = sin_table(p)
+    q = 1 << (p.lut_bits - 2)
+    quarter = Array(Const(v, p.sin_bits - 1) for v in table[:q + 1])
+    r = k[:p.lut_bits - 2]
+    seg = k[p.lut_bits - 2:]
+    idx = Signal(p.lut_bits - 1, name=f"{name}_idx")
+    m.d.comb += idx.eq(Mux(seg[0], q - r, r))
+    mag = Signal(p.sin_bits - 1, name=f"{name}_mag")
+    m.d.comb += mag.eq(quarter[idx])
+    out = Signal(signed(p.sin_bits), name=name)
+    m.d.comb += out.eq(Mux(seg[1], -mag, mag))
+    return out
+
+
+class OnnArray(wiring.Component):
+    """Oscillator-cell array (ONN / OIM / Kuramoto), bit-exact with ``sim.onn.epoch``.
+
+    ``n`` cells each hold a ``phase_bits`` phase, a 32-bit LFSR and a signed ``omega_bits``
+    natural frequency. Couplings live in a coupling memory (``amaranth.lib.memory``: ``n``
+    words, word ``j`` = column ``J[.][j]``, one ``weight_bits`` lane per cell) or, with
+    ``with_parallel``, in flip-flops. Everything is programmed through the CSR bus
+    (:func:`register_map`).
+
+    An epoch issues ``params.accumulate_cycles(mode)`` steps: serial builds read column ``j``
+    each clock and broadcast ``theta_j``; every cell adds ``J_ij SIN[(theta_j - theta_i) >>
+    (PB-LB)]`` (ONN: ``+-J_ij``, once per tick) into its accumulator; parallel builds sum all
+    ``j`` with an adder tree per cell in one step. Phases are double-buffered: the old phases
+    are read for the whole epoch and every cell switches in the same clock at its end.
+    ``epoch_cycles(mode) = accumulate_cycles(mode) + EPOCH_OVERHEAD``; START spends
+    :attr:`start_cycles` (seed, and draw unless keep_phases) before the first epoch.
+
+    Reset: idle, no error, all registers 0 except SEED = 1; the coupling memory is not cleared.
+
+    Members
+    -------
+    csr : In(CsrSignature(register_map(params).addr_width))
+    """
+
+    def __init__(self, params: OnnParams):
+        if not isinstance(params, OnnParams):
+            raise TypeError(f"params must be OnnParams, not {params!r}")
+        self.params = params
+        self.regs = register_map(params)
+        super().__init__({"csr": In(CsrSignature(self.regs.addr_width))})
+
+    def epoch_cycles(self, mode) -> int:
+        """Clocks per epoch in ``mode`` (issue steps plus the fixed pipeline overhead)."""
+        return epoch_cycles(self.params, mode)
+
+    @property
+    def LATENCY(self) -> int:
+        """Clocks per OIM epoch (the figure most users want); see :meth:`epoch_cycles`."""
+        return self.epoch_cycles(Mode.OIM)
+
+    def start_cycles(self, keep_phases: bool) -> int:
+        """Busy clocks of START before the first epoch: seeding, then the phase draw."""
+        return start_cycles(keep_phases)
+
+    def elaborate(self, platform):
+        m = Module()
+        p, regs = self.params, self.regs
+        n, PB, LB, WB = p.n, p.phase_bits, p.lut_bits, p.weight_bits
+        drop = PB - LB
+        odrop = PB - p.onn_phase_bits
+        P = p.onn_ticks
+        k = weights_per_word(p)
+        groups = -(-n // k)
+
+        # ---- run-time registers
+        mode = Signal(2, init=Mode.OIM.value)
+        shift = Signal(range(p.max_shift + 1))
+        until_stable = Signal()
+        ks_max = Signal(p.ks_bits)
+        ks_inc = Signal(p.ks_bits + SCHED_FRAC)
+        a0 = Signal(p.noise_bits)
+        a_dec = Signal(p.noise_bits + SCHED_FRAC)
+        seed = Signal(32, init=1)
+        epochs = Signal(32)
+        cause = Signal(5)
+        done = Signal()
+        stable = Signal()
+        t = Signal(32)
+        cycles = Signal(32)
+        cell = Signal(range(n))
+        jcol = Signal(range(n))
+        jgroup = Signal(range(groups))
+        busy = Signal()
+
+        # ---- per-cell state
+        theta = [Signal(PB, name=f"theta{i}") for i in range(n)]
+        lfsr = [Signal(LFSR_BITS, name=f"lfsr{i}") for i in range(n)]
+        omega = [Signal(signed(p.omega_bits), name=f"omega{i}") for i in range(n)]
+        acc = [Signal(signed(p.acc_bits), name=f"acc{i}") for i in range(n)]
+
+        # ---- schedules: ks(t) = min(ks_max, ks_acc >> 8); a(t) = max(0, a0 - (dec_acc >> 8))
+        ks_acc = Signal(p.ks_bits + SCHED_FRAC + 1)
+        dec_acc = Signal(p.noise_bits + SCHED_FRAC + 1)
+        ks_hi = ks_acc[SCHED_FRAC:]
+        dec_hi = dec_acc[SCHED_FRAC:]
+        ks_t = Signal(p.ks_bits)
+        a_t = Signal(p.noise_bits)
+        m.d.comb += [ks_t.eq(Mux(ks_hi >= ks_max, ks_max, ks_hi)),
+                     a_t.eq(Mux(dec_hi >= a0, 0, a0 - dec_hi))]
+
+        # ---- coupling storage and its write port (CSR JDATA)
+        bus = self.csr
+        wr, addr, wdata = bus.w_stb, bus.addr, bus.w_data
+
+        def at(name, index=0):
+            return addr == regs.offset(name, index)
+
+        jd = regs["JDATA"].layout
+        fields = [wdata[jd[f"w{f}"].offset:jd[f"w{f}"].offset + WB] for f in range(k)]
+        j_we = Signal()
+        col_hot = Signal(n)
+        m.d.comb += col_hot.eq(Const(1, n) << jcol)
+        if p.with_parallel:
+            J = [[Signal(signed(WB), name=f"j{i}_{j}") if i != j else None for j in range(n)]
+                 for i in range(n)]
+            for i in range(n):
+                for j in range(n):
+                    if i != j:
+                        with m.If(j_we & (jgroup == i // k) & col_hot[j]):
+                            m.d.sync += J[i][j].eq(fields[i % k])
+        else:
+            m.submodules.jmem = jmem = memory.Memory(shape=unsigned(n * WB), depth=n, init=[])
+            wp = jmem.write_port(granularity=WB)
+            rp = jmem.read_port()
+            m.d.comb += [wp.addr.eq(jcol),
+                         wp.data.eq(Cat(Mux(col_hot[i], 0, fields[i % k]) for i in range(n)))]
+            m.d.comb += wp.en.eq(Cat(j_we & (jgroup == i // k) for i in range(n)))
+
+        # ---- issue counters and the pipeline behind them
+        onn = Signal()
+        m.d.comb += onn.eq(mode == Mode.ONN)
+        j = Signal(range(n))
+        tick = Signal(range(P))
+        issue = Signal()          # an accumulation step is issued this clock
+        first_issue = Signal()    # ... and it is the epoch's first (the LFSRs advance)
+        last_j = (j == n - 1) if not p.with_parallel else Const(1)
+        last_issue = Signal()
+        m.d.comb += last_issue.eq(issue & last_j & (~onn | (tick == P - 1)))
+        with m.If(issue):
+            if not p.with_parallel:
+                m.d.sync += j.eq(Mux(last_j, 0, j + 1))
+            with m.If(last_j):
+                m.d.sync += tick.eq(Mux(last_issue, 0, tick + 1))
+
+        # s1: the column (memory read register) and theta_j; flags travel with it
+        s1_valid, s1_first, s1_last = Signal(), Signal(), Signal()
+        s1_tick = Signal(range(P))
+        m.d.sync += [s1_valid.eq(issue), s1_first.eq(issue & (j == 0)),
+                     s1_last.eq(issue & last_j), s1_tick.eq(tick)]
+        if not p.with_parallel:
+            s1_thj = Signal(PB)
+            m.d.sync += s1_thj.eq(Array(theta)[j])
+            m.d.comb += [rp.addr.eq(j), rp.en.eq(issue)]
+            s1_col = [rp.data[i * WB:(i + 1) * WB].as_signed() for i in range(n)]
+
+        # update stage 1 reuses each cell's sine table for SIN[2 theta_i] (pipeline is empty)
+        u1 = Signal()
+        # per-cell coupling term (s1 -> s2)
+        s2_valid, s2_first, s2_last = Signal(), Signal(), Signal()
+        s2_tick = Signal(range(P))
+        m.d.sync += [s2_valid.eq(s1_valid), s2_first.eq(s1_first), s2_last.eq(s1_last),
+                     s2_tick.eq(s1_tick)]
+        term_shape = signed(p.acc_bits)
+        s2_term = [Signal(term_shape, name=f"s2_term{i}") for i in range(n)]
+        sin2 = [None] * n
+
+        def square(q_j, tk):
+            # o_j(t) = +1 while (t - q_j) mod P < P/2
+            d = Signal(p.onn_phase_bits)
+            m.d.comb += d.eq(tk - q_j)
+            return ~d[-1]
+
+        for i in range(n):
+            if p.with_parallel:
+                terms = []
+                for jj in range(n):
+                    if jj == i:
+                        continue
+                    d = Signal(PB, name=f"d{i}_{jj}")
+                    m.d.comb += d.eq(theta[jj] - theta[i])
+                    sv = _sin_rom(p, m, d[drop:], f"sin{i}_{jj}")
+                    o = square(theta[jj][odrop:], s1_tick)
+                    terms.append(Mux(onn, Mux(o, J[i][jj], -J[i][jj]), J[i][jj] * sv))
+                # the tree sees the phases of the issue clock: in parallel builds theta is
+                # stable during the whole accumulation, so s1 and the issue clock agree
+                total = _tree(terms) if terms else Const(0, term_shape)
+                with m.If(s1_valid):
+                    m.d.sync += s2_term[i].eq(total)
+                d2 = Signal(PB, name=f"d2_{i}")
+                m.d.comb += d2.eq(theta[i] << 1)
+                sin2[i] = _sin_rom(p, m, d2[drop:], f"sin2_{i}")
+            else:
+                d = Signal(PB, name=f"d{i}")
+                m.d.comb += d.eq(Mux(u1, theta[i] << 1, s1_thj - theta[i]))
+                sv = _sin_rom(p, m, d[drop:], f"sin{i}")
+                sin2[i] = sv
+                o = square(s1_thj[odrop:], s1_tick)
+                w = s1_col[i]
+                with m.If(s1_valid):
+                    m.d.sync += s2_term[i].eq(Mux(onn, Mux(o, w, -w), w * sv))
+
+        # s2 -> accumulators; s3 flags: a tick's sum is complete
+        s3_valid, s3_last = Signal(), Signal()
+        s3_tick = Signal(range(P))
+        m.d.sync += [s3_valid.eq(s2_valid), s3_last.eq(s2_last), s3_tick.eq(s2_tick)]
+        for i in range(n):
+            with m.If(s2_valid):
+                m.d.sync += acc[i].eq(Mux(s2_first, s2_term[i], acc[i] + s2_term[i]))
+
+        # noise of this epoch: eta_i = (r_i * a(t)) >> 15, r_i from the LFSR advanced at the
+        # first issue (registered in the clock after it; used from s3 and in the update)
+        eta = [Signal(signed(p.noise_bits + 1), name=f"eta{i}") for i in range(n)]
+        s1_first_epoch = Signal()
+        m.d.sync += s1_first_epoch.eq(first_issue)
+        for i in range(n):
+            r = lfsr[i][:NOISE_SAMPLE_BITS].as_signed()
+            with m.If(s1_first_epoch):
+                m.d.sync += eta[i].eq((r * a_t) >> (NOISE_SAMPLE_BITS - 1))
+
+        # ONN tick evaluation (s3): y(t) = S > 0, or o_i(t) on a tie; track the first rising
+        # edge of y over t = 1..P-1, and y(0) / y(P-1) for a rising edge at t = 0
+        y_first = Signal(n)
+        y_prev = Signal(n)
+        found = Signal(n)
+        q_found = [Signal(p.onn_phase_bits, name=f"qf{i}") for i in range(n)]
+        for i in range(n):
+            S = Signal(signed(p.acc_bits + 1), name=f"S{i}")
+            m.d.comb += S.eq(acc[i] + eta[i])
+            own = square(theta[i][odrop:], s3_tick)
+            y = Signal(name=f"y{i}")
+            m.d.comb += y.eq((S > 0) | ((S == 0) & own))
+            with m.If(s3_valid & s3_last):
+                m.d.sync += y_prev[i].eq(y)
+                with m.If(s3_tick == 0):
+                    m.d.sync += [y_first[i].eq(y), found[i].eq(0)]
+                with m.Elif(y & ~y_prev[i] & ~found[i]):
+                    m.d.sync += [found[i].eq(1), q_found[i].eq(s3_tick)]
+
+        # update: u1 registers the SHIL term; u2 forms x, rounds, shifts and writes theta
+        shil = [Signal(signed(p.ks_bits + p.sin_bits + 1), name=f"shil{i}") for i in range(n)]
+        with m.If(u1):
+            for i in range(n):
+                m.d.sync += shil[i].eq((ks_t * sin2[i]) >> KS_FRAC)
+        changed = Signal(n)
+        new_theta = [Signal(PB, name=f"new_theta{i}") for i in range(n)]
+        half = Signal(p.max_shift + 1)
+        m.d.comb += half.eq((Const(1, p.max_shift + 2) << shift) >> 1)
+        for i in range(n):
+            x = Signal(signed(p.update_bits), name=f"x{i}")
+            m.d.comb += x.eq(Mux(mode == Mode.KURAMOTO, omega[i] + acc[i], acc[i] - shil[i])
+                             + eta[i] + half)
+            step = Signal(PB, name=f"step{i}")
+            m.d.comb += step.eq(x >> shift)
+            rise0 = y_first[i] & ~y_prev[i]
+            q_new = Mux(rise0, 0, Mux(found[i], q_found[i], theta[i][odrop:]))
+            m.d.comb += new_theta[i].eq(Mux(onn, q_new << odrop, theta[i] + step))
+            m.d.comb += changed[i].eq(new_theta[i] != theta[i])
+
+        # ---- control FSM
+        remaining = Signal(32)
+        keep = Signal()
+        drain = Signal(2)
+        cmd = regs["CMD"].layout
+        c_start = wdata[cmd["start"].offset]
+        c_resume = wdata[cmd["resume"].offset]
+        c_keep = wdata[cmd["keep_phases"].offset]
+        c_clear = wdata[cmd["clear"].offset]
+        with m.If(busy & ~cycles.all()):
+            m.d.sync += cycles.eq(cycles + 1)
+
+        def finish_epoch():
+            m.d.sync += [t.eq(t + 1), remaining.eq(remaining - 1), stable.eq(~changed.any())]
+            with m.If(ks_hi < ks_max):
+                m.d.sync += ks_acc.eq(ks_acc + ks_inc)
+            with m.If(dec_hi < a0):
+                m.d.sync += dec_acc.eq(dec_acc + a_dec)
+
+        with m.FSM(name="ctl"):
+            with m.State("IDLE"):
+                with m.If(wr & at("CMD") & c_start):
+                    m.d.sync += [busy.eq(1), done.eq(0), stable.eq(0), keep.eq(c_keep),
+                                 remaining.eq(epochs), t.eq(0), cycles.eq(0),
+                                 ks_acc.eq(0), dec_acc.eq(0)]
+                    m.next = "SEED"
+                with m.Elif(wr & at("CMD") & c_resume):
+                    m.d.sync += [busy.eq(1), done.eq(0), remaining.eq(epochs)]
+                    m.next = "NEXT"
+            with m.State("SEED"):
+                for i in range(n):
+                    s = seed ^ Const(((i + 1) * SEED_MUL) & 0xFFFFFFFF, 32)
+                    m.d.sync += lfsr[i].eq(Mux(s == 0, 1, s))
+                with m.If(keep):
+                    m.next = "NEXT"
+                with m.Else():
+                    m.next = "DRAW"
+            with m.State("DRAW"):
+                for i in range(n):
+                    nxt = _advance(lfsr[i], p.lfsr_steps)
+                    m.d.sync += [lfsr[i].eq(nxt), theta[i].eq(nxt[:PB])]
+                m.next = "NEXT"
+            with m.State("NEXT"):
+                # no clock spent here when chained from U2 (see below): only after START/RESUME
+                with m.If(remaining == 0):
+                    m.d.sync += [busy.eq(0), done.eq(1)]
+                    m.next = "IDLE"
+                with m.Else():
+                    m.d.comb += [issue.eq(1), first_issue.eq(1)]
+                    for i in range(n):
+                        m.d.sync += lfsr[i].eq(_advance(lfsr[i], p.lfsr_steps))
+                    m.next = "ISSUE"
+                    with m.If(last_issue):
+                        m.d.sync += drain.eq(0)
+                        m.next = "DRAIN"
+            with m.State("ISSUE"):
+                m.d.comb += issue.eq(1)
+                with m.If(last_issue):
+                    m.d.sync += drain.eq(0)
+                    m.next = "DRAIN"
+            with m.State("DRAIN"):
+                m.d.sync += drain.eq(drain + 1)
+                with m.If(drain == 2):
+                    m.next = "U1"
+            with m.State("U1"):
+                m.d.comb += u1.eq(1)
+                m.next = "U2"
+            with m.State("U2"):
+                for i in range(n):
+                    m.d.sync += theta[i].eq(new_theta[i])
+                finish_epoch()
+                with m.If((remaining == 1) | (until_stable & ~changed.any())):
+                    m.d.sync += [busy.eq(0), done.eq(1)]
+                    m.next = "IDLE"
+                with m.Else():
+                    m.next = "NEXT"
+
+        # ---- CSR writes
+        errs = Signal(5)
+        m.d.comb += errs.eq(0)
+
+        def fld(reg, name):
+            f = regs[reg].layout[name]
+            return wdata[f.offset:f.offset + f.width]
+
+        with m.If(wr):
+            with m.If(at("CMD")):
+                with m.If((c_start | c_resume) & busy):
+                    m.d.comb += errs.eq(Cause.BUSY)
+                with m.If(c_clear):
+                    m.d.sync += cause.eq(0)
+            with m.Elif(busy & (at("CONFIG") | at("KS_MAX") | at("KS_INC") | at("NOISE_AMP")
+                                | at("NOISE_DEC") | at("SEED") | at("EPOCHS") | at("PHASE")
+                                | at("OMEGA") | at("JDATA"))):
+                m.d.comb += errs.eq(Cause.BUSY)
+            with m.Elif(at("CONFIG")):
+                mv = fld("CONFIG", "mode")
+                sv = fld("CONFIG", "shift")
+                bad_mode = mv > max(v.value for v in Mode)
+                bad_shift = sv > p.max_shift
+                with m.If(bad_mode | bad_shift):
+                    m.d.comb += errs.eq(Mux(bad_mode, Cause.BAD_MODE, 0)
+                                        | Mux(bad_shift, Cause.BAD_SHIFT, 0))
+                with m.Else():
+                    m.d.sync += [mode.eq(mv), shift.eq(sv),
+                                 until_stable.eq(fld("CONFIG", "until_stable"))]
+            with m.Elif(at("KS_MAX")):
+                m.d.sync += ks_max.eq(fld("KS_MAX", "value"))
+            with m.Elif(at("KS_INC")):
+                m.d.sync += ks_inc.eq(fld("KS_INC", "value"))
+            with m.Elif(at("NOISE_AMP")):
+                m.d.sync += a0.eq(fld("NOISE_AMP", "value"))
+            with m.Elif(at("NOISE_DEC")):
+                m.d.sync += a_dec.eq(fld("NOISE_DEC", "value"))
+            with m.Elif(at("SEED")):
+                m.d.sync += seed.eq(wdata)
+            with m.Elif(at("EPOCHS")):
+                m.d.sync += epochs.eq(wdata)
+            with m.Elif(at("CELL")):
+                idx = fld("CELL", "cell")
+                with m.If(idx < n):
+                    m.d.sync += cell.eq(idx)
+                with m.Else():
+                    m.d.comb += errs.eq(Cause.BAD_CELL)
+            with m.Elif(at("PHASE")):
+                for i in range(n):
+                    with m.If(cell == i):
+                        m.d.sync += theta[i].eq(fld("PHASE", "phase"))
+            with m.Elif(at("OMEGA")):
+                for i in range(n):
+                    with m.If(cell == i):
+                        m.d.sync += omega[i].eq(fld("OMEGA", "omega"))
+            with m.Elif(at("JADDR")):
+                col, grp = fld("JADDR", "col"), fld("JADDR", "group")
+                with m.If((col < n) & (grp < groups)):
+                    m.d.sync += [jcol.eq(col), jgroup.eq(grp)]
+                with m.Else():
+                    m.d.comb += errs.eq(Cause.BAD_JADDR)
+            with m.Elif(at("JDATA")):
+                m.d.comb += j_we.eq(1)
+                m.d.sync += jgroup.eq(Mux(jgroup == groups - 1, 0, jgroup + 1))
+                with m.If(jgroup == groups - 1):
+                    m.d.sync += jcol.eq(Mux(jcol == n - 1, 0, jcol + 1))
+        with m.If(errs.any()):
+            m.d.sync += cause.eq(cause | errs)
+        # PHASE / OMEGA accesses advance CELL (a refused write does not)
+        step_cell = ((wr & ~busy) | bus.r_stb) & (at("PHASE") | at("OMEGA"))
+        with m.If(step_cell):
+            m.d.sync += cell.eq(Mux(cell == n - 1, 0, cell + 1))
+
+        # ---- CSR reads (registered)
+        info = regs.pack("INFO", n=n, phase_bits=PB, weight_bits=WB, sin_bits=p.sin_bits,
+                         parallel=int(p.with_parallel))
+        status = Signal(regs["STATUS"].layout)
+        m.d.comb += [status.busy.eq(busy), status.done.eq(done), status.stable.eq(stable),
+                     status.error.eq(cause != 0), status.cause.eq(cause)]
+        th_cell = Signal(PB)
+        m.d.comb += th_cell.eq(Array(theta)[cell])
+        s_out = _sin_rom(p, m, th_cell[drop:], "ro_sin")
+        th_cos = Signal(PB)
+        m.d.comb += th_cos.eq(th_cell + (1 << (PB - 2)))
+        c_out = _sin_rom(p, m, th_cos[drop:], "ro_cos")
+        spins = Signal(n)
+        for i in range(n):
+            q = Signal(PB, name=f"spin_q{i}")
+            m.d.comb += [q.eq(theta[i] + (1 << (PB - 2))), spins[i].eq(q[-1])]
+        with m.If(bus.r_stb):
+            m.d.sync += bus.r_data.eq(0)
+            with m.Switch(addr):
+                with m.Case(regs.offset("INFO")):
+                    m.d.sync += bus.r_data.eq(info)
+                with m.Case(regs.offset("CONFIG")):
+                    m.d.sync += bus.r_data.eq(Cat(mode, shift, until_stable))
+                with m.Case(regs.offset("KS_MAX")):
+                    m.d.sync += bus.r_data.eq(ks_max)
+                with m.Case(regs.offset("KS_INC")):
+                    m.d.sync += bus.r_data.eq(ks_inc)
+                with m.Case(regs.offset("NOISE_AMP")):
+                    m.d.sync += bus.r_data.eq(a0)
+                with m.Case(regs.offset("NOISE_DEC")):
+                    m.d.sync += bus.r_data.eq(a_dec)
+                with m.Case(regs.offset("SEED")):
+                    m.d.sync += bus.r_data.eq(seed)
+                with m.Case(regs.offset("EPOCHS")):
+                    m.d.sync += bus.r_data.eq(epochs)
+                with m.Case(regs.offset("STATUS")):
+                    m.d.sync += bus.r_data.eq(status.as_value())
+                with m.Case(regs.offset("EPOCH")):
+                    m.d.sync += bus.r_data.eq(t)
+                with m.Case(regs.offset("CYCLES")):
+                    m.d.sync += bus.r_data.eq(cycles)
+                with m.Case(regs.offset("CELL")):
+                    m.d.sync += bus.r_data.eq(cell)
+                with m.Case(regs.offset("PHASE")):
+                    m.d.sync += bus.r_data.eq(th_cell)
+                with m.Case(regs.offset("OMEGA")):
+                    m.d.sync += bus.r_data.eq(Array(omega)[cell].as_unsigned())
+                with m.Case(regs.offset("SINCOS")):
+                    m.d.sync += bus.r_data.eq(Cat(s_out, c_out))
+                for w in range(regs["SPINS"].count):
+                    with m.Case(regs.offset("SPINS", w)):
+                        m.d.sync += bus.r_data.eq(spins[32 * w:32 * (w + 1)])
+                with m.Case(regs.offset("JADDR")):
+                    m.d.sync += bus.r_data.eq(jcol | (jgroup << 16))
+        return m
+
+
+def _advance(state, steps: int):
+    """The LFSR ``state`` advanced ``steps`` steps, as XORs of its bits."""
+    return Cat(_xor_all(state[b] for b in row) for row in lfsr_advance_matrix(steps))
+
+
+def _tree(terms):
+    """Balanced adder tree (Amaranth widens each sum)."""
+    values = list(terms)
+    while len(values) > 1:
+        nxt = [values[i] + values[i + 1] for i in range(0, len(values) - 1, 2)]
+        if len(values) % 2:
+            nxt.append(values[-1])
+        values = nxt
+    return values[0]
