@@ -10,6 +10,7 @@ from functools import partial
 from .float import FORMATS
 from .ldot import DotParams, DotUnit
 from .lmul import MULTIPLIERS, MulStream
+from .onn import OnnArray, OnnParams
 
 __all__ = ["EXPORTS"]
 
@@ -23,3 +24,7 @@ for _fmt in ("e4m3", "e5m2"):
     for _kind in MULTIPLIERS:
         _p = DotParams(FORMATS[_fmt], lanes=8, kind=_kind)
         EXPORTS[_p.name] = partial(DotUnit, _p)
+
+# Oscillator arrays: a small one and the 64-cell array of the FPGA table (docs/onn.md).
+for _n in (8, 64):
+    EXPORTS[f"onn_{_n}"] = partial(OnnArray, OnnParams(n=_n))

@@ -345,7 +345,9 @@ def _sin_rom(p: OnnParams, m: Module, k, name: str):
     """``SIN[k]`` from the quarter table (folded address), as a signed ``sin_bits`` signal."""
     table = sin_table(p)
     q = 1 << (p.lut_bits - 2)
-    quarter = Array(Const(v, p.sin_bits - 1) for v in table[:q + 1])
+    # q + 1 entries used (idx <= q); padded to the index range so the lookup is a full case
+    quarter = Array(Const(v, p.sin_bits - 1)
+                    for v in table[:q + 1] + [0] * ((1 << (p.lut_bits - 1)) - q - 1))
     r = k[:p.lut_bits - 2]
     seg = k[p.lut_bits - 2:]
     idx = Signal(p.lut_bits - 1, name=f"{name}_idx")
@@ -355,6 +357,9 @@ def _sin_rom(p: OnnParams, m: Module, k, name: str):
     out = Signal(signed(p.sin_bits), name=name)
     m.d.comb += out.eq(Mux(seg[1], -mag, mag))
     return out
+
+
+_STATES = ['IDLE', 'SEED', 'DRAW', 'NEXT', 'ISSUE', 'DRAIN', 'U1', 'U2']
 
 
 class OnnArray(wiring.Component):
@@ -624,63 +629,72 @@ class OnnArray(wiring.Component):
             with m.If(dec_hi < a0):
                 m.d.sync += dec_acc.eq(dec_acc + a_dec)
 
-        with m.FSM(name="ctl"):
-            with m.State("IDLE"):
-                with m.If(wr & at("CMD") & c_start):
-                    m.d.sync += [busy.eq(1), done.eq(0), stable.eq(0), keep.eq(c_keep),
-                                 remaining.eq(epochs), t.eq(0), cycles.eq(0),
-                                 ks_acc.eq(0), dec_acc.eq(0)]
-                    m.next = "SEED"
-                with m.Elif(wr & at("CMD") & c_resume):
-                    m.d.sync += [busy.eq(1), done.eq(0), remaining.eq(epochs)]
-                    m.next = "NEXT"
-            with m.State("SEED"):
-                for i in range(n):
-                    s = seed ^ Const(((i + 1) * SEED_MUL) & 0xFFFFFFFF, 32)
-                    m.d.sync += lfsr[i].eq(Mux(s == 0, 1, s))
-                with m.If(keep):
-                    m.next = "NEXT"
-                with m.Else():
-                    m.next = "DRAW"
-            with m.State("DRAW"):
-                for i in range(n):
-                    nxt = _advance(lfsr[i], p.lfsr_steps)
-                    m.d.sync += [lfsr[i].eq(nxt), theta[i].eq(nxt[:PB])]
-                m.next = "NEXT"
-            with m.State("NEXT"):
-                # no clock spent here when chained from U2 (see below): only after START/RESUME
-                with m.If(remaining == 0):
-                    m.d.sync += [busy.eq(0), done.eq(1)]
-                    m.next = "IDLE"
-                with m.Else():
-                    m.d.comb += [issue.eq(1), first_issue.eq(1)]
-                    for i in range(n):
-                        m.d.sync += lfsr[i].eq(_advance(lfsr[i], p.lfsr_steps))
-                    m.next = "ISSUE"
-                    with m.If(last_issue):
-                        m.d.sync += drain.eq(0)
-                        m.next = "DRAIN"
-            with m.State("ISSUE"):
-                m.d.comb += issue.eq(1)
+        # Control states, one If per state rather than a Switch: Yosys writes a Switch as a case
+        # statement per assigned signal listing only some states (Verilator CASEINCOMPLETE).
+        # Per-cell registers are written from strobes outside, once per cell.
+        state = Signal(range(len(_STATES)))
+        do_seed, do_draw, do_u2 = Signal(), Signal(), Signal()
+        for i in range(n):
+            with m.If(do_seed):
+                s = seed ^ Const(((i + 1) * SEED_MUL) & 0xFFFFFFFF, 32)
+                m.d.sync += lfsr[i].eq(Mux(s == 0, 1, s))
+            with m.Elif(do_draw | first_issue):
+                nxt = Signal(LFSR_BITS, name=f"lfsr_next{i}")
+                m.d.comb += nxt.eq(_advance(lfsr[i], p.lfsr_steps))
+                m.d.sync += lfsr[i].eq(nxt)
+                with m.If(do_draw):
+                    m.d.sync += theta[i].eq(nxt[:PB])
+            with m.If(do_u2):
+                m.d.sync += theta[i].eq(new_theta[i])
+        with m.If(state == _STATES.index("IDLE")):
+            with m.If(wr & at("CMD") & c_start):
+                m.d.sync += [busy.eq(1), done.eq(0), stable.eq(0), keep.eq(c_keep),
+                             remaining.eq(epochs), t.eq(0), cycles.eq(0),
+                             ks_acc.eq(0), dec_acc.eq(0)]
+                m.d.sync += state.eq(_STATES.index("SEED"))
+            with m.Elif(wr & at("CMD") & c_resume):
+                m.d.sync += [busy.eq(1), done.eq(0), remaining.eq(epochs)]
+                m.d.sync += state.eq(_STATES.index("NEXT"))
+        with m.If(state == _STATES.index("SEED")):
+            m.d.comb += do_seed.eq(1)
+            with m.If(keep):
+                m.d.sync += state.eq(_STATES.index("NEXT"))
+            with m.Else():
+                m.d.sync += state.eq(_STATES.index("DRAW"))
+        with m.If(state == _STATES.index("DRAW")):
+            m.d.comb += do_draw.eq(1)
+            m.d.sync += state.eq(_STATES.index("NEXT"))
+        with m.If(state == _STATES.index("NEXT")):
+            # no clock spent here when chained from U2 (see below): only after START/RESUME
+            with m.If(remaining == 0):
+                m.d.sync += [busy.eq(0), done.eq(1)]
+                m.d.sync += state.eq(_STATES.index("IDLE"))
+            with m.Else():
+                m.d.comb += [issue.eq(1), first_issue.eq(1)]
+                m.d.sync += state.eq(_STATES.index("ISSUE"))
                 with m.If(last_issue):
                     m.d.sync += drain.eq(0)
-                    m.next = "DRAIN"
-            with m.State("DRAIN"):
-                m.d.sync += drain.eq(drain + 1)
-                with m.If(drain == 2):
-                    m.next = "U1"
-            with m.State("U1"):
-                m.d.comb += u1.eq(1)
-                m.next = "U2"
-            with m.State("U2"):
-                for i in range(n):
-                    m.d.sync += theta[i].eq(new_theta[i])
-                finish_epoch()
-                with m.If((remaining == 1) | (until_stable & ~changed.any())):
-                    m.d.sync += [busy.eq(0), done.eq(1)]
-                    m.next = "IDLE"
-                with m.Else():
-                    m.next = "NEXT"
+                    m.d.sync += state.eq(_STATES.index("DRAIN"))
+        with m.If(state == _STATES.index("ISSUE")):
+            m.d.comb += issue.eq(1)
+            with m.If(last_issue):
+                m.d.sync += drain.eq(0)
+                m.d.sync += state.eq(_STATES.index("DRAIN"))
+        with m.If(state == _STATES.index("DRAIN")):
+            m.d.sync += drain.eq(drain + 1)
+            with m.If(drain == 2):
+                m.d.sync += state.eq(_STATES.index("U1"))
+        with m.If(state == _STATES.index("U1")):
+            m.d.comb += u1.eq(1)
+            m.d.sync += state.eq(_STATES.index("U2"))
+        with m.If(state == _STATES.index("U2")):
+            m.d.comb += do_u2.eq(1)
+            finish_epoch()
+            with m.If((remaining == 1) | (until_stable & ~changed.any())):
+                m.d.sync += [busy.eq(0), done.eq(1)]
+                m.d.sync += state.eq(_STATES.index("IDLE"))
+            with m.Else():
+                m.d.sync += state.eq(_STATES.index("NEXT"))
 
         # ---- CSR writes
         errs = Signal(5)
@@ -809,6 +823,8 @@ class OnnArray(wiring.Component):
                         m.d.sync += bus.r_data.eq(spins[32 * w:32 * (w + 1)])
                 with m.Case(regs.offset("JADDR")):
                     m.d.sync += bus.r_data.eq(jcol | (jgroup << 16))
+                with m.Default():       # write-only and unused offsets read 0
+                    m.d.sync += bus.r_data.eq(0)
         return m
 
 

@@ -28,7 +28,8 @@ from . import onn
 from .toolchain import ToolError
 
 __all__ = ["Graph", "read_graph", "parse_graph", "write_graph", "random_graph", "cut_value",
-           "brute_force", "anneal", "tts99", "default_config", "solve_oim", "recall_trials",
+           "brute_force", "anneal", "tts99", "default_config", "solve_oim", "solve_rtl",
+           "recall_trials",
            "cmd_maxcut", "cmd_recall", "add_maxcut_parser", "add_recall_parser"]
 
 
@@ -265,6 +266,35 @@ def solve_oim(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None 
     return np.concatenate(cuts), np.concatenate(bits), cfg
 
 
+def solve_rtl(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None = None,
+              sim: str = "verilator", **over):
+    """:func:`solve_oim` on the RTL: ``hdl.onn.OnnArray(p)`` built by the one runner and
+    programmed through its CSRs by ``tb.test_onn.maxcut_runs`` (one START per seed, spins read
+    after the last epoch). Same registers, so the same cuts as the model for the same seeds.
+    Returns (cuts, assignments, cfg, runs) with ``runs`` the per-seed records (busy cycles)."""
+    from hdl.onn import OnnArray
+    from tb.common import run
+    from tb.test_onn import OnnRuns
+
+    if g.n > p.n:
+        raise ToolError(f"the graph has {g.n} nodes but the RTL array has n={p.n} cells "
+                        "(use --cells to build a larger array)")
+    lo, hi = p.weight_range
+    if g.W.size and (-g.W.max() < lo or -g.W.min() > hi):
+        raise ToolError(f"edge weights {int(g.W.min())}..{int(g.W.max())} do not fit "
+                        f"weight_bits={p.weight_bits} (couplings -w must lie in {lo}..{hi})")
+    cfg = cfg or default_config(p, g.W, epochs, **over)
+    J = np.zeros((p.n, p.n), dtype=np.int64)
+    J[:g.n, :g.n] = -g.W
+    seeds = tuple(int(s) for s in np.atleast_1d(seeds))
+    r = run(OnnArray(p), toplevel=p.name, test_module="tb.test_onn", sim=sim,
+            testcase="maxcut_runs",
+            params=OnnRuns(p, tuple(map(tuple, J.tolist())), cfg, seeds, epochs))
+    runs = r.data("runs")
+    bits = np.asarray([rec["spins"][:g.n] for rec in runs], dtype=np.int64)
+    return cut_value(g.W, bits), bits, cfg, runs
+
+
 # ------------------------------------------------------------------------------ recall
 def read_patterns(path) -> np.ndarray:
     """Pattern file: one pattern per non-blank line, a string of 0/1 (bit 1 = phase pi)."""
@@ -336,14 +366,20 @@ def _fraction(text):
     return v
 
 
-def _params(args) -> OnnParams:
-    return OnnParams(n=args.cells)
+def _params(args, nodes: int | None = None) -> OnnParams:
+    """The array: ``--cells``, else the default (model) or the graph's size (RTL: a smaller
+    build simulates faster and gives the same cut, since unused cells change nothing)."""
+    if args.cells is not None:
+        return OnnParams(n=args.cells)
+    if args.engine == "rtl" and nodes is not None:
+        return OnnParams(n=max(2, nodes))
+    return OnnParams()
 
 
-def _engine(args):
-    if args.engine == "rtl":
-        raise ToolError("--engine rtl: the RTL engine is not built yet (hdl/onn.py has the "
-                        "parameters only); use --engine model")
+def _engine(args, what: str):
+    if args.engine == "rtl" and what == "recall":
+        raise ToolError("--engine rtl: recall on the RTL is not built yet (maxcut is); use "
+                        "--engine model")
 
 
 DEFAULT_EPOCHS = 1000
@@ -352,12 +388,14 @@ DEFAULT_SEEDS = 8
 
 def _engine_arg(p):
     p.add_argument("--engine", choices=("model", "rtl"), default="model",
-                   help="model: the integer golden model (sim/onn.py); rtl: not built yet")
+                   help="model: the integer golden model (sim/onn.py); rtl: the Amaranth "
+                   "array (hdl/onn.py) on Verilator (maxcut only)")
 
 
 def _array_args(p):
-    p.add_argument("--cells", type=_positive, default=OnnParams().n,
-                   help=f"array size n (default {OnnParams().n})")
+    p.add_argument("--cells", type=_positive, default=None,
+                   help=f"array size n (default {OnnParams().n}; --engine rtl: the graph's "
+                   "node count)")
     p.add_argument("--json", action="store_true", help="print one JSON object on stdout")
 
 
@@ -377,12 +415,15 @@ def add_maxcut_parser(subparsers):
 
 
 def cmd_maxcut(args) -> int:
-    _engine(args)
-    params = _params(args)
+    _engine(args, "maxcut")
     g = read_graph(args.graph)
+    params = _params(args, g.n)
     seeds = [(args.seed + k) & 0xFFFFFFFF for k in range(args.seeds)]
     started = time.monotonic()
-    cuts, bits, cfg = solve_oim(params, g, args.epochs, seeds)
+    if args.engine == "rtl":
+        cuts, bits, cfg, _ = solve_rtl(params, g, args.epochs, seeds)
+    else:
+        cuts, bits, cfg = solve_oim(params, g, args.epochs, seeds)
     best = int(np.argmax(cuts))
     cut = int(cuts[best])
     assignment = [int(b) for b in bits[best]]
@@ -425,7 +466,7 @@ def add_recall_parser(subparsers):
 
 
 def cmd_recall(args) -> int:
-    _engine(args)
+    _engine(args, "recall")
     params = _params(args)
     if args.pattern_file:
         patterns = read_patterns(args.pattern_file)

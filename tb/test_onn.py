@@ -12,6 +12,7 @@ readout, ONN until-stable stopping, coupling rewrite between runs (and a refused
 running), and the sticky errors. ``maxcut_runs`` is the RTL engine of ``picojoule maxcut``.
 """
 
+import json
 from dataclasses import dataclass, field
 
 import cocotb
@@ -448,3 +449,34 @@ def test_register_map_fits():
         regs = register_map(p)
         assert regs.size <= 1 << regs.addr_width
         assert weights_per_word(p) * p.weight_bits <= 32
+
+
+def test_maxcut_rtl_engine_equals_model(tmp_path, capsys):
+    """`picojoule maxcut --engine rtl` (Verilator) gives the model's cuts and assignment for
+    the same seeds; a graph larger than the built array is a one-line error."""
+    from sim import maxcut
+    from sim.cli import main as cli
+    from sim.toolchain import ToolError
+
+    path = tmp_path / "g.txt"
+    maxcut.write_graph(path, maxcut.random_graph(8, 14, 4, (-1, 1, 2)))
+    out = {}
+    for engine in ("model", "rtl"):
+        assert cli(["maxcut", str(path), "--engine", engine, "--cells", "8", "--seeds", "3",
+                    "--epochs", "120", "--seed", "5", "--json"]) == 0
+        out[engine] = json.loads(capsys.readouterr().out)
+    for key in ("cut", "cuts", "assignment", "best_seed", "config"):
+        assert out["rtl"][key] == out["model"][key], key
+    assert len(set(out["rtl"]["cuts"])) >= 1 and out["rtl"]["engine"] == "rtl"
+    maxcut.write_graph(path, maxcut.random_graph(9, 10, 4, (1,)))
+    with pytest.raises(ToolError) as err:
+        maxcut.cmd_maxcut(maxcut.add_maxcut_parser(_subparsers()).parse_args(
+            [str(path), "--engine", "rtl", "--cells", "8"]))
+    msg = str(err.value)
+    assert "9 nodes" in msg and "n=8" in msg and "\n" not in msg
+
+
+def _subparsers():
+    import argparse
+
+    return argparse.ArgumentParser().add_subparsers()
