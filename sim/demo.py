@@ -230,4 +230,11 @@ def report_imc(console, *, quick: bool, out) -> None:
     console.print(f"wrote {out / 'imc.md'}, {out / 'imc.json'}")
 
 
-REPORTS = {"lmul": report_lmul, "imc": report_imc}
+def report_onn(console, *, quick: bool, out) -> None:
+    """`picojoule report onn`: oscillator-array cycles, toggles, convergence, ECP5."""
+    from .onn_report import main as onn_report
+
+    onn_report((["--quick"] if quick else []) + ["--out", str(out)])
+
+
+REPORTS = {"lmul": report_lmul, "imc": report_imc, "onn": report_onn}
