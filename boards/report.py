@@ -73,6 +73,9 @@ def entries() -> list[Entry]:
     for p in (ImcParams(rows=8, cols=4), ImcParams(rows=16, cols=8)):
         out.append(Entry(f"imc_{p.rows}x{p.cols}_st{p.tree_stages}", "unit",
                          partial(ImcTile, p)))
+    out.append(Entry("imc_16x4_st1", "unit", partial(ImcTile, ImcParams(rows=16, cols=4)),
+                     targets=("ice40",), note="between the 8x4 that fits UP5K and the 16x8 that "
+                     "does not"))
     out.append(Entry("imc_64x16_st6", "unit", partial(ImcTile, ImcParams(tree_stages=6)),
                      targets=("ecp5",), heavy=True,
                      note="every adder-tree level registered; not tried on UP5K (16x8 already "
@@ -149,9 +152,11 @@ def measure(entry: Entry, target: str, seeds, *, timeout: float | None, log=prin
         row.update(error=f"{type(err).__name__}: {str(err).strip().splitlines()[0]}")
     row["seconds"] = time.monotonic() - t0
     row["fmax_mhz"] = _summary(row.get("fmax", []))
+    fm = row["fmax_mhz"]
     log(f"[fpga-report]   {row['seconds']:.0f} s: "
         + (row["error"] if "error" in row else
-           f"{row['placed_logic']} placed, Fmax {row['fmax_mhz']}"))
+           f"{row['placed_logic']} logic cells placed, Fmax median "
+           f"{'-' if fm is None else round(fm['median'], 1)} MHz"))
     return row
 
 

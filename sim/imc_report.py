@@ -25,7 +25,6 @@ the result to quote.
 """
 
 import json
-import re
 import time
 from pathlib import Path
 
@@ -234,11 +233,17 @@ def measure_imc(p: ImcParams = DEFAULT, *, workloads=tuple(WORKLOADS), vectors: 
 
 
 # ------------------------------------------------------------------------------ FPGA
-def fpga_table(configs=FPGA_CONFIGS, *, seeds=(1, 2, 3),
-               targets=("ice40", "ecp5")) -> list[dict]:
+#: Seconds per nextpnr run in :func:`fpga_table`: a run that does not converge is a row
+#: ("did not finish"), not a report that never ends.
+FPGA_TIMEOUT = 1800
+
+
+def fpga_table(configs=FPGA_CONFIGS, *, seeds=(1, 2, 3), targets=("ice40", "ecp5"),
+               timeout: float | None = FPGA_TIMEOUT) -> list[dict]:
     """Each unit of each config through ``sim.synth.place_ice40`` (UP5K) and ``place_ecp5``
-    (LFE5U-85F): one row per (config, unit, target); a design that does not fit gives the
-    overflowing resource (from nextpnr's log) and the bare unit's cells instead of Fmax."""
+    (LFE5U-85F, router2): one row per (config, unit, target); a design that does not fit
+    gives the overflowing resource (from nextpnr's log) and the bare unit's cells instead of
+    Fmax, one that does not finish within ``timeout`` seconds per seed says so."""
     from sim.synth import place_ecp5, place_ice40
     from sim.toolchain import ToolError
 
@@ -249,10 +254,10 @@ def fpga_table(configs=FPGA_CONFIGS, *, seeds=(1, 2, 3),
                 top = f"{_top(unit, p)}_{target}"
                 t0 = time.monotonic()
                 row = {"config": f"{p.rows}x{p.cols}", "unit": unit, "target": target,
-                       "top": top}
+                       "top": top, "seeds": list(seeds)}
+                place = place_ice40 if target == "ice40" else place_ecp5
                 try:
-                    r = (place_ice40(cls(p), top, seeds=seeds) if target == "ice40"
-                         else place_ecp5(cls(p), top, seeds=seeds))
+                    r = place(cls(p), top, seeds=seeds, timeout=timeout)
                     row.update(r)
                 except ToolError as err:
                     row["error"] = str(err)
@@ -263,23 +268,16 @@ def fpga_table(configs=FPGA_CONFIGS, *, seeds=(1, 2, 3),
 
 
 def _failure(row: dict) -> dict:
-    """What overflowed in a failed place-and-route (nextpnr's utilisation lines over 100%)
-    and the bare unit's cell counts, read from the run's directory."""
-    from sim.synth import _stat, synth_dir
+    """What overflowed in a failed place-and-route (``sim.synth.overflow`` of the first seed's
+    nextpnr log) and the bare unit's cell counts, read from the run's directory."""
+    from sim.synth import _stat, overflow, synth_dir
 
     out = synth_dir(row["top"])
-    log = out / f"nextpnr_{row['target']}_seed1.log"
-    over = []
-    if log.exists():
-        for m in re.finditer(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+(\d+)%", log.read_text(),
-                             re.M):
-            name, used, avail, pct = m.group(1), int(m.group(2)), int(m.group(3)), m.group(4)
-            if used > avail:
-                over.append(f"{name} {used}/{avail} ({pct}%)")
+    log = out / f"nextpnr_{row['target']}_seed{row['seeds'][0]}.log"
+    over = overflow(log.read_text(errors="replace")) if log.exists() else []
     stat = out / f"{row['target']}_unit_stat.json"
     cells = _stat(stat, row["top"]) if stat.exists() else {}
-    return {"overflow": ", ".join(dict.fromkeys(over)) or None,
-            "unit_cells": dict(sorted(cells.items()))}
+    return {"overflow": ", ".join(over) or None, "unit_cells": dict(sorted(cells.items()))}
 
 
 # ------------------------------------------------------------------------------ report

