@@ -42,6 +42,8 @@ class RtlJob:
     irq: tuple = ()                     # ((cycle, timer, external), ...) line changes
     ram_size: int = 256 * 1024
     history: int = 12                   # retires shown when lockstep fails
+    signature: tuple | None = None      # (begin, end) byte addresses to read back at the end
+    trace: bool = False                 # record every retired instruction (Python per clock)
     extra: dict = field(default_factory=dict)
 
 
@@ -144,17 +146,32 @@ async def run_program(dut):
         cocotb.start_soon(_irq_schedule(dut, job.irq))
     t0 = time.perf_counter()
     checked = None
+    trace = []
     if job.lockstep:
         checked = await _lockstep(dut, job, job.segments)
+    elif job.trace:
+        for _ in range(job.max_cycles):
+            await FallingEdge(dut.clk)
+            if value(dut.halt):
+                break
+            if value(dut.rvfi__valid):
+                trace.append(_rvfi(dut))
     else:
         await First(RisingEdge(dut.halt), Timer(job.max_cycles * CLOCK_NS, unit="ns"))
     await Edge(dut.clk)
     wall = time.perf_counter() - t0
     halted = bool(value(dut.halt))
     cycles = value(dut.cycles)
+    signature = None
+    if job.signature:
+        # Backdoor read of the RAM array (no clock needed).
+        mem = dut.ram.mem
+        begin, end = job.signature
+        signature = [value(mem[(a - 0x8000_0000) >> 2]) for a in range(begin, end, 4)]
     record("result", {
         "halted": halted, "tohost": value(dut.tohost_value) if halted else None,
         "cycles": cycles, "instret": value(dut.instret), "last_pc": value(dut.last_pc),
         "console": bytes(console).decode("latin-1"), "wall_s": wall,
         "cycles_per_s": cycles / wall if wall > 0 else 0.0, "lockstep_retired": checked,
+        "signature": signature, "trace": trace,
     })

@@ -303,7 +303,8 @@ def test_mret_and_mstatus_stack():
 # ------------------------------------------------------------------------------ CSRs
 def test_unimplemented_csrs_trap():
     implemented = {c.value for c in CSR_INFO}
-    for addr in (0x7C0, 0x310, 0x3A0, 0x7A0, Csr.TIME.value, Csr.TIMEH.value, 0xB03, 0x320):
+    for addr in (0x7C0, 0x310, 0x3A1, 0x3B1, 0x7A3, Csr.TIME.value, Csr.TIMEH.value, 0xB03,
+                 0x320):
         assert addr not in implemented
         iss, recs = run([encode("csrrs", rd=1, rs1=0, csr=addr)], steps=1)
         _trap_check(recs[0], iss, Cause.ILLEGAL_INSN, recs[0].insn, RESET_PC)

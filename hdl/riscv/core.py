@@ -137,10 +137,13 @@ class Core(wiring.Component):
         ibus, dbus = self.ibus, self.dbus
 
         # ---------------------------------------------------------------- register file
+        # Block RAM, read at the edge where an instruction moves from D into X. A write at that
+        # same edge (by the instruction leaving X) is forwarded by the explicit bypass below,
+        # so the ports need no (slow, tool-emulated) transparency.
         m.submodules.regs = regs = memory.Memory(shape=32, depth=32, init=[])
         rf_w = regs.write_port()
-        rf_r1 = regs.read_port(transparent_for=(rf_w,))
-        rf_r2 = regs.read_port(transparent_for=(rf_w,))
+        rf_r1 = regs.read_port()
+        rf_r2 = regs.read_port()
 
         # ---------------------------------------------------------------- pipeline state
         fetch_pc = Signal(32, init=p.reset_pc)     # next address to fetch
@@ -156,9 +159,6 @@ class Core(wiring.Component):
         d_fault = Signal()
 
         x_valid = Signal()
-        x_insn = Signal(32)
-        x_pc = Signal(32)
-        x_fault = Signal()                         # instruction access fault at fetch
         x_first = Signal()                         # first clock in X
         m_issued = Signal()                        # dbus request accepted, waiting for answer
         next_intr = Signal()                       # the next retire is a handler's first
@@ -171,79 +171,67 @@ class Core(wiring.Component):
         mepc = Signal(30)
         mcause_irq, mcause_code = Signal(), Signal(5)
         mtval = Signal(32)
+        pmpaddr0 = Signal(32)
         mcycle = Signal(64)
         minstret = Signal(64)
 
-        # ---------------------------------------------------------------- X: decode
-        insn = x_insn
-        opcode = insn[0:7]
-        rd, f3, rs1, rs2 = insn[7:12], insn[12:15], insn[15:20], insn[20:25]
-        f7_5 = insn[30]
-        op = {o: Signal(name=f"is_{o.name.lower()}") for o in Opcode}
-        for o, s in op.items():
-            m.d.comb += s.eq(opcode == o.value)
-        legal = Signal()
-        m.d.comb += legal.eq(_match(insn, p.with_muldiv)
-                             | (op[Opcode.CUSTOM0] if p.with_custom0 else 0))
-        is_muldiv = Signal()
-        if p.with_muldiv:
-            m.d.comb += is_muldiv.eq(op[Opcode.OP] & (insn[25:32] == 1))
-
-        imm_i = Signal(signed(32))
-        imm_s = Signal(signed(32))
-        imm_b = Signal(signed(32))
-        imm_u = Signal(32)
-        imm_j = Signal(signed(32))
+        # ---------------------------------------------------------------- F -> D
+        arrive = Signal()       # an instruction word (or a fetch fault) arrives this clock
+        answer = f_pending & (ibus.ack | ibus.err)
+        m.d.comb += arrive.eq(answer & ~f_discard)
+        dv = Signal()
+        dinsn = Signal(32)
+        dpc = Signal(32)
+        dfault = Signal()
         m.d.comb += [
-            imm_i.eq(insn[20:32].as_signed()),
-            imm_s.eq(Cat(insn[7:12], insn[25:32]).as_signed()),
-            imm_b.eq(Cat(Const(0, 1), insn[8:12], insn[25:31], insn[7], insn[31]).as_signed()),
-            imm_u.eq(Cat(Const(0, 12), insn[12:32])),
-            imm_j.eq(Cat(Const(0, 1), insn[21:31], insn[20], insn[12:20], insn[31]).as_signed()),
+            dv.eq(d_valid | arrive),
+            dinsn.eq(Mux(d_valid, d_insn, ibus.dat_r)),
+            dpc.eq(Mux(d_valid, d_pc, f_pending_pc)),
+            dfault.eq(Mux(d_valid, d_fault, ibus.err)),
         ]
 
-        a = rf_r1.data
-        b = rf_r2.data
-        # Operand B of the shared adder: immediates for OP_IMM, loads, stores, JALR.
-        use_imm = op[Opcode.OP_IMM] | op[Opcode.LOAD] | op[Opcode.STORE] | op[Opcode.JALR]
-        imm_ab = Signal(32)
-        m.d.comb += imm_ab.eq(Mux(op[Opcode.STORE], imm_s, imm_i))
-        opb = Signal(32)
-        m.d.comb += opb.eq(Mux(use_imm, imm_ab, b))
+        # ---------------------------------------------------------------- D: decode
+        # Everything that depends only on the instruction word and its pc is computed here and
+        # registered into X, so X's paths start at flip-flops.
+        dd = self._decode(m, dinsn, dpc, dfault)
+        x = {k: Signal.like(v, name=f"x_{k}") for k, v in dd.items()}
+        insn, x_pc = x["insn"], x["pc"]
+        f3, rd, rs1, rs2 = insn[12:15], insn[7:12], insn[15:20], insn[20:25]
+        f7_5 = insn[30]
+
+        # Register-file bypass for the write at the D -> X edge.
+        byp1, byp2 = Signal(), Signal()
+        byp_data = Signal(32)
+        a = Signal(32)
+        b = Signal(32)
+        m.d.comb += [a.eq(Mux(byp1, byp_data, rf_r1.data)), b.eq(Mux(byp2, byp_data, rf_r2.data))]
 
         # ---------------------------------------------------------------- X: ALU
-        subtract = Signal()
-        m.d.comb += subtract.eq(op[Opcode.BRANCH]
-                                | ((op[Opcode.OP] | op[Opcode.OP_IMM])
-                                   & ((f3 == Alu.SLT.value) | (f3 == Alu.SLTU.value)))
-                                | (op[Opcode.OP] & (f3 == Alu.ADD.value) & f7_5))
+        opb = Signal(32)
+        m.d.comb += opb.eq(Mux(x["use_imm"], x["imm"], b))
         addsub = Signal(33)
         m.d.comb += addsub.eq(Cat(a, Const(0, 1))
-                              + Cat(Mux(subtract, ~opb, opb), Const(0, 1)) + subtract)
+                              + Cat(Mux(x["subtract"], ~opb, opb), Const(0, 1)) + x["subtract"])
         sum_ = addsub[0:32]
-        ltu = Signal()
-        lt = Signal()
-        eq = Signal()
+        ltu, lt, eq = Signal(), Signal(), Signal()
         # a - b with a borrow: bit 32 of a + ~b + 1 is 1 when a >= b (unsigned).
         m.d.comb += [
             ltu.eq(~addsub[32]),
             lt.eq(Mux(a[31] ^ opb[31], a[31], ltu)),
             eq.eq(a == opb),
         ]
-        # One right shifter serves all three shifts (left shifts bit-reverse in and out).
-        shamt = opb[0:5]
-        left = f3 == Alu.SLL.value
-        sh_in = Signal(32)
-        m.d.comb += sh_in.eq(Mux(left, a[::-1], a))
-        sh_fill = f7_5 & a[31] & ~left
-        sh_out = Signal(32)
-        m.d.comb += sh_out.eq((Cat(sh_in, sh_fill).as_signed() >> shamt)[0:32])
+        # Separate left and right barrel shifters: sharing one through bit-reversal muxes saves
+        # LUTs but adds two logic levels to the slowest path.
+        shl = Signal(32)
+        shr = Signal(32)
+        m.d.comb += [shl.eq(a << opb[0:5]),
+                     shr.eq((Cat(a, f7_5 & a[31]).as_signed() >> opb[0:5])[0:32])]
         alu = Signal(32)
         with m.Switch(f3):
             with m.Case(Alu.ADD.value):
                 m.d.comb += alu.eq(sum_)
             with m.Case(Alu.SLL.value):
-                m.d.comb += alu.eq(sh_out[::-1])
+                m.d.comb += alu.eq(shl)
             with m.Case(Alu.SLT.value):
                 m.d.comb += alu.eq(lt)
             with m.Case(Alu.SLTU.value):
@@ -251,7 +239,7 @@ class Core(wiring.Component):
             with m.Case(Alu.XOR.value):
                 m.d.comb += alu.eq(a ^ opb)
             with m.Case(Alu.SR.value):
-                m.d.comb += alu.eq(sh_out)
+                m.d.comb += alu.eq(shr)
             with m.Case(Alu.OR.value):
                 m.d.comb += alu.eq(a | opb)
             with m.Case(Alu.AND.value):
@@ -263,50 +251,33 @@ class Core(wiring.Component):
                              (Branch.BGE, ~lt), (Branch.BLTU, ltu), (Branch.BGEU, ~ltu)):
                 with m.Case(br.value):
                     m.d.comb += taken.eq(cond)
-
-        pc_plus4 = Signal(32)
-        pc_target = Signal(32)
-        m.d.comb += [
-            pc_plus4.eq(x_pc + 4),
-            pc_target.eq(x_pc + Mux(op[Opcode.JAL], imm_j,
-                                    Mux(op[Opcode.AUIPC], imm_u, imm_b))),
-        ]
-        jump = Signal()
-        jump_to = Signal(32)
-        m.d.comb += [
-            jump.eq(op[Opcode.JAL] | op[Opcode.JALR] | (op[Opcode.BRANCH] & taken)),
-            jump_to.eq(Mux(op[Opcode.JALR], Cat(Const(0, 1), sum_[1:32]), pc_target)),
-        ]
+        jalr_to = Cat(Const(0, 1), sum_[1:32])
 
         # ---------------------------------------------------------------- X: CSR
-        csr_addr = insn[20:32]
-        csr_known = Signal()
-        csr_ro = Signal()
         csr_rdata = Signal(32)
         mip = Cat(Const(0, Irq.MTI), self.irq_timer, Const(0, Irq.MEI - Irq.MTI - 1),
                   self.irq_external)
-        mie_v = Cat(Const(0, Irq.MTI), mtie, Const(0, Irq.MEI - Irq.MTI - 1), meie)
         values = {
-            Csr.MSTATUS: Cat(Const(0, Mstatus.MIE), mie_b, Const(0, Mstatus.MPIE - Mstatus.MIE - 1),
-                             mpie_b, Const(0, Mstatus.MPP - Mstatus.MPIE - 1), Const(0b11, 2)),
+            Csr.MSTATUS: Cat(Const(0, Mstatus.MIE), mie_b,
+                             Const(0, Mstatus.MPIE - Mstatus.MIE - 1), mpie_b,
+                             Const(0, Mstatus.MPP - Mstatus.MPIE - 1), Const(0b11, 2)),
             Csr.MISA: Const(misa(p.with_muldiv), 32),
-            Csr.MIE: mie_v, Csr.MTVEC: Cat(Const(0, 2), mtvec), Csr.MSCRATCH: mscratch,
-            Csr.MEPC: Cat(Const(0, 2), mepc), Csr.MCAUSE: Cat(mcause_code, Const(0, 26),
-                                                               mcause_irq),
-            Csr.MTVAL: mtval, Csr.MIP: mip,
+            Csr.MIE: Cat(Const(0, Irq.MTI), mtie, Const(0, Irq.MEI - Irq.MTI - 1), meie),
+            Csr.MTVEC: Cat(Const(0, 2), mtvec), Csr.MSCRATCH: mscratch,
+            Csr.MEPC: Cat(Const(0, 2), mepc),
+            Csr.MCAUSE: Cat(mcause_code, Const(0, 26), mcause_irq),
+            Csr.MTVAL: mtval, Csr.MIP: mip, Csr.PMPADDR0: pmpaddr0,
             Csr.MCYCLE: mcycle[0:32], Csr.MCYCLEH: mcycle[32:64],
             Csr.MINSTRET: minstret[0:32], Csr.MINSTRETH: minstret[32:64],
             Csr.CYCLE: mcycle[0:32], Csr.CYCLEH: mcycle[32:64],
             Csr.INSTRET: minstret[0:32], Csr.INSTRETH: minstret[32:64],
         }
-        with m.Switch(csr_addr):
-            for csr, info in CSR_INFO.items():
-                with m.Case(csr.value):
-                    m.d.comb += [csr_known.eq(1), csr_ro.eq(info.read_only),
-                                 csr_rdata.eq(values.get(csr, 0))]
-        is_csr = op[Opcode.SYSTEM] & (f3 != System.PRIV.value)
-        csr_writes = Signal()          # csrrw*, or set/clear with a non-zero source field
-        m.d.comb += csr_writes.eq((f3[0:2] == 1) | (rs1 != 0))
+        sel = x["csr_sel"]
+        rdata = Const(0, 32)
+        for i, csr in enumerate(self._csr_list):
+            if csr in values:
+                rdata = rdata | Mux(sel[i], values[csr], 0)
+        m.d.comb += csr_rdata.eq(rdata)
         csr_src = Mux(f3[2], Cat(rs1, Const(0, 27)), a)
         csr_wdata = Signal(32)
         with m.Switch(f3[0:2]):
@@ -316,18 +287,16 @@ class Core(wiring.Component):
                 m.d.comb += csr_wdata.eq(csr_rdata | csr_src)
             with m.Case(3):
                 m.d.comb += csr_wdata.eq(csr_rdata & ~csr_src)
-        priv = op[Opcode.SYSTEM] & (f3 == System.PRIV.value)
-        is_ecall = priv & (insn[20:32] == Priv.ECALL.value)
-        is_ebreak = priv & (insn[20:32] == Priv.EBREAK.value)
-        is_mret = priv & (insn[20:32] == Priv.MRET.value)
-        is_fencei = op[Opcode.MISC_MEM] & f3[0]
+
+        def csr_is(csr):
+            return sel[self._csr_list.index(csr)]
 
         # ---------------------------------------------------------------- X: memory
         addr = sum_
         size = f3[0:2]
         misaligned = Signal()
         m.d.comb += misaligned.eq(((size == 1) & addr[0]) | ((size == 2) & (addr[0:2] != 0)))
-        is_mem = op[Opcode.LOAD] | op[Opcode.STORE]
+        is_mem = x["load"] | x["store"]
         lanes = Signal(4)
         with m.Switch(size):
             with m.Case(0):
@@ -369,32 +338,35 @@ class Core(wiring.Component):
         take_irq = Signal()
         m.d.comb += [take_irq.eq(x_valid & x_first & irq_pending), self.irq_ack.eq(take_irq)]
 
-        # ---------------------------------------------------------------- X: M extension
-        md_busy = Signal()
-        md_done = Signal()
+        md_busy, md_done = Signal(), Signal()
         md_result = Signal(32)
         if p.with_muldiv:
-            self._muldiv(m, f3, a, b, x_valid & x_first & is_muldiv & ~x_fault & ~take_irq,
+            self._muldiv(m, f3, a, b, x_valid & x_first & x["muldiv"] & ~x["fault"] & ~take_irq,
                          md_busy, md_done, md_result)
 
+        jump_fast = Signal()     # a taken branch or jal (target computed in D)
+        m.d.comb += jump_fast.eq(x["jal"] | (x["branch"] & taken))
         exc = Signal()          # synchronous exception known before any bus access
         exc_cause = Signal(5)
         exc_tval = Signal(32)
-        with m.If(x_fault):
+        with m.If(x["fault"]):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.INSN_ACCESS_FAULT.value),
                          exc_tval.eq(x_pc)]
-        with m.Elif(~legal | (is_csr & (~csr_known | (csr_ro & csr_writes)))):
+        with m.Elif(x["illegal"]):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.ILLEGAL_INSN.value), exc_tval.eq(insn)]
-        with m.Elif(is_ebreak):
+        with m.Elif(x["ebreak"]):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.BREAKPOINT.value), exc_tval.eq(x_pc)]
-        with m.Elif(is_ecall):
+        with m.Elif(x["ecall"]):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.ECALL_M.value)]
-        with m.Elif(jump & jump_to[1]):
+        with m.Elif(jump_fast & x["target"][1]):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.INSN_MISALIGNED.value),
-                         exc_tval.eq(jump_to)]
+                         exc_tval.eq(x["target"])]
+        with m.Elif(x["jalr"] & sum_[1]):
+            m.d.comb += [exc.eq(1), exc_cause.eq(Cause.INSN_MISALIGNED.value),
+                         exc_tval.eq(jalr_to)]
         with m.Elif(is_mem & misaligned):
             m.d.comb += [exc.eq(1), exc_tval.eq(addr),
-                         exc_cause.eq(Mux(op[Opcode.STORE], Cause.STORE_MISALIGNED.value,
+                         exc_cause.eq(Mux(x["store"], Cause.STORE_MISALIGNED.value,
                                           Cause.LOAD_MISALIGNED.value))]
 
         # Bus access for loads and stores, held until accepted, answered by ack or err.
@@ -402,7 +374,7 @@ class Core(wiring.Component):
         m.d.comb += mem_go.eq(x_valid & is_mem & ~exc & ~take_irq)
         m.d.comb += [
             dbus.cyc.eq(mem_go), dbus.stb.eq(mem_go & ~m_issued),
-            dbus.we.eq(op[Opcode.STORE]), dbus.adr.eq(addr[2:32]), dbus.sel.eq(lanes),
+            dbus.we.eq(x["store"]), dbus.adr.eq(addr[2:32]), dbus.sel.eq(lanes),
             dbus.dat_w.eq(st_data),
         ]
         with m.If(dbus.stb & ~dbus.stall):
@@ -412,11 +384,10 @@ class Core(wiring.Component):
             m.d.sync += m_issued.eq(0)
         bus_fault = m_issued & dbus.err
 
-        custom_wait = Signal()
-        custom_err = Signal()
+        custom_wait, custom_err = Signal(), Signal()
         custom_result = Signal(32)
         if p.with_custom0:
-            cgo = x_valid & op[Opcode.CUSTOM0] & ~x_fault & ~take_irq
+            cgo = x_valid & x["custom"] & ~x["fault"] & ~take_irq
             m.d.comb += [
                 self.custom.valid.eq(cgo), self.custom.insn.eq(insn),
                 self.custom.rs1.eq(a), self.custom.rs2.eq(b),
@@ -429,11 +400,11 @@ class Core(wiring.Component):
         x_done = Signal()      # the instruction in X completes (retires or traps) this clock
         with m.If(~x_valid | take_irq):
             m.d.comb += x_done.eq(0)
-        with m.Elif(exc | x_fault):
+        with m.Elif(exc):
             m.d.comb += x_done.eq(1)
         with m.Elif(is_mem):
             m.d.comb += x_done.eq(mem_answer)
-        with m.Elif(is_muldiv):
+        with m.Elif(x["muldiv"]):
             m.d.comb += x_done.eq(md_done)
         with m.Else():
             m.d.comb += x_done.eq(~custom_wait)
@@ -445,7 +416,7 @@ class Core(wiring.Component):
             m.d.comb += [trap.eq(1), trap_cause.eq(exc_cause), trap_tval.eq(exc_tval)]
         with m.Elif(bus_fault):
             m.d.comb += [trap.eq(1), trap_tval.eq(addr),
-                         trap_cause.eq(Mux(op[Opcode.STORE], Cause.STORE_ACCESS_FAULT.value,
+                         trap_cause.eq(Mux(x["store"], Cause.STORE_ACCESS_FAULT.value,
                                            Cause.LOAD_ACCESS_FAULT.value))]
         with m.Elif(custom_err):
             m.d.comb += [trap.eq(1), trap_cause.eq(Cause.ILLEGAL_INSN.value),
@@ -453,46 +424,40 @@ class Core(wiring.Component):
         retire = Signal()
         m.d.comb += retire.eq(x_done & ~trap)
 
-        # Result and write-back.
+        # Result (one-hot sources, selected in D) and write-back.
         result = Signal(32)
-        with m.If(op[Opcode.LUI]):
-            m.d.comb += result.eq(imm_u)
-        with m.Elif(op[Opcode.AUIPC]):
-            m.d.comb += result.eq(pc_target)
-        with m.Elif(op[Opcode.JAL] | op[Opcode.JALR]):
-            m.d.comb += result.eq(pc_plus4)
-        with m.Elif(op[Opcode.LOAD]):
-            m.d.comb += result.eq(ld_data)
-        with m.Elif(is_csr):
-            m.d.comb += result.eq(csr_rdata)
-        with m.Elif(is_muldiv):
-            m.d.comb += result.eq(md_result)
-        with m.Elif(op[Opcode.CUSTOM0]):
-            m.d.comb += result.eq(custom_result)
-        with m.Else():
-            m.d.comb += result.eq(alu)
-        writes_rd = Signal()
-        m.d.comb += writes_rd.eq(~(op[Opcode.BRANCH] | op[Opcode.STORE] | op[Opcode.MISC_MEM]
-                                   | priv) & (rd != 0))
-        m.d.comb += [rf_w.addr.eq(rd), rf_w.data.eq(result), rf_w.en.eq(retire & writes_rd)]
+        m.d.comb += result.eq(Mux(x["sel_alu"], alu, 0) | Mux(x["load"], ld_data, 0)
+                              | Mux(x["csr"], csr_rdata, 0) | Mux(x["sel_static"], x["static"], 0)
+                              | Mux(x["muldiv"], md_result, 0)
+                              | Mux(x["custom"], custom_result, 0))
+        m.d.comb += [rf_w.addr.eq(rd), rf_w.data.eq(result),
+                     rf_w.en.eq(retire & x["writes_rd"])]
 
-        # ---------------------------------------------------------------- redirect
-        redirect = Signal()
-        redirect_pc = Signal(32)
-        with m.If(take_irq | trap):
-            m.d.comb += [redirect.eq(x_done | take_irq), redirect_pc.eq(Cat(Const(0, 2), mtvec))]
-        with m.Elif(retire & is_mret):
-            m.d.comb += [redirect.eq(1), redirect_pc.eq(Cat(Const(0, 2), mepc))]
-        with m.Elif(retire & jump):
-            m.d.comb += [redirect.eq(1), redirect_pc.eq(jump_to)]
-        with m.Elif(retire & is_fencei):
-            m.d.comb += [redirect.eq(1), redirect_pc.eq(pc_plus4)]
+        # ---------------------------------------------------------------- redirects
+        # Every change of flow is registered: the new fetch goes out the clock after the
+        # instruction completes, so the branch comparator and the trap logic never reach the
+        # fetch address combinationally (the iCE40 critical path, see docs/riscv.md).
+        # `fast` (same-clock redirect to the D-computed target) is kept as a parameter-free
+        # hook at zero.
+        fast = Const(0)
+        slow = Signal()
+        slow_pc = Signal(32)
+        with m.If(take_irq | (x_done & trap)):
+            m.d.comb += [slow.eq(1), slow_pc.eq(Cat(Const(0, 2), mtvec))]
+        with m.Elif(retire & x["mret"]):
+            m.d.comb += [slow.eq(1), slow_pc.eq(Cat(Const(0, 2), mepc))]
+        with m.Elif(retire & jump_fast):
+            m.d.comb += [slow.eq(1), slow_pc.eq(x["target"])]
+        with m.Elif(retire & x["jalr"]):
+            m.d.comb += [slow.eq(1), slow_pc.eq(jalr_to)]
+        with m.Elif(retire & x["fencei"]):
+            m.d.comb += [slow.eq(1), slow_pc.eq(x["static"])]     # pc + 4
 
         # ---------------------------------------------------------------- CSR updates
         m.d.sync += mcycle.eq(mcycle + 1)
+        csr_write = retire & x["csr"] & x["csr_writes"]
         # A write to either half of minstret takes precedence over this instruction's count.
-        with m.If(retire & ~(is_csr & csr_writes & ((csr_addr == Csr.MINSTRET.value)
-                                                    | (csr_addr == Csr.MINSTRETH.value)))):
+        with m.If(retire & ~(csr_write & (csr_is(Csr.MINSTRET) | csr_is(Csr.MINSTRETH)))):
             m.d.sync += minstret.eq(minstret + 1)
         with m.If(take_irq | (x_done & trap)):
             m.d.sync += [
@@ -500,56 +465,42 @@ class Core(wiring.Component):
                 mcause_irq.eq(take_irq), mcause_code.eq(Mux(take_irq, irq_cause, trap_cause)),
                 mtval.eq(Mux(take_irq, 0, trap_tval)),
             ]
-        with m.Elif(retire & is_mret):
+        with m.Elif(retire & x["mret"]):
             m.d.sync += [mie_b.eq(mpie_b), mpie_b.eq(1)]
-        with m.Elif(retire & is_csr & csr_writes):
+        with m.Elif(csr_write):
             w = csr_wdata
-            with m.Switch(csr_addr):
-                with m.Case(Csr.MSTATUS.value):
-                    m.d.sync += [mie_b.eq(w[Mstatus.MIE]), mpie_b.eq(w[Mstatus.MPIE])]
-                with m.Case(Csr.MIE.value):
-                    m.d.sync += [mtie.eq(w[Irq.MTI]), meie.eq(w[Irq.MEI])]
-                with m.Case(Csr.MTVEC.value):
-                    m.d.sync += mtvec.eq(w[2:32])
-                with m.Case(Csr.MSCRATCH.value):
-                    m.d.sync += mscratch.eq(w)
-                with m.Case(Csr.MEPC.value):
-                    m.d.sync += mepc.eq(w[2:32])
-                with m.Case(Csr.MCAUSE.value):
-                    m.d.sync += [mcause_irq.eq(w[31]), mcause_code.eq(w[0:5])]
-                with m.Case(Csr.MTVAL.value):
-                    m.d.sync += mtval.eq(w)
-                with m.Case(Csr.MCYCLE.value):
-                    m.d.sync += mcycle[0:32].eq(w)
-                with m.Case(Csr.MCYCLEH.value):
-                    m.d.sync += mcycle[32:64].eq(w)
-                with m.Case(Csr.MINSTRET.value):
-                    m.d.sync += minstret[0:32].eq(w)
-                with m.Case(Csr.MINSTRETH.value):
-                    m.d.sync += minstret[32:64].eq(w)
+            for csr, stmts in (
+                (Csr.MSTATUS, [mie_b.eq(w[Mstatus.MIE]), mpie_b.eq(w[Mstatus.MPIE])]),
+                (Csr.MIE, [mtie.eq(w[Irq.MTI]), meie.eq(w[Irq.MEI])]),
+                (Csr.MTVEC, [mtvec.eq(w[2:32])]), (Csr.MSCRATCH, [mscratch.eq(w)]),
+                (Csr.MEPC, [mepc.eq(w[2:32])]),
+                (Csr.MCAUSE, [mcause_irq.eq(w[31]), mcause_code.eq(w[0:5])]),
+                (Csr.MTVAL, [mtval.eq(w)]), (Csr.PMPADDR0, [pmpaddr0.eq(w)]),
+                (Csr.MCYCLE, [mcycle[0:32].eq(w)]), (Csr.MCYCLEH, [mcycle[32:64].eq(w)]),
+                (Csr.MINSTRET, [minstret[0:32].eq(w)]),
+                (Csr.MINSTRETH, [minstret[32:64].eq(w)]),
+            ):
+                with m.If(csr_is(csr)):
+                    m.d.sync += stmts
 
-        # ---------------------------------------------------------------- F and D
-        arrive = Signal()       # an instruction word (or a fetch fault) arrives this clock
-        answer = f_pending & (ibus.ack | ibus.err)
-        m.d.comb += arrive.eq(answer & ~f_discard)
-        dv = d_valid | arrive
-        dinsn = Mux(d_valid, d_insn, ibus.dat_r)
-        dpc = Mux(d_valid, d_pc, f_pending_pc)
-        dfault = Mux(d_valid, d_fault, ibus.err)
+        # ---------------------------------------------------------------- D -> X
         x_free = ~x_valid | x_done
         advance = Signal()
-        m.d.comb += advance.eq(dv & x_free & ~redirect)
+        m.d.comb += advance.eq(dv & x_free & ~fast & ~slow)
         d_valid_next = Signal()
-        m.d.comb += d_valid_next.eq(dv & ~advance & ~redirect)
+        m.d.comb += d_valid_next.eq(dv & ~advance & ~fast & ~slow)
 
         m.d.comb += [rf_r1.addr.eq(dinsn[15:20]), rf_r2.addr.eq(dinsn[20:25]),
                      rf_r1.en.eq(advance), rf_r2.en.eq(advance)]
         m.d.sync += x_first.eq(0)
-        with m.If(redirect):
+        with m.If(fast | slow):
             m.d.sync += [x_valid.eq(0), d_valid.eq(0)]
         with m.Elif(advance):
-            m.d.sync += [x_valid.eq(1), x_insn.eq(dinsn), x_pc.eq(dpc), x_fault.eq(dfault),
-                         x_first.eq(1), d_valid.eq(0)]
+            m.d.sync += [x_valid.eq(1), x_first.eq(1), d_valid.eq(0),
+                         byp1.eq(rf_w.en & (rf_w.addr == dinsn[15:20])),
+                         byp2.eq(rf_w.en & (rf_w.addr == dinsn[20:25])),
+                         byp_data.eq(rf_w.data)]
+            m.d.sync += [x[k].eq(v) for k, v in dd.items()]
         with m.Else():
             with m.If(x_done):
                 m.d.sync += x_valid.eq(0)
@@ -557,12 +508,13 @@ class Core(wiring.Component):
                 m.d.sync += [d_valid.eq(1), d_insn.eq(ibus.dat_r), d_pc.eq(f_pending_pc),
                              d_fault.eq(ibus.err)]
 
-        # Fetch: at most one request in flight; issue when its answer will find D empty.
+        # ---------------------------------------------------------------- fetch
+        # At most one request in flight; issue when its answer will find D empty.
         pending_after = f_pending & ~answer
         issue = Signal()
-        m.d.comb += issue.eq(~f_hold & ~pending_after & ~d_valid_next)
+        m.d.comb += issue.eq(~f_hold & ~pending_after & ~d_valid_next & ~slow)
         fetch_addr = Signal(32)
-        m.d.comb += fetch_addr.eq(Mux(redirect, redirect_pc, fetch_pc))
+        m.d.comb += fetch_addr.eq(Mux(fast, x["target"], fetch_pc))
         m.d.comb += [
             ibus.cyc.eq(f_hold | issue), ibus.stb.eq(f_hold | issue),
             ibus.adr.eq(Mux(f_hold, f_hold_adr, fetch_addr[2:32])),
@@ -570,19 +522,19 @@ class Core(wiring.Component):
         ]
         with m.If(answer):
             m.d.sync += [f_pending.eq(0), f_discard.eq(0)]
-        with m.If(redirect):
-            m.d.sync += fetch_pc.eq(redirect_pc)
-            with m.If(f_hold | pending_after):
-                m.d.sync += f_discard.eq(1)
+        with m.If((fast | slow) & (f_hold | pending_after)):
+            m.d.sync += f_discard.eq(1)
+        with m.If(slow):
+            m.d.sync += fetch_pc.eq(slow_pc)
+        with m.Elif(fast & ~issue):
+            m.d.sync += fetch_pc.eq(x["target"])
+        with m.If(issue):
+            m.d.sync += fetch_pc.eq(fetch_addr + 4)
         with m.If(ibus.stb & ~ibus.stall):
             m.d.sync += [f_pending.eq(1), f_hold.eq(0),
                          f_pending_pc.eq(Cat(Const(0, 2), ibus.adr))]
-            with m.If(~f_hold):
-                m.d.sync += fetch_pc.eq(fetch_addr + 4)
         with m.Elif(ibus.stb):
             m.d.sync += [f_hold.eq(1), f_hold_adr.eq(ibus.adr)]
-            with m.If(~f_hold):
-                m.d.sync += fetch_pc.eq(fetch_addr + 4)
 
         # ---------------------------------------------------------------- RVFI
         if p.with_rvfi:
@@ -592,24 +544,106 @@ class Core(wiring.Component):
                 m.d.sync += [order.eq(order + 1), next_intr.eq(trap)]
             with m.If(take_irq):
                 m.d.sync += next_intr.eq(1)
-            load_ok = op[Opcode.LOAD] & retire
-            store_ok = op[Opcode.STORE] & retire
-            rd_w = retire & writes_rd
+            load_ok = x["load"] & retire
+            store_ok = x["store"] & retire
+            rd_w = retire & x["writes_rd"]
             m.d.comb += [
-                r.valid.eq(x_done), r.order.eq(order), r.insn.eq(Mux(x_fault, 0, insn)),
-                r.trap.eq(trap),
-                r.halt.eq(0), r.intr.eq(next_intr), r.mode.eq(3), r.ixl.eq(1),
+                r.valid.eq(x_done), r.order.eq(order), r.insn.eq(Mux(x["fault"], 0, insn)),
+                r.trap.eq(trap), r.halt.eq(0), r.intr.eq(next_intr), r.mode.eq(3), r.ixl.eq(1),
                 r.rs1_addr.eq(rs1), r.rs2_addr.eq(rs2), r.rs1_rdata.eq(a), r.rs2_rdata.eq(b),
                 r.rd_addr.eq(Mux(rd_w, rd, 0)), r.rd_wdata.eq(Mux(rd_w, result, 0)),
-                r.pc_rdata.eq(x_pc), r.pc_wdata.eq(Mux(redirect, redirect_pc, pc_plus4)),
+                r.pc_rdata.eq(x_pc),
+                r.pc_wdata.eq(Mux(fast, x["target"], Mux(slow, slow_pc, x_pc + 4))),
                 r.mem_addr.eq(Cat(Const(0, 2), addr[2:32])),
                 r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),
                 r.mem_rdata.eq(Mux(load_ok, dbus.dat_r, 0)),
                 r.mem_wdata.eq(Mux(store_ok, st_data & Cat(*(lanes[i].replicate(8)
                                                               for i in range(4))), 0)),
             ]
-        self._cpu_state = {"mcycle": mcycle, "minstret": minstret}
         return m
+
+    @property
+    def _csr_list(self):
+        return list(CSR_INFO)
+
+    def _decode(self, m, insn, pc, fault) -> dict:
+        """D-stage decode of ``insn`` at ``pc``: the signals X needs, as a dict of comb
+        signals (registered into X when the instruction advances)."""
+        p = self.params
+        d = {}
+
+        def sig(name, width=1):
+            s = Signal(width, name=f"d_{name}")
+            d[name] = s
+            return s
+
+        m.d.comb += [sig("insn", 32).eq(insn), sig("pc", 32).eq(pc), sig("fault").eq(fault)]
+        opcode, f3 = insn[0:7], insn[12:15]
+        ops = {o: opcode == o.value for o in Opcode}
+        for name, o in (("load", Opcode.LOAD), ("store", Opcode.STORE),
+                        ("branch", Opcode.BRANCH), ("jal", Opcode.JAL), ("jalr", Opcode.JALR)):
+            m.d.comb += sig(name).eq(ops[o])
+        custom = sig("custom")
+        if p.with_custom0:
+            m.d.comb += custom.eq(ops[Opcode.CUSTOM0])
+        muldiv = sig("muldiv")
+        if p.with_muldiv:
+            m.d.comb += muldiv.eq(ops[Opcode.OP] & (insn[25:32] == 1))
+        system = ops[Opcode.SYSTEM]
+        priv = system & (f3 == System.PRIV.value)
+        csr = sig("csr")
+        m.d.comb += csr.eq(system & (f3 != System.PRIV.value))
+        csr_writes = sig("csr_writes")
+        m.d.comb += csr_writes.eq((f3[0:2] == 1) | (insn[15:20] != 0))
+        # CSR select: one-hot over CSR_INFO; unknown addresses and writes to read-only CSRs
+        # are illegal.
+        csr_sel = sig("csr_sel", len(self._csr_list))
+        csr_ro = Signal()
+        with m.Switch(insn[20:32]):
+            for i, (c, info) in enumerate(CSR_INFO.items()):
+                with m.Case(c.value):
+                    m.d.comb += [csr_sel[i].eq(1), csr_ro.eq(info.read_only)]
+        legal = _match(insn, p.with_muldiv) | (ops[Opcode.CUSTOM0] if p.with_custom0 else 0)
+        m.d.comb += sig("illegal").eq(~legal | (csr & ((csr_sel == 0) | (csr_ro & csr_writes))))
+        f12 = insn[20:32]
+        m.d.comb += [
+            sig("ecall").eq(priv & (f12 == Priv.ECALL.value)),
+            sig("ebreak").eq(priv & (f12 == Priv.EBREAK.value)),
+            sig("mret").eq(priv & (f12 == Priv.MRET.value)),
+            sig("fencei").eq(ops[Opcode.MISC_MEM] & f3[0]),
+        ]
+        op_alu = ops[Opcode.OP] | ops[Opcode.OP_IMM]
+        m.d.comb += [
+            sig("use_imm").eq(ops[Opcode.OP_IMM] | ops[Opcode.LOAD] | ops[Opcode.STORE]
+                              | ops[Opcode.JALR]),
+            sig("subtract").eq(ops[Opcode.BRANCH]
+                               | (op_alu & ((f3 == Alu.SLT.value) | (f3 == Alu.SLTU.value)))
+                               | (ops[Opcode.OP] & (f3 == Alu.ADD.value) & insn[30])),
+            sig("writes_rd").eq(~(ops[Opcode.BRANCH] | ops[Opcode.STORE]
+                                  | ops[Opcode.MISC_MEM] | priv) & (insn[7:12] != 0)),
+            sig("sel_alu").eq(op_alu & ~muldiv),
+            sig("sel_static").eq(ops[Opcode.LUI] | ops[Opcode.AUIPC] | ops[Opcode.JAL]
+                                 | ops[Opcode.JALR] | ops[Opcode.MISC_MEM]),
+        ]
+        imm = sig("imm", 32)
+        with m.If(ops[Opcode.STORE]):
+            m.d.comb += imm.eq(Cat(insn[7:12], insn[25:32]).as_signed())
+        with m.Elif(ops[Opcode.BRANCH]):
+            m.d.comb += imm.eq(Cat(Const(0, 1), insn[8:12], insn[25:31], insn[7],
+                                   insn[31]).as_signed())
+        with m.Elif(ops[Opcode.LUI] | ops[Opcode.AUIPC]):
+            m.d.comb += imm.eq(Cat(Const(0, 12), insn[12:32]))
+        with m.Elif(ops[Opcode.JAL]):
+            m.d.comb += imm.eq(Cat(Const(0, 1), insn[21:31], insn[20], insn[12:20],
+                                   insn[31]).as_signed())
+        with m.Else():
+            m.d.comb += imm.eq(insn[20:32].as_signed())
+        target = sig("target", 32)
+        m.d.comb += target.eq(pc + imm)
+        static = sig("static", 32)        # lui: imm; auipc: pc + imm; jal/jalr/fence.i: pc + 4
+        m.d.comb += static.eq(Mux(ops[Opcode.LUI], imm,
+                                  Mux(ops[Opcode.AUIPC], target, pc + 4)))
+        return d
 
     def _muldiv(self, m, f3, a, b, start, busy, done, result):
         """M extension: multiplies in one clock (``*``; DSP blocks where there are any),

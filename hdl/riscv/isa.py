@@ -114,6 +114,11 @@ class Csr(enum.Enum, shape=12):
     MCAUSE = 0x342
     MTVAL = 0x343
     MIP = 0x344
+    PMPCFG0 = 0x3A0
+    PMPADDR0 = 0x3B0
+    TSELECT = 0x7A0
+    TDATA1 = 0x7A1
+    TDATA2 = 0x7A2
     MCYCLE = 0xB00
     MINSTRET = 0xB02
     MCYCLEH = 0xB80
@@ -166,6 +171,14 @@ CSR_INFO: dict[Csr, CsrInfo] = {
     Csr.MCAUSE: CsrInfo(0x8000_001F),
     Csr.MTVAL: CsrInfo(0xFFFF_FFFF),
     Csr.MIP: CsrInfo(0),                   # MTIP/MEIP follow the interrupt inputs
+    # No physical memory protection: pmpcfg0 reads 0 (every entry OFF); pmpaddr0 is a plain
+    # register (granularity 4 bytes) so software probing the PMP finds a consistent answer.
+    Csr.PMPCFG0: CsrInfo(0),
+    Csr.PMPADDR0: CsrInfo(0xFFFF_FFFF),
+    # No debug triggers: tselect/tdata1/tdata2 read 0 (tdata1.type = 0: no trigger).
+    Csr.TSELECT: CsrInfo(0),
+    Csr.TDATA1: CsrInfo(0),
+    Csr.TDATA2: CsrInfo(0),
     Csr.MCYCLE: CsrInfo(0xFFFF_FFFF),
     Csr.MINSTRET: CsrInfo(0xFFFF_FFFF),
     Csr.MCYCLEH: CsrInfo(0xFFFF_FFFF),

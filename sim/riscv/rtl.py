@@ -25,6 +25,8 @@ class RtlResult:
     wall_s: float
     cycles_per_s: float
     lockstep_retired: int | None
+    signature: list | None = None
+    trace: list | None = None
 
     @property
     def cpi(self) -> float:
@@ -33,16 +35,20 @@ class RtlResult:
 
 def run_rtl(segments, tohost: int, *, core: CoreParams | None = None, sim: str = "verilator",
             max_cycles: int = 1_000_000, lockstep: bool = False, irq=(),
-            ram_size: int = 256 * 1024, waves: bool | None = None) -> RtlResult:
+            ram_size: int = 256 * 1024, waves: bool | None = None, signature=None,
+            trace: bool = False) -> RtlResult:
     """Load ``segments`` (``[(addr, bytes)]``) and run until ``tohost`` is written or
     ``max_cycles`` pass; with ``lockstep`` every retired instruction is checked against the
-    ISS (a mismatch raises :class:`tb.common.SimFailure` with the retire history)."""
+    ISS (a mismatch raises :class:`tb.common.SimFailure` with the retire history).
+    ``signature``: (begin, end) addresses read back after the run; ``trace``: record every
+    retired instruction's RVFI fields (Python watches every clock, so it is slow)."""
     from tb.common import run
     from tb.riscv_bench import RtlJob
 
     core = core or CoreParams()
     job = RtlJob(core=core, segments=tuple((a, bytes(d)) for a, d in segments), tohost=tohost,
-                 max_cycles=max_cycles, lockstep=lockstep, irq=tuple(irq), ram_size=ram_size)
+                 max_cycles=max_cycles, lockstep=lockstep, irq=tuple(irq), ram_size=ram_size,
+                 signature=tuple(signature) if signature else None, trace=trace)
     res = run(CoreSystem(core, ram_size), toplevel=TOPLEVEL, test_module="tb.riscv_bench",
               sim=sim, params=job, waves=waves)
     return RtlResult(**res.data("result"))

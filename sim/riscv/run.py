@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hdl.memory_map import GPIO_REGS, RAM_SIZE, TIMER_REGS, UART_REGS, region
+from hdl.memory_map import GPIO_REGS, RAM_BASE, RAM_SIZE, TIMER_REGS, UART_REGS, region
 
 from .elf import Image, load_elf
 
@@ -173,15 +173,33 @@ def run_elf(path, *, engine: str = "iss", sim: str | None = None,
         return run_iss(image, max_cycles=max_cycles, trace=trace, echo=echo,
                        with_muldiv=with_muldiv)
     if engine == "rtl":
-        return _run_rtl(image, sim=sim or "verilator", max_cycles=max_cycles, trace=trace)
+        return _run_rtl(image, sim=sim or "verilator", max_cycles=max_cycles, trace=trace,
+                        with_muldiv=with_muldiv)
     raise ValueError(f"unknown engine {engine!r}; choose iss or rtl")
 
 
-def _run_rtl(image: Image, *, sim: str, max_cycles: int, trace) -> RunResult:
-    # The RTL backend (hdl/riscv/core.py through sim/riscv/rtl.py) is wired here by the core's
-    # owner; until then, say so in one line.
-    raise ValueError(f"the RTL engine (--sim {sim}) is not wired into run-elf yet; use "
-                     f"--engine iss")
+def _run_rtl(image: Image, *, sim: str, max_cycles: int, trace, with_muldiv: bool
+             ) -> RunResult:
+    """The core in ``CoreSystem`` (RAM, console, tohost) on ``sim``: no Python in the clock loop
+    unless ``trace`` asks for every retired instruction."""
+    from types import SimpleNamespace
+
+    from hdl.riscv.core import CoreParams
+
+    from .rtl import run_rtl
+
+    if image.entry != RAM_BASE:
+        raise ValueError(f"{image.path}: entry 0x{image.entry:08x}; the core starts at "
+                         f"0x{RAM_BASE:08x} (its reset pc)")
+    res = run_rtl([(s.addr, s.data) for s in image.segments], image.tohost, sim=sim,
+                  core=CoreParams(with_muldiv=with_muldiv), max_cycles=max_cycles,
+                  signature=image.signature, trace=trace is not None, ram_size=RAM_SIZE)
+    if trace is not None:
+        for rec in res.trace or ():
+            trace(SimpleNamespace(**rec))
+    return RunResult(res.tohost if res.halted else None, res.cycles, res.instret, res.last_pc,
+                     res.signature, res.console, res.wall_s, f"rtl/{sim}",
+                     {"cycles_per_s": res.cycles_per_s})
 
 
 # ------------------------------------------------------------------------------ CLI
