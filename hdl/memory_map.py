@@ -59,6 +59,14 @@ REGIONS: tuple[Region, ...] = (
     Region("uart", 0x1000_0000, 0x100, "UART TX/RX"),
     Region("timer", 0x1000_1000, 0x100, "machine timer (mtime, mtimecmp)"),
     Region("gpio", 0x1000_2000, 0x100, "LEDs and buttons"),
+    # Accelerators (hdl/soc.py): each register block is its own region, so an offset beyond a
+    # block's registers is a bus error too. Their register maps depend on the SoC's sizes
+    # (hdl/soc.py soc_register_maps).
+    Region("imc", 0x1001_0000, 0x1000, "in-memory-compute tile: weights, control (hdl/imc.py)"),
+    Region("imc_dma", 0x1001_1000, 0x100, "DMA: activations to the IMC tile, results to RAM"),
+    Region("dot", 0x1002_0000, 0x1000, "L-Mul / exact fp8 dot-product units (hdl/ldot.py)"),
+    Region("dot_dma", 0x1002_1000, 0x100, "DMA: vectors to the dot units, results to RAM"),
+    Region("onn", 0x1003_0000, 0x1000, "oscillator array (hdl/onn.py)"),
 )
 
 

@@ -165,7 +165,8 @@ def report_fpga(console, *, quick: bool, out, only=None) -> None:
 
     from boards.report import build_report, render_markdown
 
-    rows = build_report(quick=quick, only=only, out=out, log=console.print)
+    # Plain print: rich would read the "[fpga-report]" prefixes as markup.
+    rows = build_report(quick=quick, only=only, out=out, log=lambda s: print(s, flush=True))
     md = render_markdown(rows)
     (out / "fpga.md").write_text(md)
     (out / "fpga.json").write_text(json.dumps(rows, indent=1, default=str) + "\n")
@@ -248,6 +249,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .riscv.run import add_run_elf_parser
 
     add_run_elf_parser(sub)
+
+    from .soc import add_memory_map_parser
+
+    add_memory_map_parser(sub)
     return parser
 
 

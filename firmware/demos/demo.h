@@ -1,0 +1,48 @@
+/* Output conventions of the demos (read back by sim/soc_demos.py parse_console): one
+ * `key value` per line; `pred` lists one digit per image; `check` is a checksum of every
+ * logit (sum of logit * (index + 1), mod 2^32); `cycles` counts the inference only. */
+#ifndef DEMO_H
+#define DEMO_H
+
+#include "pj.h"
+
+static inline void demo_kv(const char *key, uint32_t v)
+{
+    pj_puts(key);
+    pj_putc(' ');
+    pj_put_dec(v);
+    pj_putc('\n');
+}
+
+static inline void demo_kx(const char *key, uint32_t v)
+{
+    pj_puts(key);
+    pj_putc(' ');
+    pj_put_hex(v);
+    pj_putc('\n');
+}
+
+static inline void demo_preds(const uint8_t *pred, const uint8_t *labels, int n)
+{
+    int correct = 0;
+    pj_puts("pred ");
+    for (int i = 0; i < n; i++) {
+        pj_putc((char)('0' + pred[i]));
+        correct += pred[i] == labels[i];
+    }
+    pj_putc('\n');
+    demo_kv("correct", (uint32_t)correct);
+    demo_kv("images", (uint32_t)n);
+}
+
+/* Index of the first maximum of n int32 values. */
+static inline int demo_argmax(const int32_t *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
+#endif

@@ -1,0 +1,58 @@
+/* Drivers for the SoC's accelerators (hdl/soc.py). Every address and field comes from the
+ * generated pj_memory_map.h / pj_soc.h; nothing here spells a number the hardware defines.
+ *
+ * DMA blocks share one register map (hdl/periph.py DMA_REGS), so one driver serves both. */
+#ifndef SOC_DRV_H
+#define SOC_DRV_H
+
+#include "pj.h"
+#include "pj_soc.h"
+
+#define PJ_REG(base, off) (*(volatile uint32_t *)((base) + (off)))
+#define PJ_FIELD(v, reg, f) (((v) & reg##_##f##_MASK) >> reg##_##f##_SHIFT)
+
+/* One DMA transfer: src_words words from src to the accelerator, dst_words results to dst.
+ * Returns 0, or the DMA's error cause (bits of DmaCause) after clearing it. The core waits by
+ * polling STATUS (its fetches use the other RAM port, so polling costs only bus slots). */
+static inline uint32_t pj_dma(uintptr_t base, const void *src, uint32_t src_words, void *dst,
+                              uint32_t dst_words)
+{
+    PJ_REG(base, PJ_IMC_DMA_SRC_OFFSET) = (uint32_t)(uintptr_t)src;
+    PJ_REG(base, PJ_IMC_DMA_SRC_WORDS_OFFSET) = src_words;
+    PJ_REG(base, PJ_IMC_DMA_DST_OFFSET) = (uint32_t)(uintptr_t)dst;
+    PJ_REG(base, PJ_IMC_DMA_DST_WORDS_OFFSET) = dst_words;
+    PJ_REG(base, PJ_IMC_DMA_CMD_OFFSET) = PJ_IMC_DMA_CMD_START_MASK;
+    uint32_t st;
+    do {
+        st = PJ_REG(base, PJ_IMC_DMA_STATUS_OFFSET);
+    } while (st & PJ_IMC_DMA_STATUS_BUSY_MASK);
+    if (st & PJ_IMC_DMA_STATUS_ERROR_MASK) {
+        PJ_REG(base, PJ_IMC_DMA_CMD_OFFSET) = PJ_IMC_DMA_CMD_CLEAR_MASK;
+        return PJ_FIELD(st, PJ_IMC_DMA_STATUS, CAUSE);
+    }
+    return 0;
+}
+
+#if PJ_HAVE_IMC
+/* Load an int8 weight matrix w[rows][cols] (row-major, `ld` bytes per row) into the tile:
+ * columns [0, cols) of rows [0, rows), the rest zero. Returns the tile's error cause. */
+static inline uint32_t pj_imc_load(const int8_t *w, int rows, int cols, int ld)
+{
+    PJ_IMC_WROW = 0;
+    for (int r = 0; r < PJ_IMC_ROWS; r++) {
+        for (int k = 0; k < PJ_IMC_ROW_WORDS; k++) {
+            uint32_t word = 0;
+            for (int b = 0; b < 4; b++) {
+                int c = 4 * k + b;
+                uint32_t v = (r < rows && c < cols) ? (uint8_t)w[r * ld + c] : 0;
+                word |= v << (8 * b);
+            }
+            PJ_IMC_WDATA(k) = word;
+        }
+        PJ_IMC_WCOMMIT = PJ_IMC_WCOMMIT_GO_MASK;
+    }
+    return PJ_FIELD(PJ_IMC_STATUS, PJ_IMC_STATUS, CAUSE);
+}
+#endif
+
+#endif

@@ -1,0 +1,331 @@
+"""``Soc``: the control core, its RAM, the peripherals and the three accelerators on one bus.
+
+::
+
+    core.ibus ---------------------------------------------> RAM port 1 (fetch; RAM only)
+    core.dbus --+
+    imc DMA ----+-- Arbiter (core first) -- Decoder --+--> RAM port 0
+    dot DMA ----+                                     +--> CsrBridge -> UART, timer, GPIO
+                                                      +--> CsrBridge -> IMC tile, IMC DMA
+                                                      +--> CsrBridge -> dot units, dot DMA
+                                                      +--> CsrBridge -> oscillator array
+
+Every region of ``hdl/memory_map.REGIONS`` is one decoder target; an address outside every
+region, or beyond a register block's last register, or a sub-word write to a register, answers
+``err`` and the core takes an access fault. Each register block is a ``hdl/csr.py`` map; the
+firmware header and ``docs/memory-map.md`` are generated from :func:`soc_register_maps`.
+
+Simulation ports mirror ``hdl/riscv/system.CoreSystem`` (so ``tb/riscv_bench.py`` loads and
+runs programs on both): ``load_*`` write RAM while everything else is held in reset,
+``tohost``/``halt``, the console tap, ``cycles``/``instret``/``last_pc``, plus activity
+counters ``perf_<name>`` (see :attr:`SocParams.perf_counters`) for the energy estimate.
+:class:`SocBoard` is the same SoC with a RAM image and exactly the board ports
+(``boards/design.board_signature``).
+"""
+
+from dataclasses import dataclass, field
+
+from amaranth import Module, Signal
+from amaranth.hdl import ResetInserter
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out, connect
+
+from . import imc as imc_mod
+from . import onn as onn_mod
+from .bus import Arbiter, Decoder, WishboneRam
+from .csr import RegisterMap
+from .imc import ImcParams
+from .memory_map import GPIO_REGS, RAM_BASE, RAM_SIZE, TIMER_REGS, UART_REGS, region
+from .onn import OnnArray, OnnParams
+from .periph import (
+    DMA_REGS,
+    CsrBridge,
+    DotPeriph,
+    DotPeriphParams,
+    Gpio,
+    ImcPeriph,
+    StallInjector,
+    Timer,
+    Uart,
+    WordDma,
+    dot_register_map,
+)
+from .riscv.core import Core, CoreParams, RvfiSignature
+
+__all__ = ["SocParams", "Soc", "SocBoard", "soc_register_maps"]
+
+
+@dataclass(frozen=True)
+class SocParams:
+    """Everything a board or a simulation sizes: the core, RAM, clock, UART speed and each
+    accelerator (``None`` leaves it out; its region then answers bus errors).
+
+    ``stall_seed`` (tests only) puts a :class:`hdl.periph.StallInjector` on every peripheral
+    port and on RAM's data port.
+    """
+
+    core: CoreParams = field(default_factory=lambda: CoreParams(with_muldiv=True))
+    ram_size: int = RAM_SIZE
+    clk_hz: int = 50_000_000
+    uart_baud: int = 115_200
+    imc: ImcParams | None = field(default_factory=ImcParams)
+    dot: DotPeriphParams | None = field(default_factory=DotPeriphParams)
+    onn: OnnParams | None = field(default_factory=lambda: OnnParams(n=16))
+    leds: int = 8
+    buttons: int = 8
+    stall_seed: int | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.core, CoreParams):
+            raise TypeError(f"core must be CoreParams, not {self.core!r}")
+        if self.ram_size < 1024 or self.ram_size & (self.ram_size - 1) \
+                or self.ram_size > region("ram").size:
+            raise ValueError(f"ram_size must be a power of two in 1 KiB..{region('ram').size} "
+                             f"bytes, not {self.ram_size!r}")
+        if not 1_000_000 <= self.clk_hz <= 2_000_000_000:
+            raise ValueError(f"clk_hz must be in 1 MHz..2 GHz, not {self.clk_hz!r}")
+        if not 2 <= self.uart_divisor < 1 << 16:
+            raise ValueError(f"uart_baud {self.uart_baud!r} gives a divisor of "
+                             f"{self.uart_divisor} at {self.clk_hz} Hz; it must be 2..65535")
+        for name, cls in (("imc", ImcParams), ("dot", DotPeriphParams), ("onn", OnnParams)):
+            v = getattr(self, name)
+            if v is not None and not isinstance(v, cls):
+                raise TypeError(f"{name} must be {cls.__name__} or None, not {v!r}")
+        for name in ("leds", "buttons"):
+            if not 1 <= getattr(self, name) <= 8:
+                raise ValueError(f"{name} must be in 1..8, not {getattr(self, name)!r}")
+        if self.stall_seed is not None and not 1 <= self.stall_seed < 1 << 12:
+            raise ValueError(f"stall_seed must be None or in 1..4095, not {self.stall_seed!r}")
+        for rname, regs in soc_register_maps(self).items():
+            if 4 * regs.size > region(rname).size:
+                raise ValueError(f"{rname}: {regs.size} registers do not fit its region of "
+                                 f"{region(rname).size} bytes (reduce the accelerator's size)")
+
+    @property
+    def uart_divisor(self) -> int:
+        return round(self.clk_hz / self.uart_baud)
+
+    @property
+    def ram_words(self) -> int:
+        return self.ram_size // 4
+
+    @property
+    def perf_counters(self) -> tuple[str, ...]:
+        """Activity counters (``perf_<name>`` ports; 32 bits, cleared by ``load_en``)."""
+        names = ["fetch", "core_data", "ram_data", "periph", "dma"]
+        if self.imc is not None:
+            names += ["imc_products", "imc_dma_busy"]
+        if self.dot is not None:
+            names += [f"dot_chunks_{k}" for k in self.dot.kinds] + ["dot_dma_busy"]
+        return tuple(names)
+
+    @property
+    def name(self) -> str:
+        parts = [self.core.name, f"ram{self.ram_size // 1024}k"]
+        if self.imc is not None:
+            parts.append(f"imc{self.imc.rows}x{self.imc.cols}")
+        if self.dot is not None:
+            parts.append(f"dot{self.dot.fmt}x{self.dot.lanes}")
+        if self.onn is not None:
+            parts.append(f"onn{self.onn.n}")
+        if self.stall_seed is not None:
+            parts.append(f"stall{self.stall_seed}")
+        return "_".join(parts)
+
+
+def soc_register_maps(p: SocParams) -> dict[str, RegisterMap]:
+    """Region name -> register map, for every register block this SoC has."""
+    maps = {"uart": UART_REGS, "timer": TIMER_REGS, "gpio": GPIO_REGS}
+    if p.imc is not None:
+        maps["imc"] = imc_mod.register_map(p.imc)
+        maps["imc_dma"] = DMA_REGS
+    if p.dot is not None:
+        maps["dot"] = dot_register_map(p.dot)
+        maps["dot_dma"] = DMA_REGS
+    if p.onn is not None:
+        maps["onn"] = onn_mod.register_map(p.onn)
+    return maps
+
+
+class Soc(wiring.Component):
+    __doc__ = __doc__ + """
+    Members
+    -------
+    load_en, load_adr, load_dat : In     RAM loader; holds everything else in reset
+    tohost_adr : In(30)                   word address whose first core write stops the run
+    halt : Out(1), tohost_value : Out(32)
+    irq_timer, irq_external : In(1)       extra interrupt lines (OR-ed with the timer's)
+    irq_ack : Out(1)
+    console_valid : Out(1), console_data : Out(8)   a byte the UART starts sending
+    cycles, instret : Out(64), last_pc : Out(32)    from the end of loading to ``halt``
+    tx : Out(1), rx : In(1), leds : Out(leds), buttons : In(buttons)
+    perf_<name> : Out(32)                 activity counters
+    rvfi : Out(RvfiSignature)             with ``core.with_rvfi``
+    """
+
+    def __init__(self, params: SocParams | None = None, *, ram_init=()):
+        params = params or SocParams()
+        if not isinstance(params, SocParams):
+            raise TypeError(f"params must be SocParams, not {params!r}")
+        if len(ram_init) > params.ram_words:
+            raise ValueError(f"the RAM image has {4 * len(ram_init)} bytes; RAM holds "
+                             f"{params.ram_size}")
+        self.params = params
+        self.ram_init = tuple(ram_init)
+        self.regs = soc_register_maps(params)
+        members = {
+            "load_en": In(1), "load_adr": In(30), "load_dat": In(32),
+            "tohost_adr": In(30), "halt": Out(1), "tohost_value": Out(32),
+            "irq_timer": In(1), "irq_external": In(1), "irq_ack": Out(1),
+            "console_valid": Out(1), "console_data": Out(8),
+            "cycles": Out(64), "instret": Out(64), "last_pc": Out(32),
+            "tx": Out(1, init=1), "rx": In(1, init=1),
+            "leds": Out(params.leds), "buttons": In(params.buttons),
+        }
+        members.update({f"perf_{n}": Out(32) for n in params.perf_counters})
+        if params.core.with_rvfi:
+            members["rvfi"] = Out(RvfiSignature())
+        super().__init__(members)
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        rst = ResetInserter(self.load_en)
+
+        def add(name, comp, reset=True):
+            m.submodules[name] = rst(comp) if reset else comp
+            return comp
+
+        core = add("core", Core(p.core))
+        ram = add("ram", WishboneRam(p.ram_words, ports=2, init=self.ram_init), reset=False)
+        ram_t = ("ram", RAM_BASE >> 2, p.ram_words)
+        idec = add("idec", Decoder([ram_t]))
+        targets = [ram_t] + [(n, region(n).base >> 2, region(n).size >> 2) for n in self.regs]
+        ddec = add("ddec", Decoder(targets))
+        dmas = []
+        if p.imc is not None:
+            dmas.append("imc_dma")
+        if p.dot is not None:
+            dmas.append("dot_dma")
+        arb = add("arb", Arbiter(1 + len(dmas)))
+        connect(m, core.ibus, idec.bus)
+        connect(m, idec.ram, ram.bus1)
+        connect(m, core.dbus, arb.in0)
+        connect(m, arb.out, ddec.bus)
+
+        seeds = iter(range(1, 64))
+
+        def port(name):
+            """The decoder's port for ``name``, behind a stall injector in stall builds."""
+            bus = getattr(ddec, name)
+            if p.stall_seed is None:
+                return bus
+            inj = add(f"stall_{name}", StallInjector(len(bus.adr),
+                                                       (p.stall_seed * 64 + next(seeds)) & 0xFFFF
+                                                       or 1))
+            connect(m, bus, inj.up)
+            return inj.down
+
+        connect(m, port("ram"), ram.bus0)
+
+        def block(name, comp):
+            """``comp`` (a component with a ``csr`` port) behind a bridge on region ``name``."""
+            bus = port(name)
+            bridge = add(f"{name}_bridge", CsrBridge(self.regs[name], len(bus.adr)))
+            connect(m, bus, bridge.bus)
+            add(name, comp)
+            connect(m, bridge.csr, comp.csr)
+            return comp
+
+        uart = block("uart", Uart(p.uart_divisor))
+        timer = block("timer", Timer())
+        gpio = block("gpio", Gpio(leds=p.leds, buttons=p.buttons))
+        m.d.comb += [
+            self.tx.eq(uart.tx), uart.rx.eq(self.rx),
+            self.leds.eq(gpio.leds), gpio.buttons.eq(self.buttons),
+            self.console_valid.eq(uart.sent), self.console_data.eq(uart.sent_data),
+            core.irq_timer.eq(timer.irq | self.irq_timer),
+            core.irq_external.eq(self.irq_external), self.irq_ack.eq(core.irq_ack),
+            ram.load_en.eq(self.load_en), ram.load_adr.eq(self.load_adr),
+            ram.load_dat.eq(self.load_dat),
+        ]
+
+        perf = {}
+        for i, name in enumerate(dmas):
+            dma = block(name, WordDma())
+            connect(m, dma.bus, getattr(arb, f"in{i + 1}"))
+            perf[name.replace("_dma", "") + "_dma_busy"] = dma.busy
+            if name == "imc_dma":
+                imc = ImcPeriph(p.imc)
+                block("imc", imc)
+                connect(m, dma.o, imc.i)
+                connect(m, imc.o, dma.i)
+                perf["imc_products"] = imc.products
+            else:
+                dot = DotPeriph(p.dot)
+                block("dot", dot)
+                connect(m, dma.o, dot.i)
+                connect(m, dot.o, dma.i)
+                for k, kind in enumerate(p.dot.kinds):
+                    perf[f"dot_chunks_{kind}"] = dot.chunks[k]
+        if p.onn is not None:
+            block("onn", OnnArray(p.onn))
+
+        # ---- activity counters
+        def accepted(b):
+            return b.cyc & b.stb & ~b.stall
+
+        perf["fetch"] = accepted(core.ibus)
+        perf["core_data"] = accepted(core.dbus)
+        perf["ram_data"] = accepted(ram.bus0)
+        dma_acc = Signal()
+        for i in range(len(dmas)):
+            dma_acc = dma_acc | accepted(getattr(arb, f"in{i + 1}"))
+        perf["dma"] = dma_acc
+        periph = Signal()
+        for name in self.regs:
+            b = getattr(ddec, name)
+            periph = periph | accepted(b)
+        perf["periph"] = periph
+        for name in p.perf_counters:
+            ctr = getattr(self, f"perf_{name}")
+            with m.If(self.load_en):
+                m.d.sync += ctr.eq(0)
+            with m.Elif(~self.halt & perf[name]):
+                m.d.sync += ctr.eq(ctr + 1)
+
+        # ---- simulation: tohost, cycles, retire counts (as CoreSystem)
+        if p.core.with_rvfi:
+            connect(m, wiring.flipped(self.rvfi), core.rvfi)
+        d = core.dbus
+        with m.If(self.load_en):
+            m.d.sync += [self.halt.eq(0), self.cycles.eq(0), self.instret.eq(0)]
+        with m.Elif(~self.halt):
+            m.d.sync += self.cycles.eq(self.cycles + 1)
+            if p.core.with_rvfi:
+                with m.If(core.rvfi.valid & ~core.rvfi.trap):
+                    m.d.sync += self.instret.eq(self.instret + 1)
+                with m.If(core.rvfi.valid):
+                    m.d.sync += self.last_pc.eq(core.rvfi.pc_rdata)
+            with m.If(accepted(d) & d.we & (d.adr == self.tohost_adr)):
+                m.d.sync += [self.halt.eq(1), self.tohost_value.eq(d.dat_w)]
+        return m
+
+
+class SocBoard(wiring.Component):
+    """The SoC as a board design: a RAM image (``ram_init``, words from ``RAM_BASE``) and
+    exactly the ports of ``boards/design.board_signature`` (tx, rx, leds, buttons)."""
+
+    def __init__(self, params: SocParams, *, ram_init):
+        self.params = params
+        self.soc = Soc(params, ram_init=ram_init)
+        super().__init__({"tx": Out(1, init=1), "rx": In(1, init=1),
+                          "leds": Out(params.leds), "buttons": In(params.buttons)})
+
+    def elaborate(self, platform):
+        m = Module()
+        m.submodules.soc = soc = self.soc
+        m.d.comb += [self.tx.eq(soc.tx), soc.rx.eq(self.rx), self.leds.eq(soc.leds),
+                     soc.buttons.eq(self.buttons), soc.load_en.eq(0),
+                     soc.tohost_adr.eq(0x3FFF_FFFF)]
+        return m

@@ -1,0 +1,176 @@
+"""The SoC (``hdl/soc.py``): firmware on RTL, every result against its golden model.
+
+- smoke: console, GPIO, UART loopback, timer interrupt, accelerators' INFO, and bus errors
+  (unmapped addresses, offsets past a register block, sub-word register stores, past the end
+  of RAM) that must trap as access faults with mtval = the address (causes from
+  ``hdl/riscv/isa.py``); sticky error bits of every accelerator for operations it cannot run.
+- demos: the int8 digits MLP on the IMC tile and on the core alone, the fp8 MLP through the
+  L-Mul and exact dot units, Max-Cut and recall on the oscillator array: predictions and
+  checksums equal ``sim/soc_demos.py``'s golden models.
+- a stall build (random ``stall`` and delayed answers on every peripheral port and RAM's data
+  port) runs the smoke test and the demos to the same results.
+- Icarus runs the smoke test on a small configuration.
+- build-time refusals: firmware too large for RAM, bad SocParams; the generated memory-map
+  doc is current.
+
+Default runs use fewer images than ``make sim`` (``N_TEST_FAST``); the builds are shared.
+"""
+
+import re
+
+import pytest
+
+from hdl.imc import Cause as ImcCause
+from hdl.imc import ImcParams
+from hdl.memory_map import RAM_BASE, region
+from hdl.onn import Cause as OnnCause
+from hdl.onn import OnnParams
+from hdl.periph import DmaCause, DotCause, DotPeriphParams
+from hdl.riscv.isa import Cause
+from hdl.soc import SocParams
+from sim import soc_demos as demos
+from sim.soc import MEMORY_MAP_DOC, SIM_PARAMS, build_soc_firmware, memory_map_markdown, run_soc
+from sim.toolchain import ToolError
+
+N_TEST_FAST = 40
+#: A small SoC for Icarus and the stall build: the MLP still fits (64-row tile, 9 chunks).
+SMALL = SocParams(uart_baud=50_000_000 // 8, imc=ImcParams(rows=64, cols=4),
+                  dot=DotPeriphParams(max_chunks=9), onn=OnnParams(n=8))
+STALLS = SocParams(**{**SMALL.__dict__, "stall_seed": 7})
+
+
+def _smoke_expectations(params: SocParams) -> list[tuple[str, int, int]]:
+    """(kind, address, mcause) of every probe in firmware/demos/smoke.c."""
+    uart, gpio = region("uart"), region("gpio")
+    return [("load", 0x2000_0000, Cause.LOAD_ACCESS_FAULT.value),
+            ("store", 0x0000_0000, Cause.STORE_ACCESS_FAULT.value),
+            ("load", uart.base + 4 * 16, Cause.LOAD_ACCESS_FAULT.value),
+            ("store", gpio.base, Cause.STORE_ACCESS_FAULT.value),
+            ("load", RAM_BASE + params.ram_size, Cause.LOAD_ACCESS_FAULT.value)]
+
+
+def _check_smoke(res, params):
+    assert res.passed, f"smoke: {res.describe()}\n{res.console}"
+    traps = re.findall(r"trap (load|store) ([0-9a-f]{8}) (\d+) (\d+) ([0-9a-f]{8})", res.console)
+    got = [(k, int(a, 16), int(n), int(c), int(t, 16)) for k, a, n, c, t in traps]
+    want = [(k, a, 1, c, a) for k, a, c in _smoke_expectations(params)]
+    assert got == want, f"trap lines {got} != {want}"
+    errs = demos.parse_console(res.console)
+    expect = {"err_imc_abits": ImcCause.BAD_ABITS, "err_dot_chunks": DotCause.BAD_CHUNKS,
+              "err_dma_align": DmaCause.ALIGN, "err_dma_bus": DmaCause.BUS_ERROR,
+              "err_onn_mode": OnnCause.BAD_MODE}
+    for key, cause in expect.items():
+        assert int(errs[key]) == cause, f"{key}: {errs.get(key)} != {cause}"
+    assert res.leds == 0xA5
+
+
+def test_smoke(sim):
+    params = SIM_PARAMS if sim == "verilator" else SMALL
+    res = run_soc(build_soc_firmware("smoke", params), params, sim=sim, loopback=True,
+                  buttons=3, max_cycles=400_000)
+    _check_smoke(res, params)
+    assert "buttons 00000003" in res.console
+
+
+def _int8(n):
+    q, xq, y, files = demos.int8_demo_data(n)
+    pred, logits = demos.golden_int8(q, xq)
+    return files, "".join(map(str, pred)), f"{demos.checksum(logits):08x}"
+
+
+@pytest.mark.parametrize("name", ["mlp_imc", "mlp_sw"])
+def test_mlp_int8(name):
+    files, pred, check = _int8(N_TEST_FAST)
+    res = run_soc(build_soc_firmware(name, SIM_PARAMS, generated=files), SIM_PARAMS,
+                  max_cycles=5_000_000)
+    assert res.passed, f"{name}: {res.describe()}\n{res.console}"
+    out = demos.parse_console(res.console)
+    assert out["pred"] == pred
+    assert out["check"] == check
+
+
+def _fp8(params, n):
+    lanes = params.dot.lanes
+    q, xf, y, files = demos.fp8_demo_data(lanes, n)
+    want = {}
+    for kind in params.dot.kinds:
+        pred, logits = demos.golden_fp8(q, xf, kind, lanes)
+        want[kind] = ("".join(map(str, pred)), f"{demos.checksum(logits):08x}")
+    return files, want
+
+
+def test_mlp_fp8():
+    n = 12
+    files, want = _fp8(SIM_PARAMS, n)
+    res = run_soc(build_soc_firmware("mlp_fp8", SIM_PARAMS, generated=files), SIM_PARAMS,
+                  max_cycles=5_000_000)
+    assert res.passed, f"mlp_fp8: {res.describe()}\n{res.console}"
+    units = demos.parse_units(res.console)
+    assert set(units) == set(want)
+    for kind, (pred, check) in want.items():
+        assert units[kind]["pred"] == pred, kind
+        assert units[kind]["check"] == check, kind
+
+
+def test_stalls_lose_nothing():
+    """Random stalls and late answers on every peripheral port and RAM's data port: the smoke
+    test and the IMC and fp8 demos give the golden results."""
+    res = run_soc(build_soc_firmware("smoke", STALLS), STALLS, loopback=True, buttons=3,
+                  max_cycles=600_000)
+    _check_smoke(res, STALLS)
+    files, pred, check = _int8(16)
+    res = run_soc(build_soc_firmware("mlp_imc", STALLS, generated=files), STALLS,
+                  max_cycles=3_000_000)
+    assert res.passed, res.describe()
+    out = demos.parse_console(res.console)
+    assert (out["pred"], out["check"]) == (pred, check)
+    files, want = _fp8(STALLS, 4)
+    res = run_soc(build_soc_firmware("mlp_fp8", STALLS, generated=files), STALLS,
+                  max_cycles=3_000_000)
+    assert res.passed, res.describe()
+    units = demos.parse_units(res.console)
+    for kind, (pred, check) in want.items():
+        assert (units[kind]["pred"], units[kind]["check"]) == (pred, check), kind
+
+
+# ------------------------------------------------------------------------------ build time
+def test_memory_map_doc_is_current():
+    assert MEMORY_MAP_DOC.read_text() == memory_map_markdown(), \
+        "docs/memory-map.md is stale: run `picojoule memory-map`"
+
+
+def test_header_names_every_register():
+    from hdl.soc import soc_register_maps
+    from sim.firmware import soc_header
+
+    text = soc_header(SIM_PARAMS)
+    for rname, rmap in soc_register_maps(SIM_PARAMS).items():
+        if rname in ("uart", "timer", "gpio"):
+            continue
+        for reg in rmap.registers:
+            off = 4 * rmap.offset(reg.name)
+            assert f"#define PJ_{rname.upper()}_{reg.name.upper()}_OFFSET 0x{off:03x}u" in text
+
+
+def test_firmware_too_big_for_ram():
+    tiny = SocParams(ram_size=4096, imc=ImcParams(rows=64, cols=4))
+    files, _, _ = _int8(N_TEST_FAST)
+    with pytest.raises(ToolError, match="does not fit the SoC's RAM"):
+        build_soc_firmware("mlp_sw", tiny, generated=files)
+
+
+def test_demo_refused_without_its_accelerator():
+    files, _, _ = _int8(4)
+    with pytest.raises(ToolError, match="needs the IMC tile"):
+        build_soc_firmware("mlp_imc", SocParams(imc=None), generated=files)
+
+
+@pytest.mark.parametrize("kw, match", [
+    ({"ram_size": 3000}, "ram_size must be a power of two"),
+    ({"uart_baud": 10}, "divisor"),
+    ({"onn": OnnParams(n=4096)}, "do not fit its region"),
+    ({"imc": "64x16"}, "imc must be ImcParams"),
+])
+def test_bad_params(kw, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        SocParams(**kw)
