@@ -563,13 +563,23 @@ class OnnArray(wiring.Component):
 
         # noise of this epoch: eta_i = (r_i * a(t)) >> 15, r_i from the LFSR advanced at the
         # first issue (registered in the clock after it; used from s3 and in the update)
+        # One multiplier per cell serves both per-epoch products, in different clocks: r_i *
+        # a(t) for eta (the clock after the first issue) and ks(t) * SIN[2 theta_i] in U1.
         eta = [Signal(signed(p.noise_bits + 1), name=f"eta{i}") for i in range(n)]
+        shil = [Signal(signed(p.ks_bits + p.sin_bits + 1), name=f"shil{i}") for i in range(n)]
         s1_first_epoch = Signal()
         m.d.sync += s1_first_epoch.eq(first_issue)
+        mul_a = Signal(max(p.noise_bits, p.ks_bits))
+        m.d.comb += mul_a.eq(Mux(u1, ks_t, a_t))
         for i in range(n):
             r = lfsr[i][:NOISE_SAMPLE_BITS].as_signed()
+            mul_b = Signal(signed(max(NOISE_SAMPLE_BITS, p.sin_bits)), name=f"mul_b{i}")
+            prod = Signal(signed(len(mul_a) + len(mul_b) + 1), name=f"prod{i}")
+            m.d.comb += [mul_b.eq(Mux(u1, sin2[i], r)), prod.eq(mul_a * mul_b)]
             with m.If(s1_first_epoch):
-                m.d.sync += eta[i].eq((r * a_t) >> (NOISE_SAMPLE_BITS - 1))
+                m.d.sync += eta[i].eq(prod >> (NOISE_SAMPLE_BITS - 1))
+            with m.If(u1):
+                m.d.sync += shil[i].eq(prod >> KS_FRAC)
 
         # ONN tick evaluation (s3): y(t) = S > 0, or o_i(t) on a tie; track the first rising
         # edge of y over t = 1..P-1, and y(0) / y(P-1) for a rising edge at t = 0
@@ -591,10 +601,6 @@ class OnnArray(wiring.Component):
                     m.d.sync += [found[i].eq(1), q_found[i].eq(s3_tick)]
 
         # update: u1 registers the SHIL term; u2 forms x, rounds, shifts and writes theta
-        shil = [Signal(signed(p.ks_bits + p.sin_bits + 1), name=f"shil{i}") for i in range(n)]
-        with m.If(u1):
-            for i in range(n):
-                m.d.sync += shil[i].eq((ks_t * sin2[i]) >> KS_FRAC)
         changed = Signal(n)
         new_theta = [Signal(PB, name=f"new_theta{i}") for i in range(n)]
         half = Signal(p.max_shift + 1)
