@@ -166,10 +166,39 @@ def _imc_energy(console, sim: str, quick: bool) -> Table:
     return table
 
 
+def _soc(console, sim: str, quick: bool) -> Table:
+    """Firmware demos on the SoC (sim/soc_report.py): results vs golden models, cycles and an
+    energy estimate; writes build/report/soc.{md,json,png}."""
+    from .soc import SIM_PARAMS
+    from .soc_report import run_demos, summary_rows, write_report
+    from .toolchain import BUILD
+
+    runs = run_demos(sim=sim, quick=quick, log=console.print)
+    rows = summary_rows(runs, SIM_PARAMS)
+    paths = write_report(rows, SIM_PARAMS, BUILD / "report")
+    table = Table(title=f"SoC firmware demos on {sim} ({SIM_PARAMS.name}, "
+                        f"{SIM_PARAMS.clk_hz / 1e6:g} MHz nominal; energy: estimate per run, "
+                        f"see {paths[0]})")
+    for col in ("task", "result", "cycles", "time", "energy", "core / accel / mem / bus",
+                "off-chip copper / CPO"):
+        table.add_column(col, justify="left" if col in ("task", "result") else "right")
+    for r in rows:
+        b = r["breakdown_uj"]
+        acc = sum(v for k, v in b.items() if k not in ("core", "memories", "bus"))
+        table.add_row(r["task"], r["result"], f"{r['cycles']:,}", f"{r['time_us']:.0f} us",
+                      f"{r['energy_uj']:.2f} uJ",
+                      f"{b['core']:.2f} / {acc:.3f} / {b['memories']:.2f} / {b['bus']:.2f}",
+                      f"{r['offchip_copper_uj']:.1f} / {r['offchip_cpo_uj']:.1f} uJ")
+    if not all(r["ok"] for r in rows):
+        raise AssertionError("a SoC demo differs from its golden model: "
+                             + "; ".join(r["task"] for r in rows if not r["ok"]))
+    return table
+
+
 def run_all(console, *, sims, quick: bool = False) -> int:
     t0 = time.monotonic()
     steps = [("multipliers", _multipliers), ("dot-product units", _dot_units),
-             ("in-memory-compute tile", _imc)]
+             ("in-memory-compute tile", _imc), ("SoC firmware demos", _soc)]
     n = len(steps) * len(sims) + 3
     i = 0
     for sim in sims:

@@ -85,12 +85,11 @@ def register_block_lines(region_name: str, rmap) -> list[str]:
         off = 4 * rmap.offset(r.name)
         name = _c_name(region_name, r.name)
         out.append(f"#define {name}_OFFSET 0x{off:03x}u")
-        if r.count > 1:
-            out.append(f"#define {name}_COUNT {r.count}u")
-            out.append(f"#define {name}(i) (((volatile uint32_t *)({base} + {name}_OFFSET))"
-                       f"[i])")
-        else:
-            out.append(f"#define {name} (*(volatile uint32_t *)({base} + {name}_OFFSET))")
+        # Every register also has an indexed form: whether a register is an array (count > 1)
+        # depends on the configuration, and firmware must compile for every one.
+        out.append(f"#define {name}_COUNT {r.count}u")
+        out.append(f"#define {name} (*(volatile uint32_t *)({base} + {name}_OFFSET))")
+        out.append(f"#define {name}_AT(i) (((volatile uint32_t *)({base} + {name}_OFFSET))[i])")
         for f in r.fields:
             shift = r.layout[f.name].offset
             out.append(f"#define {name}_{f.name.upper()}_SHIFT {shift}")

@@ -179,3 +179,29 @@ def add_memory_map_parser(subparsers) -> None:
     p = subparsers.add_parser("memory-map", help="regenerate docs/memory-map.md from hdl/")
     p.add_argument("--out", default=str(MEMORY_MAP_DOC), help="output file")
     p.set_defaults(func=lambda args: print(f"wrote {write_memory_map(Path(args.out))}") or 0)
+
+
+# ------------------------------------------------------------------------------ boards
+def soc_design(config, *, leds: int, buttons: int, program: str = "smoke",
+               ram_size: int = 8 * 1024, clk_hz: int = 12_000_000):
+    """A board design (``boards/design.py`` factory contract) running ``program`` from RAM:
+    ``SocBoard`` sized from ``config`` (a ``boards.design.DesignConfig``: ``imc`` tile,
+    ``lmul`` format of an L-Mul-only dot unit, ``onn``). ``ram_size`` and ``clk_hz`` are not in
+    DesignConfig yet, so they are arguments here (defaults: iCE40 block RAM, 12 MHz)."""
+    from hdl.periph import DotPeriphParams
+    from hdl.soc import SocBoard
+    from sim.riscv.elf import load_elf
+
+    dot = None
+    if config.lmul is not None:
+        dot = DotPeriphParams(fmt=config.lmul, kinds=("lmul",), max_chunks=4)
+    params = SocParams(ram_size=ram_size, clk_hz=clk_hz, imc=config.imc, dot=dot,
+                       onn=config.onn, leds=leds, buttons=buttons)
+    img = load_elf(build_soc_firmware(program, params), ram_size=ram_size)
+    words = [0] * params.ram_words
+    for s in img.segments:
+        data = bytes(s.data) + b"\0" * (-len(s.data) % 4)
+        check_fits(s.addr + len(data), params, program)
+        for i in range(0, len(data), 4):
+            words[(s.addr - RAM_BASE + i) >> 2] = int.from_bytes(data[i:i + 4], "little")
+    return SocBoard(params, ram_init=words)

@@ -27,7 +27,8 @@ from hdl.float import FORMATS
 
 __all__ = ["digits_split", "train_mlp", "quantize_int8", "golden_int8", "quantize_fp8",
            "golden_fp8", "checksum", "int8_c_source", "fp8_c_source", "parse_console",
-           "fp32_to_fp8", "N_TEST", "SEED"]
+           "fp32_to_fp8", "N_TEST", "SEED", "int8_demo_data", "fp8_demo_data", "onn_demo_data",
+           "parse_units"]
 
 SEED = 0
 N_TEST = 360          # held-out images classified by every demo (of 450 in the 25% split)

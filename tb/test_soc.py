@@ -112,6 +112,25 @@ def test_mlp_fp8():
         assert units[kind]["check"] == check, kind
 
 
+def _onn_lines(console):
+    cuts = [(int(s), int(b, 16), int(c)) for s, b, c in
+            (ln.split()[1:4] for ln in console.splitlines() if ln.startswith("cut "))]
+    rec = [(int(c, 16), int(r, 16)) for c, r in
+           (ln.split()[1:3] for ln in console.splitlines() if ln.startswith("recall "))]
+    return cuts, rec
+
+
+def test_onn_demo():
+    expect, files = demos.onn_demo_data(SIM_PARAMS.onn)
+    res = run_soc(build_soc_firmware("onn_demo", SIM_PARAMS, generated=files), SIM_PARAMS,
+                  max_cycles=2_000_000)
+    assert res.passed, f"onn_demo: {res.describe()}\n{res.console}"
+    cuts, rec = _onn_lines(res.console)
+    assert cuts == expect["maxcut"]
+    assert rec == [(c, r) for c, r, _ in expect["recall"]]
+    assert int(demos.parse_console(res.console)["best"]) == max(c for _, _, c in cuts)
+
+
 def test_stalls_lose_nothing():
     """Random stalls and late answers on every peripheral port and RAM's data port: the smoke
     test and the IMC and fp8 demos give the golden results."""
@@ -131,6 +150,12 @@ def test_stalls_lose_nothing():
     units = demos.parse_units(res.console)
     for kind, (pred, check) in want.items():
         assert (units[kind]["pred"], units[kind]["check"]) == (pred, check), kind
+    expect, files = demos.onn_demo_data(STALLS.onn)
+    res = run_soc(build_soc_firmware("onn_demo", STALLS, generated=files), STALLS,
+                  max_cycles=3_000_000)
+    assert res.passed, res.describe()
+    assert _onn_lines(res.console) == (expect["maxcut"],
+                                       [(c, r) for c, r, _ in expect["recall"]])
 
 
 # ------------------------------------------------------------------------------ build time

@@ -65,7 +65,7 @@ static void layer(const uint8_t *x, int len, const uint8_t *w, int rows, uint32_
 {
     const uint32_t *xw = (const uint32_t *)x;
     for (int k = 0; k < len / 4; k++)
-        PJ_DOT_XBUF(k) = xw[k];
+        PJ_DOT_XBUF_AT(k) = xw[k];
     PJ_DOT_CTRL = ((uint32_t)(len / PJ_DOT_LANES) << PJ_DOT_CTRL_CHUNKS_SHIFT)
                   | ((uint32_t)kind << PJ_DOT_CTRL_KIND_SHIFT);
     uint32_t st = PJ_DOT_STATUS;

@@ -48,7 +48,7 @@ static uint32_t run(uint32_t cmd)
     } while (st & PJ_ONN_STATUS_BUSY_MASK);
     if (st & PJ_ONN_STATUS_ERROR_MASK)
         fail("onn_error", PJ_FIELD(st, PJ_ONN_STATUS, CAUSE));
-    return PJ_REG(PJ_ONN_BASE, PJ_ONN_SPINS_OFFSET);    /* cells 0..31 */
+    return PJ_ONN_SPINS_AT(0);     /* cells 0..31 */
 }
 
 static int cut_value(uint32_t spins)

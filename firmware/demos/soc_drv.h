@@ -47,7 +47,7 @@ static inline uint32_t pj_imc_load(const int8_t *w, int rows, int cols, int ld)
                 uint32_t v = (r < rows && c < cols) ? (uint8_t)w[r * ld + c] : 0;
                 word |= v << (8 * b);
             }
-            PJ_IMC_WDATA(k) = word;
+            PJ_IMC_WDATA_AT(k) = word;
         }
         PJ_IMC_WCOMMIT = PJ_IMC_WCOMMIT_GO_MASK;
     }

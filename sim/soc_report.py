@@ -1,0 +1,302 @@
+"""The SoC demos end to end: build, run on the RTL, check against the golden models, and
+estimate energy from the run's activity counters (``make sim``'s SoC step and
+``picojoule report soc``; Markdown, JSON and PNG in ``build/report/``).
+
+Energy is an estimate from event counts (the SoC's ``perf_*`` counters, the instructions
+retired, the oscillator array's busy clocks) times per-event energies, every one derived from
+``sim/power/energy.py`` (its sources are printed with the report) or from the gate-level L-Mul
+measurement in ``build/report/lmul-energy.json`` when ``picojoule report lmul`` has produced
+it. Entries marked *estimate* are ours, with the reasoning next to them.
+"""
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from hdl.soc import SocParams
+from sim.power import energy as E
+
+from . import soc_demos as demos
+from .soc import SIM_PARAMS, build_soc_firmware, run_soc
+from .toolchain import BUILD
+
+__all__ = ["run_demos", "energy_model", "render_markdown", "write_report", "DemoRun"]
+
+WORD_BITS = 32
+ADDR_BITS = 30
+BUS_MM = 1.0          # estimate: average on-die route of a bus transfer
+
+
+def energy_model(p: SocParams) -> dict:
+    """Per-event energies (pJ) and where each comes from."""
+    ram = E.memory_access_pj(p.ram_size, WORD_BITS)
+    rf = E.memory_access_pj(8 << 10, WORD_BITS)
+    model = {
+        "ram_access": (ram, f"{p.ram_size // 1024} KiB SRAM, 32-bit access "
+                            f"(memory_access_pj: Horowitz table, scaled from 64 bits)"),
+        "instruction": (E.value("int_add_32b") + 2 * rf,
+                        "estimate: ALU add (int_add_32b) + 2 register-file reads charged as "
+                        "8 KB SRAM 32-bit reads (the smallest Horowitz array: an upper bound)"),
+        "bus_transfer": ((WORD_BITS + ADDR_BITS)
+                         * E.interconnect_pj_per_bit("on_die_wire", BUS_MM),
+                         f"estimate: {WORD_BITS + ADDR_BITS} bits over {BUS_MM:g} mm of on-die "
+                         "wire (wire_on_die_per_mm)"),
+        "imc_mac": (E.value("int_mult_8b") + E.value("int_add_32b"),
+                    "estimate: int8 multiply + 32-bit add per MAC (Horowitz per operation; the "
+                    "tile's gate-level proxy figures are in docs/imc.md)"),
+        "onn_cell_step": (E.value("int_mult_8b") + E.value("int_add_32b"),
+                          "estimate: one coupling multiply-accumulate per cell per busy clock "
+                          "(serial array)"),
+        "offchip_copper": (E.interconnect_pj_per_bit("copper_serdes"), "per bit, "
+                           + E.CONSTANTS["serdes_copper_lr"].source),
+        "offchip_cpo": (E.interconnect_pj_per_bit("optics_cpo"), "per bit, "
+                        + E.CONSTANTS["optics_cpo"].source),
+    }
+    measured = BUILD / "report" / "lmul-energy.json"
+    fmt = p.dot.fmt if p.dot else "e4m3"
+    for kind, unit in (("lmul", f"ldot_{fmt}"), ("fpmul", f"fdot_{fmt}")):
+        pj, src = None, None
+        if measured.exists():
+            for u in json.loads(measured.read_text()).get("units", []):
+                if u["unit"] == unit:
+                    sims = u["sims"]
+                    pj = next(iter(sims.values()))["pj_per_op"]["compute"]
+                    src = f"gate-level proxy, {unit} compute pJ per MAC ({measured.name})"
+        if pj is None:
+            pj = (E.value("int_add_8b") if kind == "lmul" else E.value("int_mult_8b")) \
+                + E.value("fp_add_32b") / (p.dot.lanes if p.dot else 8)
+            src = ("estimate: " + ("an 8-bit integer add (L-Mul's claim)" if kind == "lmul"
+                                   else "an int8 multiply") + " + a share of the fp32 add")
+        model[f"dot_mac_{kind}"] = (pj, src)
+    return model
+
+
+@dataclass
+class DemoRun:
+    task: str
+    result: str
+    ok: bool
+    cycles: int                # the inference (the firmware's rdcycle window)
+    images: int
+    run: dict                  # SocResult fields
+    energy: dict               # part -> pJ (whole firmware run)
+    offchip_bits: int
+
+
+def _energy(p: SocParams, res, image_bytes: int, onn_busy: int = 0) -> tuple[dict, int]:
+    m = {k: v[0] for k, v in energy_model(p).items()}
+    perf = res.perf
+    accel = {}
+    if p.imc is not None:
+        accel["imc"] = perf.get("imc_products", 0) * p.imc.rows * p.imc.cols * m["imc_mac"]
+    if p.dot is not None:
+        for kind in p.dot.kinds:
+            accel[f"dot_{kind}"] = perf.get(f"dot_chunks_{kind}", 0) * p.dot.lanes \
+                * m[f"dot_mac_{kind}"]
+    if p.onn is not None:
+        accel["onn"] = onn_busy * p.onn.n * m["onn_cell_step"]
+    parts = {
+        "core": res.instret * m["instruction"],
+        **accel,
+        "memories": (perf.get("fetch", 0) + perf.get("ram_data", 0)) * m["ram_access"],
+        "bus": (perf.get("fetch", 0) + perf.get("core_data", 0) + perf.get("dma", 0))
+        * m["bus_transfer"],
+    }
+    bits = 8 * (image_bytes + len(res.console))
+    return parts, bits
+
+
+def _image_bytes(elf) -> int:
+    from sim.riscv.elf import load_elf
+
+    return sum(len(s.data) for s in load_elf(Path(elf)).segments)
+
+
+def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams = SIM_PARAMS,
+              log=print) -> list[DemoRun]:
+    """Every demo on the SoC ``params``, checked against its golden model."""
+    n_imc = 60 if quick else demos.N_TEST
+    n_sw = 10 if quick else 30
+    n_fp8 = 10 if quick else 40
+    runs = []
+    w1, b1, w2, b2, float_acc = demos.train_mlp()
+    # (a) int8 on the IMC tile, (d) the same network in software
+    for name, n in (("mlp_imc", n_imc), ("mlp_sw", n_sw)):
+        q, xq, y, files = demos.int8_demo_data(n)
+        pred, logits = demos.golden_int8(q, xq)
+        elf = build_soc_firmware(name, params, generated=files)
+        log(f"  running {name} ({n} images) ...")
+        t0 = time.monotonic()
+        res = run_soc(elf, params, sim=sim, max_cycles=40_000_000)
+        out = demos.parse_console(res.console)
+        ok = res.passed and out.get("pred") == "".join(map(str, pred)) \
+            and out.get("check") == f"{demos.checksum(logits):08x}"
+        acc = int(out.get("correct", 0)) / n
+        golden_acc = float((pred == y).mean())
+        float_n = float((_float_predict(w1, b1, w2, b2, demos.digits_split()[2][:n]) == y)
+                        .mean())
+        what = "IMC tile" if name == "mlp_imc" else "core only (software)"
+        result = (f"{acc:.1%} on {n} images (int8 golden {golden_acc:.1%}, float "
+                  f"{float_n:.1%}); {'= golden' if ok else 'MISMATCH'}")
+        parts, bits = _energy(params, res, _image_bytes(elf))
+        runs.append(DemoRun(f"digits MLP int8, {what}", result, ok, int(out.get("cycles", 0)),
+                            n, _res_dict(res, time.monotonic() - t0), parts, bits))
+    # (b) fp8 through the L-Mul and the exact dot units
+    if params.dot is not None:
+        q, xf, y, files = demos.fp8_demo_data(params.dot.lanes, n_fp8)
+        elf = build_soc_firmware("mlp_fp8", params, generated=files)
+        log(f"  running mlp_fp8 ({n_fp8} images, {' and '.join(params.dot.kinds)}) ...")
+        t0 = time.monotonic()
+        res = run_soc(elf, params, sim=sim, max_cycles=40_000_000)
+        units = demos.parse_units(res.console)
+        parts, bits = _energy(params, res, _image_bytes(elf))
+        for kind in params.dot.kinds:
+            pred, logits = demos.golden_fp8(q, xf, kind, params.dot.lanes)
+            out = units.get(kind, {})
+            ok = res.passed and out.get("pred") == "".join(map(str, pred)) \
+                and out.get("check") == f"{demos.checksum(logits):08x}"
+            acc = int(out.get("correct", 0)) / n_fp8
+            share = {k: v for k, v in parts.items() if not k.startswith("dot_") or
+                     k == f"dot_{kind}"}
+            label = "L-Mul" if kind == "lmul" else "exact fp8 products"
+            runs.append(DemoRun(f"digits MLP fp8 e4m3, {label}",
+                                f"{acc:.1%} on {n_fp8} images (golden "
+                                f"{float((pred == y).mean()):.1%}); "
+                                f"{'= golden' if ok else 'MISMATCH'}",
+                                ok, int(out.get("cycles", 0)), n_fp8,
+                                _res_dict(res, time.monotonic() - t0),
+                                _split_shared(share, len(params.dot.kinds)), bits))
+    # (c) oscillator array
+    if params.onn is not None:
+        expect, files = demos.onn_demo_data(params.onn)
+        elf = build_soc_firmware("onn_demo", params, generated=files)
+        log("  running onn_demo (Max-Cut, recall) ...")
+        t0 = time.monotonic()
+        res = run_soc(elf, params, sim=sim, max_cycles=10_000_000)
+        got_cuts = [(int(s), int(b, 16), int(c)) for s, b, c in
+                    (ln.split()[1:4] for ln in res.console.splitlines()
+                     if ln.startswith("cut "))]
+        got_rec = [(int(c, 16), int(r, 16)) for c, r in
+                   (ln.split()[1:3] for ln in res.console.splitlines()
+                    if ln.startswith("recall "))]
+        want_rec = [(c, r) for c, r, _ in expect["recall"]]
+        ok = res.passed and got_cuts == expect["maxcut"] and got_rec == want_rec
+        out = demos.parse_console(res.console)
+        best = int(out.get("best", -1))
+        recalled = sum(r == t for (_, r), (_, _, t) in zip(got_rec, expect["recall"]))
+        parts, bits = _energy(params, res, _image_bytes(elf), int(out.get("onn_busy", 0)))
+        runs.append(DemoRun(
+            f"oscillators: Max-Cut ({params.onn.n} nodes) + recall",
+            f"best cut {best} of optimum {expect['optimum']} over {len(got_cuts)} seeds; "
+            f"recall {recalled}/{len(got_rec)}; {'= golden' if ok else 'MISMATCH'}",
+            ok, int(out.get("cycles", 0)), 0, _res_dict(res, time.monotonic() - t0), parts,
+            bits))
+    return runs
+
+
+def _split_shared(parts: dict, k: int) -> dict:
+    """Core, memory and bus energy of a run that served ``k`` units: each gets 1/k."""
+    return {n: (v if n.startswith("dot_") else v / k) for n, v in parts.items()}
+
+
+def _float_predict(w1, b1, w2, b2, x):
+    import numpy as np
+
+    h = np.maximum(x / 16.0 @ w1 + b1, 0)
+    return (h @ w2 + b2).argmax(axis=1)
+
+
+def _res_dict(res, wall) -> dict:
+    return {"cycles": res.cycles, "instret": res.instret, "tohost": res.tohost,
+            "halted": res.halted, "wall_s": wall, "cycles_per_s": res.cycles_per_s,
+            "perf": res.perf}
+
+
+def summary_rows(runs, params: SocParams) -> list[dict]:
+    m = energy_model(params)
+    rows = []
+    for r in runs:
+        total = sum(r.energy.values())
+        rows.append({
+            "task": r.task, "result": r.result, "ok": r.ok, "cycles": r.cycles,
+            "time_us": r.cycles / params.clk_hz * 1e6,
+            "energy_uj": total / 1e6,
+            "breakdown_uj": {k: v / 1e6 for k, v in r.energy.items()},
+            "offchip_bits": r.offchip_bits,
+            "offchip_copper_uj": r.offchip_bits * m["offchip_copper"][0] / 1e6,
+            "offchip_cpo_uj": r.offchip_bits * m["offchip_cpo"][0] / 1e6,
+            "run_cycles": r.run["cycles"], "wall_s": r.run["wall_s"],
+            "images": r.images,
+        })
+    return rows
+
+
+def render_markdown(rows, params: SocParams) -> str:
+    m = energy_model(params)
+    out = ["# SoC demos (RTL, Verilator)", "",
+           f"SoC `{params.name}` at a nominal {params.clk_hz / 1e6:g} MHz. Produced by "
+           "`make sim` / `picojoule report soc` (`sim/soc_report.py`); every result is "
+           "compared with its golden model (`sim/soc_demos.py`).", "",
+           "Cycles: the inference only (the firmware's `rdcycle` window). Energy: the whole "
+           "firmware run (loading excluded), from activity counters x per-event energies "
+           "(below); off-chip: the program image (code, weights, inputs) brought in once plus "
+           "the console output, priced per bit.", "",
+           "| task | result | cycles | time @ clock | energy (on-chip) | core | accelerators "
+           "| memories | bus | off-chip bits | copper SerDes | co-packaged optics |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        b = r["breakdown_uj"]
+        acc = sum(v for k, v in b.items() if k not in ("core", "memories", "bus"))
+        out.append(f"| {r['task']} | {r['result']} | {r['cycles']:,} | {r['time_us']:.0f} us | "
+                   f"{r['energy_uj']:.2f} uJ | {b['core']:.2f} | {acc:.3f} | "
+                   f"{b['memories']:.2f} | {b['bus']:.2f} | {r['offchip_bits']:,} | "
+                   f"{r['offchip_copper_uj']:.2f} uJ | {r['offchip_cpo_uj']:.2f} uJ |")
+    out += ["", "Accelerator energy by unit (uJ):", ""]
+    for r in rows:
+        acc = {k: v for k, v in r["breakdown_uj"].items()
+               if k not in ("core", "memories", "bus")}
+        out.append(f"- {r['task']}: " + ", ".join(f"{k} {v:.4f}" for k, v in acc.items()))
+    out += ["", "Per-event energies:", "", "| event | pJ | source |", "|---|---|---|"]
+    out += [f"| {k} | {v:.4g} | {src} |" for k, (v, src) in m.items()]
+    return "\n".join(out) + "\n"
+
+
+def write_report(rows, params: SocParams, out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    md = out / "soc.md"
+    md.write_text(render_markdown(rows, params))
+    js = out / "soc.json"
+    js.write_text(json.dumps({"params": params.name, "clk_hz": params.clk_hz, "rows": rows,
+                              "energy_model": {k: {"pj": v, "source": s} for k, (v, s)
+                                               in energy_model(params).items()}},
+                             indent=1) + "\n")
+    paths = [md, js]
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return paths
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    names = [r["task"].replace("digits MLP ", "") for r in rows]
+    parts = sorted({k for r in rows for k in r["breakdown_uj"]})
+    bottom = [0.0] * len(rows)
+    for part in parts:
+        vals = [r["breakdown_uj"].get(part, 0.0) for r in rows]
+        ax1.bar(names, vals, bottom=bottom, label=part)
+        bottom = [a + b for a, b in zip(bottom, vals)]
+    ax1.set_ylabel("energy per run (uJ, estimate)")
+    ax1.legend(fontsize=7)
+    ax1.tick_params(axis="x", labelrotation=30, labelsize=7)
+    per = [r["cycles"] / r["images"] if r["images"] else 0 for r in rows]
+    ax2.bar(names, per)
+    ax2.set_yscale("log")
+    ax2.set_ylabel("cycles per image (inference)")
+    ax2.tick_params(axis="x", labelrotation=30, labelsize=7)
+    fig.tight_layout()
+    png = out / "soc.png"
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+    return paths + [png]
