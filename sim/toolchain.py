@@ -63,7 +63,12 @@ def setup_verilator() -> None:
     # variable in MAKEFLAGS overrides the makefile's assignment.
     flags = os.environ.get("MAKEFLAGS", "")
     if "CFG_CXXFLAGS_PCH_I" not in flags:
-        os.environ["MAKEFLAGS"] = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
+        flags = f"{flags} CFG_CXXFLAGS_PCH_I=-include".strip()
+    # Verilator compiles the model's hot code with -Os by default; -O2 runs the core about
+    # 2x faster for a few seconds more of (ccache-d) compile time.
+    if "OPT_FAST" not in flags:
+        flags = f"{flags} OPT_FAST=-O2"
+    os.environ["MAKEFLAGS"] = flags
     # Verilator's runtime (verilated*.cpp, cocotb's main) is the same C++ in every build: with
     # ccache on PATH each model compiles only its own files after the first build.
     if "OBJCACHE" not in os.environ and shutil.which("ccache"):

@@ -6,16 +6,21 @@ Pipeline (one instruction per clock when nothing waits):
 
 - **F**etch: the fetch address goes out on ``ibus`` (Wishbone B4 pipelined).
 - **D**ecode: the instruction word arrives; its rs1/rs2 fields address the register file (a
-  block RAM with two transparent read ports) directly, so operands are ready a clock later.
+  block RAM) directly, and everything that depends only on the word and its pc (one-hot
+  selects, legality, the immediate, the branch/jal target, lui/auipc/link values) is computed
+  and registered into X with it.
 - e**X**ecute: ALU, branch, CSR, trap and memory access; the result is written back at the end
   of the clock in which the instruction completes.
 
-Because operands are read at the very edge where an instruction moves into X (the read port is
-transparent for the write of the instruction leaving X), no forwarding network is needed.
+Operands are read at the edge where an instruction moves into X; a write at that same edge (by
+the instruction leaving X) is forwarded by a one-entry bypass, so there is no forwarding network.
+Every change of flow (taken branch, jump, trap, interrupt, mret, fence.i) is registered: the new
+fetch leaves the clock after, which keeps the branch comparator off the fetch and clock-enable
+paths (the iCE40 critical path).
 
 Costs in clocks per instruction (with single-cycle memories): 1 for ALU/CSR/untaken branches,
-2 for loads, stores and taken branches/jumps (one fetched instruction is discarded), traps and
-``mret`` 2, ``fence.i`` 2, divisions 34 (with ``with_muldiv``), multiplies 1.
+2 for loads and stores, 3 for taken branches and jumps (two fetched instructions discarded),
+3 for traps and ``mret``, 34 for divisions and 1 for multiplies (``with_muldiv``).
 
 Traps are precise: an instruction that faults writes nothing, and mepc/mcause/mtval follow
 ``hdl/riscv/isa.py``. Interrupts (MTI, MEI; MEI first) are taken before an instruction enters
@@ -344,8 +349,8 @@ class Core(wiring.Component):
             self._muldiv(m, f3, a, b, x_valid & x_first & x["muldiv"] & ~x["fault"] & ~take_irq,
                          md_busy, md_done, md_result)
 
-        jump_fast = Signal()     # a taken branch or jal (target computed in D)
-        m.d.comb += jump_fast.eq(x["jal"] | (x["branch"] & taken))
+        jump = Signal()          # a taken branch or jal (target computed in D)
+        m.d.comb += jump.eq(x["jal"] | (x["branch"] & taken))
         exc = Signal()          # synchronous exception known before any bus access
         exc_cause = Signal(5)
         exc_tval = Signal(32)
@@ -358,7 +363,7 @@ class Core(wiring.Component):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.BREAKPOINT.value), exc_tval.eq(x_pc)]
         with m.Elif(x["ecall"]):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.ECALL_M.value)]
-        with m.Elif(jump_fast & x["target"][1]):
+        with m.Elif(jump & x["target"][1]):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.INSN_MISALIGNED.value),
                          exc_tval.eq(x["target"])]
         with m.Elif(x["jalr"] & sum_[1]):
@@ -397,15 +402,16 @@ class Core(wiring.Component):
             ]
 
         # ---------------------------------------------------------------- X: completion
-        x_done = Signal()      # the instruction in X completes (retires or traps) this clock
+        # x_done: the instruction in X completes (retires or traps) this clock. Written so the
+        # branch comparator is not on its path: only memory, M and custom instructions wait.
+        x_done = Signal()
+        static_exc = x["fault"] | x["illegal"] | x["ebreak"] | x["ecall"]
         with m.If(~x_valid | take_irq):
             m.d.comb += x_done.eq(0)
-        with m.Elif(exc):
-            m.d.comb += x_done.eq(1)
         with m.Elif(is_mem):
-            m.d.comb += x_done.eq(mem_answer)
+            m.d.comb += x_done.eq(mem_answer | static_exc | misaligned)
         with m.Elif(x["muldiv"]):
-            m.d.comb += x_done.eq(md_done)
+            m.d.comb += x_done.eq(md_done | static_exc)
         with m.Else():
             m.d.comb += x_done.eq(~custom_wait)
 
@@ -437,16 +443,13 @@ class Core(wiring.Component):
         # Every change of flow is registered: the new fetch goes out the clock after the
         # instruction completes, so the branch comparator and the trap logic never reach the
         # fetch address combinationally (the iCE40 critical path, see docs/riscv.md).
-        # `fast` (same-clock redirect to the D-computed target) is kept as a parameter-free
-        # hook at zero.
-        fast = Const(0)
         slow = Signal()
         slow_pc = Signal(32)
         with m.If(take_irq | (x_done & trap)):
             m.d.comb += [slow.eq(1), slow_pc.eq(Cat(Const(0, 2), mtvec))]
         with m.Elif(retire & x["mret"]):
             m.d.comb += [slow.eq(1), slow_pc.eq(Cat(Const(0, 2), mepc))]
-        with m.Elif(retire & jump_fast):
+        with m.Elif(retire & jump):
             m.d.comb += [slow.eq(1), slow_pc.eq(x["target"])]
         with m.Elif(retire & x["jalr"]):
             m.d.comb += [slow.eq(1), slow_pc.eq(jalr_to)]
@@ -484,18 +487,18 @@ class Core(wiring.Component):
                     m.d.sync += stmts
 
         # ---------------------------------------------------------------- D -> X
+        # D moves into X whenever X frees up; a redirect in the same clock only clears the
+        # valid bits, so the comparator never gates the clock enables of X's registers.
         x_free = ~x_valid | x_done
         advance = Signal()
-        m.d.comb += advance.eq(dv & x_free & ~fast & ~slow)
-        d_valid_next = Signal()
-        m.d.comb += d_valid_next.eq(dv & ~advance & ~fast & ~slow)
+        m.d.comb += advance.eq(dv & x_free)
+        d_valid_next = Signal()          # D will still hold an instruction next clock
+        m.d.comb += d_valid_next.eq(dv & ~advance)
 
         m.d.comb += [rf_r1.addr.eq(dinsn[15:20]), rf_r2.addr.eq(dinsn[20:25]),
                      rf_r1.en.eq(advance), rf_r2.en.eq(advance)]
         m.d.sync += x_first.eq(0)
-        with m.If(fast | slow):
-            m.d.sync += [x_valid.eq(0), d_valid.eq(0)]
-        with m.Elif(advance):
+        with m.If(advance):
             m.d.sync += [x_valid.eq(1), x_first.eq(1), d_valid.eq(0),
                          byp1.eq(rf_w.en & (rf_w.addr == dinsn[15:20])),
                          byp2.eq(rf_w.en & (rf_w.addr == dinsn[20:25])),
@@ -507,14 +510,17 @@ class Core(wiring.Component):
             with m.If(arrive):
                 m.d.sync += [d_valid.eq(1), d_insn.eq(ibus.dat_r), d_pc.eq(f_pending_pc),
                              d_fault.eq(ibus.err)]
+        with m.If(slow):
+            m.d.sync += [x_valid.eq(0), x_first.eq(0), d_valid.eq(0)]
 
         # ---------------------------------------------------------------- fetch
         # At most one request in flight; issue when its answer will find D empty.
         pending_after = f_pending & ~answer
+        # Not gated by redirects either: a fetch issued in a redirecting clock is discarded.
         issue = Signal()
-        m.d.comb += issue.eq(~f_hold & ~pending_after & ~d_valid_next & ~slow)
+        m.d.comb += issue.eq(~f_hold & ~pending_after & ~d_valid_next)
         fetch_addr = Signal(32)
-        m.d.comb += fetch_addr.eq(Mux(fast, x["target"], fetch_pc))
+        m.d.comb += fetch_addr.eq(fetch_pc)
         m.d.comb += [
             ibus.cyc.eq(f_hold | issue), ibus.stb.eq(f_hold | issue),
             ibus.adr.eq(Mux(f_hold, f_hold_adr, fetch_addr[2:32])),
@@ -522,14 +528,12 @@ class Core(wiring.Component):
         ]
         with m.If(answer):
             m.d.sync += [f_pending.eq(0), f_discard.eq(0)]
-        with m.If((fast | slow) & (f_hold | pending_after)):
-            m.d.sync += f_discard.eq(1)
-        with m.If(slow):
-            m.d.sync += fetch_pc.eq(slow_pc)
-        with m.Elif(fast & ~issue):
-            m.d.sync += fetch_pc.eq(x["target"])
         with m.If(issue):
             m.d.sync += fetch_pc.eq(fetch_addr + 4)
+        with m.If(slow):
+            m.d.sync += fetch_pc.eq(slow_pc)
+            with m.If(f_hold | pending_after | issue):
+                m.d.sync += f_discard.eq(1)
         with m.If(ibus.stb & ~ibus.stall):
             m.d.sync += [f_pending.eq(1), f_hold.eq(0),
                          f_pending_pc.eq(Cat(Const(0, 2), ibus.adr))]
@@ -553,7 +557,7 @@ class Core(wiring.Component):
                 r.rs1_addr.eq(rs1), r.rs2_addr.eq(rs2), r.rs1_rdata.eq(a), r.rs2_rdata.eq(b),
                 r.rd_addr.eq(Mux(rd_w, rd, 0)), r.rd_wdata.eq(Mux(rd_w, result, 0)),
                 r.pc_rdata.eq(x_pc),
-                r.pc_wdata.eq(Mux(fast, x["target"], Mux(slow, slow_pc, x_pc + 4))),
+                r.pc_wdata.eq(Mux(slow, slow_pc, x_pc + 4)),
                 r.mem_addr.eq(Cat(Const(0, 2), addr[2:32])),
                 r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),
                 r.mem_rdata.eq(Mux(load_ok, dbus.dat_r, 0)),

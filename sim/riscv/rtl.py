@@ -43,12 +43,15 @@ def run_rtl(segments, tohost: int, *, core: CoreParams | None = None, sim: str =
     ``signature``: (begin, end) addresses read back after the run; ``trace``: record every
     retired instruction's RVFI fields (Python watches every clock, so it is slow)."""
     from tb.common import run
+    from tb.common.runner import convert, free_running
     from tb.riscv_bench import RtlJob
 
     core = core or CoreParams()
     job = RtlJob(core=core, segments=tuple((a, bytes(d)) for a, d in segments), tohost=tohost,
                  max_cycles=max_cycles, lockstep=lockstep, irq=tuple(irq), ram_size=ram_size,
                  signature=tuple(signature) if signature else None, trace=trace)
-    res = run(CoreSystem(core, ram_size), toplevel=TOPLEVEL, test_module="tb.riscv_bench",
-              sim=sim, params=job, waves=waves)
+    # The clock runs inside the simulator (a free-running wrapper): Python waits for halt.
+    text, top, vargs = free_running(convert(CoreSystem(core, ram_size), TOPLEVEL), TOPLEVEL)
+    res = run(None, toplevel=top, test_module="tb.riscv_bench", sim=sim, params=job,
+              waves=waves, verilog_text=text, verilator_args=vargs if sim == "verilator" else ())
     return RtlResult(**res.data("result"))

