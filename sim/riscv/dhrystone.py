@@ -1,0 +1,112 @@
+"""Dhrystone 2.2 on the core, for the comparison with the anchors (docs/riscv.md).
+
+Dhrystone is not part of picojoule: ``python -m sim.riscv.dhrystone /path/to/riscv-tests``
+takes the copy in a riscv-tests checkout (``benchmarks/dhrystone``, fetched separately; nothing
+from it is committed), builds it with picojoule's crt0 and runtime plus the small shim below
+(our ``util.h``: ``setStats`` reads the cycle and instret counters around the timed loop), runs
+it on the RTL core at full speed and prints cycles per Dhrystone and DMIPS/MHz
+(1 DMIPS = 1757 Dhrystones per second).
+"""
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from ..firmware import FIRMWARE, RUNTIME, compile_elf
+
+__all__ = ["build", "run"]
+
+_UTIL_H = r"""
+#ifndef PJ_DHRY_UTIL_H
+#define PJ_DHRY_UTIL_H
+#include "pj.h"
+#define read_csr(reg) ({ unsigned long __t; asm volatile ("csrr %0, " #reg : "=r"(__t)); __t; })
+void setStats(int enable);
+int printf(const char *fmt, ...);
+#endif
+"""
+
+_SHIM_C = r"""
+#include <stddef.h>
+#include <stdint.h>
+#include "pj.h"
+PJ_SIGNATURE(dhry_stats, 4);   /* cycles lo/hi, instret lo/hi of the timed loop */
+static uint64_t c0, i0;
+void setStats(int enable) {
+    uint64_t c = pj_rdcycle(), i = pj_rdinstret();
+    if (enable) { c0 = c; i0 = i; return; }
+    c -= c0; i -= i0;
+    dhry_stats[0] = (uint32_t)c; dhry_stats[1] = (uint32_t)(c >> 32);
+    dhry_stats[2] = (uint32_t)i; dhry_stats[3] = (uint32_t)(i >> 32);
+}
+int printf(const char *s, ...) { pj_puts(s); return 0; }
+char *strcpy(char *d, const char *s) { char *r = d; while ((*d++ = *s++)) {} return r; }
+int strcmp(const char *a, const char *b) {
+    while (*a && *a == *b) { a++; b++; }
+    return (unsigned char)*a - (unsigned char)*b;
+}
+"""
+
+
+def build(checkout: Path, out_dir: Path, runs: int = 500, with_muldiv: bool = False) -> Path:
+    src = Path(checkout) / "benchmarks" / "dhrystone"
+    if not (src / "dhrystone_main.c").exists():
+        raise SystemExit(f"{src}: no dhrystone_main.c (pass a riscv-tests checkout)")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "util.h").write_text(_UTIL_H)
+    (out_dir / "shim.c").write_text(_SHIM_C)
+    # Freestanding: the few libc headers Dhrystone includes, declaring what the shim defines.
+    (out_dir / "stdio.h").write_text("int printf(const char *fmt, ...);\n")
+    (out_dir / "alloca.h").write_text("#define alloca __builtin_alloca\n")
+    (out_dir / "string.h").write_text("#include <stddef.h>\nchar *strcpy(char *, const char *);"
+                                      "\nint strcmp(const char *, const char *);\n"
+                                      "void *memcpy(void *, const void *, size_t);\n")
+    return compile_elf([*(FIRMWARE / f for f in RUNTIME), src / "dhrystone.c",
+                        src / "dhrystone_main.c", out_dir / "shim.c"],
+                       (out_dir / "dhrystone.elf").resolve(), include=[out_dir, src],
+                       defines={"NUMBER_OF_RUNS": runs, "PJ_CONSOLE": 0},
+                       with_muldiv=with_muldiv,
+                       extra=["-Wno-error", "-w", "-std=gnu89", "-Wno-implicit-int",
+                              "-Wno-implicit-function-declaration", "-fno-builtin-printf"])
+
+
+def run(elf: Path, runs: int, sim: str = "verilator", with_muldiv: bool = False) -> dict:
+    from hdl.riscv.core import CoreParams
+
+    from .elf import load_elf
+    from .rtl import run_rtl
+
+    img = load_elf(elf)
+    res = run_rtl([(s.addr, s.data) for s in img.segments], img.tohost, sim=sim,
+                  core=CoreParams(with_muldiv=with_muldiv), max_cycles=50_000_000,
+                  signature=img.signature)
+    if not (res.halted and res.tohost == 1):
+        raise SystemExit(f"dhrystone did not pass (tohost {res.tohost}, last pc "
+                         f"{res.last_pc:#x})")
+    s = res.signature
+    cycles, instret = s[0] | s[1] << 32, s[2] | s[3] << 32
+    per = cycles / runs
+    return {"runs": runs, "cycles": cycles, "instret": instret, "cpi": cycles / instret,
+            "cycles_per_dhrystone": per, "dmips_per_mhz": 1e6 / per / 1757}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.riscv.dhrystone", description=__doc__)
+    ap.add_argument("checkout", type=Path, help="a riscv-tests checkout")
+    ap.add_argument("--runs", type=int, default=500)
+    ap.add_argument("--sim", default="verilator")
+    ap.add_argument("--muldiv", action="store_true", help="RV32IM build on a core with M")
+    args = ap.parse_args(argv)
+    with tempfile.TemporaryDirectory() as tmp:
+        elf = build(args.checkout, Path(tmp), args.runs, args.muldiv)
+        r = run(elf, args.runs, args.sim, args.muldiv)
+    arch = "rv32im" if args.muldiv else "rv32i"
+    print(f"dhrystone ({arch}): {r['runs']} runs, {r['cycles']:,} cycles, "
+          f"{r['instret']:,} instructions, "
+          f"CPI {r['cpi']:.3f}, {r['cycles_per_dhrystone']:.0f} cycles/Dhrystone, "
+          f"{r['dmips_per_mhz']:.3f} DMIPS/MHz")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
