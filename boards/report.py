@@ -56,7 +56,8 @@ def _onn_entries() -> list[Entry]:
     cls = getattr(onn, "OnnArray", None)
     if cls is None:
         return []
-    return [Entry(f"onn_{n}", "unit", partial(cls, onn.OnnParams(n=n))) for n in ONN_SIZES]
+    return [Entry(f"onn_{n}", "unit", partial(cls, onn.OnnParams(n=n)), heavy=True)
+            for n in ONN_SIZES]
 
 
 def entries() -> list[Entry]:

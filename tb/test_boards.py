@@ -212,3 +212,24 @@ def test_lmul_e4m3_ice40_place_and_route():
     assert r["lc"] >= LOGIC_RATIO * synth and r["lc"] <= r["lc_available"]
     assert r["fmax_mhz"] and r["fmax_mhz"]["median"] > 10
     json.dumps(r)   # the report stores it as JSON
+
+
+def test_report_flags_logic_lost():
+    """The report's check: a board whose placed logic is below 0.8 x its units' synthesized
+    logic is marked FAILED; a unit that keeps its logic is ok."""
+    from boards.report import render_markdown
+
+    def row(name, kind, synth, placed, units=()):
+        return {"name": name, "kind": kind, "target": "ice40", "device": "iCE40UP5K",
+                "seeds": [1], "date": "today", "seconds": 1.0, "units": list(units),
+                "cells": {"SB_LUT4": synth}, "utilization": {"ICESTORM_LC": (placed, 5280)},
+                "synth_logic": synth, "placed_logic": placed, "fmax_mhz": None,
+                "goal_mhz": 24.0, "clock_mhz": 12.0, "config": "x", "bitstream": None}
+
+    md = render_markdown([row("imc_8x4_st1", "unit", 1000, 1200),
+                          row("lmul_e4m3", "unit", 40, 70),
+                          row("icebreaker", "board", 300, 400,
+                              units=("imc_8x4_st1", "lmul_e4m3"))])
+    lines = {ln.split("|")[1].strip(): ln for ln in md.splitlines() if ln.startswith("| ")}
+    assert "ok 1200/1000" in lines["imc_8x4_st1"]
+    assert "**FAILED** 400/1040" in lines["icebreaker"]
