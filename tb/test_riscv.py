@@ -116,3 +116,11 @@ def test_run_elf_rtl_contract(sim, tmp_path, capsys):
     assert main(["run-elf", str(elf), "--sim", sim, "--max-cycles", "500"]) != 0
     out = capsys.readouterr()
     assert "last pc 0x8" in (out.out + out.err)
+
+
+def test_custom0_port(sim):
+    """The custom-0 port with tb's example accelerator: results, wait states, x0, refusal."""
+    img = load_elf(directed_elf("custom"))
+    res = run_rtl(_segments(img), img.tohost, sim=sim, max_cycles=20_000,
+                  core=CoreParams(with_custom0=True))
+    _check(res, "custom")

@@ -5,22 +5,49 @@ lockstep tests, the CPI and speed benchmarks).
 - A console at the UART region: a write to ``tx`` pulses ``console_valid`` with the byte.
 - ``tohost``: the first data write to the word at ``tohost_adr`` (a run-time input, so one
   build runs every ELF) stops the run: ``halt`` rises and ``tohost_value`` holds the value.
+- With ``with_custom0``, :class:`ExampleAccelerator` answers custom-0 instructions.
 - Everything else answers with a bus error (an access fault in the core).
 - ``load_en`` holds the core in reset while ``load_adr``/``load_dat`` write RAM words.
 - ``cycles``/``instret`` count from the end of loading to ``halt``; ``last_pc`` is the pc of
   the last instruction that completed (these need ``with_rvfi``).
 """
 
-from amaranth import Module
+from amaranth import Module, Signal
 from amaranth.hdl import ResetInserter
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out, connect
 
 from ..bus import Decoder, WishboneRam, WishboneSignature
 from ..memory_map import RAM_BASE, UART_REGS, region
-from .core import Core, CoreParams, RvfiSignature
+from .core import Core, CoreParams, CustomSignature, RvfiSignature
 
-__all__ = ["CoreSystem", "Console"]
+__all__ = ["CoreSystem", "Console", "ExampleAccelerator"]
+
+
+class ExampleAccelerator(wiring.Component):
+    """A custom-0 accelerator for testing the core's port: ``rd = (rs1 << 1) + rs2`` after
+    ``funct3`` wait clocks; a non-zero ``funct7`` is refused (``error``: the core traps)."""
+
+    def __init__(self):
+        super().__init__({"port": In(CustomSignature())})
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.port
+        count = Signal(3)
+        busy = Signal()
+        with m.If(p.valid & ~busy):
+            m.d.sync += [busy.eq(1), count.eq(p.insn[12:15])]
+        with m.Elif(busy & (count != 0)):
+            m.d.sync += count.eq(count - 1)
+        with m.Elif(busy):
+            m.d.sync += busy.eq(0)
+        m.d.comb += [
+            p.ready.eq(busy & (count == 0)),
+            p.result.eq((p.rs1 << 1) + p.rs2),
+            p.error.eq(p.insn[25:32] != 0),
+        ]
+        return m
 
 
 class Console(wiring.Component):
@@ -82,6 +109,9 @@ class CoreSystem(wiring.Component):
         ]
         if self.core_params.with_rvfi:
             connect(m, wiring.flipped(self.rvfi), core.rvfi)
+        if self.core_params.with_custom0:
+            m.submodules.accel = accel = ExampleAccelerator()
+            connect(m, core.custom, accel.port)
         d = core.dbus
         with m.If(self.load_en):
             m.d.sync += [self.halt.eq(0), self.cycles.eq(0), self.instret.eq(0)]
