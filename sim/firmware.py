@@ -153,6 +153,12 @@ def soc_header(params) -> str:
         out.append(f"#define PJ_{k} {v}")
     for name in ("imc", "dot", "onn"):
         out.append(f"#define PJ_HAVE_{name.upper()} {int(getattr(params, name) is not None)}")
+    # The DMA register layout, present or not (one driver serves every DMA block).
+    from hdl.periph import DMA_REGS
+
+    out += ["", "/* DMA register layout (hdl/periph.py DMA_REGS), for any DMA block */"]
+    out += [ln for ln in register_block_lines("dma", DMA_REGS)
+            if "_OFFSET" in ln and "(" not in ln or "_SHIFT" in ln or "_MASK" in ln]
     for rname, rmap in soc_register_maps(params).items():
         if rname in base:
             continue

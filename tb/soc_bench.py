@@ -1,7 +1,7 @@
 """cocotb side of every SoC run (``hdl/soc.py``): load, run at full speed, collect.
 
-The loader and console are ``tb/riscv_bench.py``'s (one loader for the core system and the
-SoC). Python never steps the clock: it waits for ``halt`` or the cycle budget with one timer.
+The loader is ``tb/riscv_bench.py``'s (one loader for the core system and the SoC). Python
+never steps the clock: it waits for ``halt`` or the cycle budget with one timer.
 With ``loopback`` the UART's ``tx`` is copied to ``rx`` on every edge of ``tx`` (so a
 firmware can receive what it sends; Python then wakes once per serial bit, not per clock).
 """
@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import Edge, First, RisingEdge, Timer
+from cocotb.triggers import Edge, First, ReadOnly, RisingEdge, Timer
 
 from tb.common.bench import CLOCK_NS, params, record
-from tb.riscv_bench import _console, _load, value
+from tb.riscv_bench import _load, value
 
 __all__ = ["SocJob"]
 
@@ -28,6 +28,15 @@ class SocJob:
     loopback: bool = False
     buttons: int = 0
     extra: dict = field(default_factory=dict)
+
+
+async def _console(dut, out: list):
+    # Read the byte at the end of the time step: Icarus may run this callback before the
+    # register update of console_data in the same step.
+    while True:
+        await RisingEdge(dut.console_valid)
+        await ReadOnly()
+        out.append(value(dut.console_data))
 
 
 async def _loopback(dut):

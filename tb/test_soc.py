@@ -32,7 +32,7 @@ from sim import soc_demos as demos
 from sim.soc import MEMORY_MAP_DOC, SIM_PARAMS, build_soc_firmware, memory_map_markdown, run_soc
 from sim.toolchain import ToolError
 
-N_TEST_FAST = 40
+N_TEST_FAST = 20
 #: A small SoC for Icarus and the stall build: the MLP still fits (64-row tile, 9 chunks).
 SMALL = SocParams(uart_baud=50_000_000 // 8, imc=ImcParams(rows=64, cols=4),
                   dot=DotPeriphParams(max_chunks=9), onn=OnnParams(n=8))
@@ -193,7 +193,7 @@ def test_demo_refused_without_its_accelerator():
 @pytest.mark.parametrize("kw, match", [
     ({"ram_size": 3000}, "ram_size must be a power of two"),
     ({"uart_baud": 10}, "divisor"),
-    ({"onn": OnnParams(n=4096)}, "do not fit its region"),
+    ({"dot": DotPeriphParams(lanes=32, max_chunks=256)}, "do not fit its region"),
     ({"imc": "64x16"}, "imc must be ImcParams"),
 ])
 def test_bad_params(kw, match):

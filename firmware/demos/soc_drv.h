@@ -17,18 +17,18 @@
 static inline uint32_t pj_dma(uintptr_t base, const void *src, uint32_t src_words, void *dst,
                               uint32_t dst_words)
 {
-    PJ_REG(base, PJ_IMC_DMA_SRC_OFFSET) = (uint32_t)(uintptr_t)src;
-    PJ_REG(base, PJ_IMC_DMA_SRC_WORDS_OFFSET) = src_words;
-    PJ_REG(base, PJ_IMC_DMA_DST_OFFSET) = (uint32_t)(uintptr_t)dst;
-    PJ_REG(base, PJ_IMC_DMA_DST_WORDS_OFFSET) = dst_words;
-    PJ_REG(base, PJ_IMC_DMA_CMD_OFFSET) = PJ_IMC_DMA_CMD_START_MASK;
+    PJ_REG(base, PJ_DMA_SRC_OFFSET) = (uint32_t)(uintptr_t)src;
+    PJ_REG(base, PJ_DMA_SRC_WORDS_OFFSET) = src_words;
+    PJ_REG(base, PJ_DMA_DST_OFFSET) = (uint32_t)(uintptr_t)dst;
+    PJ_REG(base, PJ_DMA_DST_WORDS_OFFSET) = dst_words;
+    PJ_REG(base, PJ_DMA_CMD_OFFSET) = PJ_DMA_CMD_START_MASK;
     uint32_t st;
     do {
-        st = PJ_REG(base, PJ_IMC_DMA_STATUS_OFFSET);
-    } while (st & PJ_IMC_DMA_STATUS_BUSY_MASK);
-    if (st & PJ_IMC_DMA_STATUS_ERROR_MASK) {
-        PJ_REG(base, PJ_IMC_DMA_CMD_OFFSET) = PJ_IMC_DMA_CMD_CLEAR_MASK;
-        return PJ_FIELD(st, PJ_IMC_DMA_STATUS, CAUSE);
+        st = PJ_REG(base, PJ_DMA_STATUS_OFFSET);
+    } while (st & PJ_DMA_STATUS_BUSY_MASK);
+    if (st & PJ_DMA_STATUS_ERROR_MASK) {
+        PJ_REG(base, PJ_DMA_CMD_OFFSET) = PJ_DMA_CMD_CLEAR_MASK;
+        return PJ_FIELD(st, PJ_DMA_STATUS, CAUSE);
     }
     return 0;
 }
