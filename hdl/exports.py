@@ -28,3 +28,10 @@ for _fmt in ("e4m3", "e5m2"):
 # Oscillator arrays: a small one and the 64-cell array of the FPGA table (docs/onn.md).
 for _n in (8, 64):
     EXPORTS[f"onn_{_n}"] = partial(OnnArray, OnnParams(n=_n))
+
+# The RISC-V control core: RV32I and RV32IM, with the RVFI retire port (docs/riscv.md).
+from .riscv.core import Core, CoreParams  # noqa: E402
+
+for _muldiv in (False, True):
+    _cp = CoreParams(with_muldiv=_muldiv)
+    EXPORTS[f"core_{_cp.name}"] = partial(Core, _cp)

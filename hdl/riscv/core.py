@@ -253,9 +253,11 @@ class Core(wiring.Component):
         taken = Signal()
         with m.Switch(f3):
             for br, cond in ((Branch.BEQ, eq), (Branch.BNE, ~eq), (Branch.BLT, lt),
-                             (Branch.BGE, ~lt), (Branch.BLTU, ltu), (Branch.BGEU, ~ltu)):
+                             (Branch.BGE, ~lt), (Branch.BLTU, ltu)):
                 with m.Case(br.value):
                     m.d.comb += taken.eq(cond)
+            with m.Default():          # BGEU (funct3 2 and 3 are illegal: never retire)
+                m.d.comb += taken.eq(~ltu)
         jalr_to = Cat(Const(0, 1), sum_[1:32])
 
         # ---------------------------------------------------------------- X: CSR
@@ -286,12 +288,12 @@ class Core(wiring.Component):
         csr_src = Mux(f3[2], Cat(rs1, Const(0, 27)), a)
         csr_wdata = Signal(32)
         with m.Switch(f3[0:2]):
-            with m.Case(1):
-                m.d.comb += csr_wdata.eq(csr_src)
             with m.Case(2):
                 m.d.comb += csr_wdata.eq(csr_rdata | csr_src)
             with m.Case(3):
                 m.d.comb += csr_wdata.eq(csr_rdata & ~csr_src)
+            with m.Default():          # csrrw(i); 0 is not a CSR instruction
+                m.d.comb += csr_wdata.eq(csr_src)
 
         def csr_is(csr):
             return sel[self._csr_list.index(csr)]
@@ -603,10 +605,12 @@ class Core(wiring.Component):
         # are illegal.
         csr_sel = sig("csr_sel", len(self._csr_list))
         csr_ro = Signal()
-        with m.Switch(insn[20:32]):
-            for i, (c, info) in enumerate(CSR_INFO.items()):
-                with m.Case(c.value):
-                    m.d.comb += [csr_sel[i].eq(1), csr_ro.eq(info.read_only)]
+        ro = Const(0)
+        for i, (c, info) in enumerate(CSR_INFO.items()):
+            m.d.comb += csr_sel[i].eq(insn[20:32] == c.value)
+            if info.read_only:
+                ro = ro | csr_sel[i]
+        m.d.comb += csr_ro.eq(ro)
         legal = _match(insn, p.with_muldiv) | (ops[Opcode.CUSTOM0] if p.with_custom0 else 0)
         m.d.comb += sig("illegal").eq(~legal | (csr & ((csr_sel == 0) | (csr_ro & csr_writes))))
         f12 = insn[20:32]
