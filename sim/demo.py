@@ -266,4 +266,17 @@ def report_onn(console, *, quick: bool, out) -> None:
     onn_report((["--quick"] if quick else []) + ["--out", str(out)])
 
 
-REPORTS = {"lmul": report_lmul, "imc": report_imc, "onn": report_onn}
+def report_soc(console, *, quick: bool, out) -> None:
+    """`picojoule report soc`: the SoC demos (as in `make sim`), Markdown, JSON, PNG."""
+    from rich.markdown import Markdown
+
+    from .soc import SIM_PARAMS
+    from .soc_report import render_markdown, run_demos, summary_rows, write_report
+
+    rows = summary_rows(run_demos(quick=quick, log=console.print), SIM_PARAMS)
+    paths = write_report(rows, SIM_PARAMS, out)
+    console.print(Markdown(render_markdown(rows, SIM_PARAMS)))
+    console.print("wrote " + ", ".join(map(str, paths)))
+
+
+REPORTS = {"lmul": report_lmul, "imc": report_imc, "onn": report_onn, "soc": report_soc}
