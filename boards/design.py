@@ -1,7 +1,8 @@
 """What a board runs: the port contract every board design meets, its sizes, and the designs.
 
 A board top (:class:`boards.top.BoardTop`) builds its design with a factory
-``factory(config: DesignConfig, *, leds: int, buttons: int) -> wiring.Component`` and checks that
+``factory(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int) -> wiring.Component``
+(``clk_hz``: the ``sync`` clock, e.g. for a UART divisor) and checks that
 the component's signature is :func:`board_signature` (``leds``/``buttons`` from the board). Only
 the top touches pins; the design sees plain signals on the board's default clock domain (``sync``,
 the board oscillator), with ``rx`` and ``buttons`` already synchronized.
@@ -87,13 +88,13 @@ def check_design(design, *, leds: int, buttons: int) -> None:
                         f"{dict(want.members)}")
 
 
-def _standin(config: DesignConfig, *, leds: int, buttons: int):
+def _standin(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
     from .standin import UnitsStandIn
 
     return UnitsStandIn(config, leds=leds, buttons=buttons)
 
 
-#: Board designs by name: ``factory(config, *, leds, buttons) -> wiring.Component``.
+#: Board designs by name: ``factory(config, *, leds, buttons, clk_hz) -> wiring.Component``.
 #: The SoC goes here as ``"soc"`` when ``hdl/soc.py`` exists.
 DESIGNS = {"standin": _standin}
 DEFAULT_DESIGN = "standin"

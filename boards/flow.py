@@ -53,7 +53,8 @@ def prepare(board: Board, design=DEFAULT_DESIGN, out: Path | None = None) -> Pat
     ``top.lpf``) into ``out`` (default ``build/fpga/<board>/``); returns ``out``."""
     out = Path(out) if out else BUILD / "fpga" / board.name
     out.mkdir(parents=True, exist_ok=True)
-    top = BoardTop(design, board.config, leds=board.leds, buttons=board.buttons)
+    top = BoardTop(design, board.config, leds=board.leds, buttons=board.buttons,
+                   clk_hz=round(board.clock_mhz * 1e6))
     plan = board.platform().prepare(
         top, NAME, script_after_read=_READ_FIXUP.strip(),
         script_after_synth="tee -q -o synth_stat.json stat -json")

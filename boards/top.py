@@ -17,13 +17,14 @@ class BoardTop(Elaboratable):
     """Pins of one board around one design.
 
     ``design``: a name in :data:`boards.design.DESIGNS` or a factory
-    ``(config, *, leds, buttons) -> wiring.Component``; ``leds``/``buttons``: how many of the
-    board's LEDs and buttons (resources ``led``/``button`` 0..n-1) the design gets.
+    ``(config, *, leds, buttons, clk_hz) -> wiring.Component``; ``leds``/``buttons``: how many
+    of the board's LEDs and buttons (resources ``led``/``button`` 0..n-1) the design gets;
+    ``clk_hz``: the board clock the design runs on.
     """
 
-    def __init__(self, design, config: DesignConfig, *, leds: int, buttons: int):
+    def __init__(self, design, config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
         factory = design_factory(design) if isinstance(design, str) else design
-        self.design = factory(config, leds=leds, buttons=buttons)
+        self.design = factory(config, leds=leds, buttons=buttons, clk_hz=clk_hz)
         check_design(self.design, leds=leds, buttons=buttons)
         self.leds = leds
         self.buttons = buttons

@@ -34,7 +34,7 @@ def picojoule(*args, **kw):
     (["fpga", "nope"], "unknown board 'nope'; choose one of: icebreaker, ulx3s-25f, ulx3s-85f"),
     (["fpga"], "name a board; choose one of: icebreaker, ulx3s-25f, ulx3s-85f"),
     (["fpga", "icebreaker", "--seeds", "x"], "--seeds must be a comma list"),
-    (["fpga", "icebreaker", "--design", "soc"], "unknown design 'soc'; choose one of: standin"),
+    (["fpga", "icebreaker", "--design", "nope"], "unknown design 'nope'; choose one of: standin"),
     (["report", "fpga", "--only", "nope"], "unknown entry 'nope'"),
 ])
 def test_bad_input_is_one_line(args, message):
@@ -119,7 +119,7 @@ def test_platform_files(name, tmp_path):
 class Blinky(wiring.Component):
     """A design other than the stand-in: the contract is all a board needs."""
 
-    def __init__(self, config, *, leds, buttons):
+    def __init__(self, config, *, leds, buttons, clk_hz):
         super().__init__(board_signature(leds=leds, buttons=buttons))
 
     def elaborate(self, platform):
@@ -131,7 +131,7 @@ class Blinky(wiring.Component):
 
 def test_any_design_with_the_contract(tmp_path):
     b = board("icebreaker")
-    top = BoardTop(Blinky, b.config, leds=b.leds, buttons=b.buttons)
+    top = BoardTop(Blinky, b.config, leds=b.leds, buttons=b.buttons, clk_hz=12_000_000)
     assert isinstance(top.design, Blinky)
     prepare(b, Blinky, out=tmp_path)
     assert "led_1__io" in (tmp_path / "top.pcf").read_text()
@@ -148,7 +148,7 @@ def test_design_with_wrong_ports_is_refused():
     with pytest.raises(TypeError, match="a board needs"):
         check_design(Wrong(), leds=2, buttons=1)
     with pytest.raises(ValueError, match="unknown design"):
-        BoardTop("soc", DesignConfig(), leds=2, buttons=1)
+        BoardTop("nope", DesignConfig(), leds=2, buttons=1, clk_hz=12_000_000)
     with pytest.raises(ValueError, match="oscillator array has no RTL"):
         DesignConfig(onn=object())
 
