@@ -125,8 +125,13 @@ def run_soc(elf, params: SocParams = SIM_PARAMS, *, sim: str = "verilator",
     job = SocJob(segments=tuple((s.addr, bytes(s.data)) for s in img.segments),
                  tohost=img.tohost, perf=params.perf_counters, max_cycles=max_cycles,
                  loopback=loopback, buttons=buttons)
-    res = run(Soc(params), toplevel=TOPLEVEL, test_module="tb.soc_bench", sim=sim, params=job,
-              waves=waves)
+    # The clock runs inside the simulator (a free-running wrapper): Python waits for halt.
+    from tb.common.runner import convert, free_running
+
+    text, top, vargs = free_running(convert(Soc(params), TOPLEVEL), TOPLEVEL)
+    res = run(None, toplevel=top, test_module="tb.soc_bench", sim=sim, params=job,
+              waves=waves, verilog_text=text,
+              verilator_args=vargs if sim == "verilator" else ())
     return SocResult(**res.data("result"))
 
 

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 
 import cocotb
-from cocotb.triggers import Edge, FallingEdge, First, RisingEdge, Timer
+from cocotb.triggers import Edge, FallingEdge, First, ReadOnly, RisingEdge, Timer
 
 from hdl.riscv.core import CoreParams, RvfiSignature
 from tb.common.bench import CLOCK_NS, params, record
@@ -65,8 +65,11 @@ async def _load(dut, job: RtlJob):
 
 
 async def _console(dut, out: list):
+    # Read at the end of the time step: Icarus may run this callback before the register
+    # holding the byte has updated in the same step.
     while True:
         await RisingEdge(dut.console_valid)
+        await ReadOnly()
         out.append(value(dut.console_data))
 
 

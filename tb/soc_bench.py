@@ -10,7 +10,6 @@ import time
 from dataclasses import dataclass, field
 
 import cocotb
-from cocotb.clock import Clock
 from cocotb.triggers import Edge, First, ReadOnly, RisingEdge, Timer
 
 from tb.common.bench import CLOCK_NS, params, record
@@ -50,7 +49,7 @@ async def run_soc(dut):
     job: SocJob = params()
     dut.rx.value = 1
     dut.buttons.value = job.buttons
-    Clock(dut.clk, CLOCK_NS, unit="ns").start()
+    # The wrapper's clock runs by itself (tb.common.runner.free_running).
     await _load(dut, job)
     console = []
     cocotb.start_soon(_console(dut, console))
