@@ -94,9 +94,15 @@ def _standin(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
     return UnitsStandIn(config, leds=leds, buttons=buttons)
 
 
+def _soc(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
+    from sim.soc import soc_design
+
+    return soc_design(config, leds=leds, buttons=buttons, clk_hz=clk_hz)
+
+
 #: Board designs by name: ``factory(config, *, leds, buttons, clk_hz) -> wiring.Component``.
-#: The SoC goes here as ``"soc"`` when ``hdl/soc.py`` exists.
-DESIGNS = {"standin": _standin}
+#: ``soc``: the SoC of ``hdl/soc.py`` running the smoke firmware from its block RAM.
+DESIGNS = {"standin": _standin, "soc": _soc}
 DEFAULT_DESIGN = "standin"
 
 

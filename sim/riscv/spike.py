@@ -20,6 +20,7 @@ docs/riscv.md ("ISS and Spike").
 import re
 import shutil
 import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,9 +38,19 @@ _REG = re.compile(r"\bx(\d+)\s+0x([0-9a-f]+)")
 _MEM = re.compile(r"\bmem 0x([0-9a-f]+)(?: 0x([0-9a-f]+))?")
 
 
+def spike_command() -> str | None:
+    """The spike executable: on PATH, or next to this Python (the PyPI wheel installs it into
+    the venv's bin/, which is not on PATH when the venv is not activated)."""
+    found = shutil.which("spike")
+    if found:
+        return found
+    beside = Path(sys.executable).parent / "spike"
+    return str(beside) if beside.exists() else None
+
+
 def spike_missing() -> str | None:
     """A skip reason if Spike cannot run here, else None."""
-    if shutil.which("spike") is None:
+    if spike_command() is None:
         return "spike not found (pip install spike)"
     if shutil.which("dtc") is None:
         return "dtc not found: Spike needs device-tree-compiler (apt-get install " \
@@ -126,7 +137,7 @@ def run_spike(elf, *, with_muldiv: bool = False, workdir: Path | None = None,
     image = load_elf(elf)
     logf = workdir / f"{elf.stem}.commits" if log else None
     sigf = workdir / f"{elf.stem}.signature"
-    cmd = ["spike", f"--isa={spike_isa(with_muldiv)}", "--priv=m",
+    cmd = [spike_command() or "spike", f"--isa={spike_isa(with_muldiv)}", "--priv=m",
            f"-m0x{RAM_BASE:x}:0x{RAM_SIZE:x}"]
     if log:
         cmd += ["--log-commits", f"--log={logf}"]
