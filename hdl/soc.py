@@ -51,6 +51,7 @@ from .periph import (
     dot_register_map,
 )
 from .riscv.core import Core, CoreParams, RvfiSignature
+from .riscv.system import add_run_control
 
 __all__ = ["SocParams", "Soc", "SocBoard", "soc_register_maps"]
 
@@ -297,18 +298,7 @@ class Soc(wiring.Component):
         # ---- simulation: tohost, cycles, retire counts (as CoreSystem)
         if p.core.with_rvfi:
             connect(m, wiring.flipped(self.rvfi), core.rvfi)
-        d = core.dbus
-        with m.If(self.load_en):
-            m.d.sync += [self.halt.eq(0), self.cycles.eq(0), self.instret.eq(0)]
-        with m.Elif(~self.halt):
-            m.d.sync += self.cycles.eq(self.cycles + 1)
-            if p.core.with_rvfi:
-                with m.If(core.rvfi.valid & ~core.rvfi.trap):
-                    m.d.sync += self.instret.eq(self.instret + 1)
-                with m.If(core.rvfi.valid):
-                    m.d.sync += self.last_pc.eq(core.rvfi.pc_rdata)
-            with m.If(accepted(d) & d.we & (d.adr == self.tohost_adr)):
-                m.d.sync += [self.halt.eq(1), self.tohost_value.eq(d.dat_w)]
+        add_run_control(m, self, core, p.core.with_rvfi)
         return m
 
 

@@ -21,7 +21,7 @@ from ..bus import Decoder, WishboneRam, WishboneSignature
 from ..memory_map import RAM_BASE, UART_REGS, region
 from .core import Core, CoreParams, CustomSignature, RvfiSignature
 
-__all__ = ["CoreSystem", "Console", "ExampleAccelerator"]
+__all__ = ["CoreSystem", "Console", "ExampleAccelerator", "add_run_control"]
 
 
 class ExampleAccelerator(wiring.Component):
@@ -112,16 +112,24 @@ class CoreSystem(wiring.Component):
         if self.core_params.with_custom0:
             m.submodules.accel = accel = ExampleAccelerator()
             connect(m, core.custom, accel.port)
-        d = core.dbus
-        with m.If(self.load_en):
-            m.d.sync += [self.halt.eq(0), self.cycles.eq(0), self.instret.eq(0)]
-        with m.Elif(~self.halt):
-            m.d.sync += self.cycles.eq(self.cycles + 1)
-            if self.core_params.with_rvfi:
-                with m.If(core.rvfi.valid & ~core.rvfi.trap):
-                    m.d.sync += self.instret.eq(self.instret + 1)
-                with m.If(core.rvfi.valid):
-                    m.d.sync += self.last_pc.eq(core.rvfi.pc_rdata)
-            with m.If(d.cyc & d.stb & ~d.stall & d.we & (d.adr == self.tohost_adr)):
-                m.d.sync += [self.halt.eq(1), self.tohost_value.eq(d.dat_w)]
+        add_run_control(m, self, core, self.core_params.with_rvfi)
         return m
+
+
+def add_run_control(m, host, core, with_rvfi: bool) -> None:
+    """The simulation run control shared by ``CoreSystem`` and the SoC: ``cycles``/``instret``
+    count from the end of loading (``load_en``) to ``halt``; ``halt`` rises and ``tohost_value``
+    holds the data of the first store accepted at word ``tohost_adr``; ``last_pc`` is the pc of
+    the last completed instruction (``instret``/``last_pc`` need the RVFI port)."""
+    d = core.dbus
+    with m.If(host.load_en):
+        m.d.sync += [host.halt.eq(0), host.cycles.eq(0), host.instret.eq(0)]
+    with m.Elif(~host.halt):
+        m.d.sync += host.cycles.eq(host.cycles + 1)
+        if with_rvfi:
+            with m.If(core.rvfi.valid & ~core.rvfi.trap):
+                m.d.sync += host.instret.eq(host.instret + 1)
+            with m.If(core.rvfi.valid):
+                m.d.sync += host.last_pc.eq(core.rvfi.pc_rdata)
+        with m.If(d.cyc & d.stb & ~d.stall & d.we & (d.adr == host.tohost_adr)):
+            m.d.sync += [host.halt.eq(1), host.tohost_value.eq(d.dat_w)]
