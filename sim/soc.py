@@ -26,6 +26,7 @@ from .firmware import (
     compiler,
     generate_headers,
 )
+from .riscv.rtl import RunRecord
 from .toolchain import ToolError, locked
 
 __all__ = ["SocResult", "run_soc", "build_soc_firmware", "SIM_PARAMS", "DEMOS", "TOPLEVEL",
@@ -40,15 +41,7 @@ SIM_PARAMS = SocParams(uart_baud=50_000_000 // 8)
 
 
 @dataclass(frozen=True)
-class SocResult:
-    halted: bool
-    tohost: int | None
-    cycles: int
-    instret: int
-    last_pc: int
-    console: str
-    wall_s: float
-    cycles_per_s: float
+class SocResult(RunRecord):
     perf: dict = field(default_factory=dict)
     leds: int = 0
 

@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from hdl.riscv.core import CoreParams
 from hdl.riscv.system import CoreSystem
 
-__all__ = ["RtlResult", "run_rtl", "TOPLEVEL"]
+__all__ = ["RunRecord", "RtlResult", "run_rtl", "TOPLEVEL"]
 
 TOPLEVEL = "core_system"
 
 
 @dataclass(frozen=True)
-class RtlResult:
+class RunRecord:
+    """What every full-speed RTL run reports (``CoreSystem`` here, the SoC in ``sim/soc.py``)."""
     halted: bool
     tohost: int | None
     cycles: int
@@ -24,13 +25,17 @@ class RtlResult:
     console: str
     wall_s: float
     cycles_per_s: float
-    lockstep_retired: int | None
-    signature: list | None = None
-    trace: list | None = None
 
     @property
     def cpi(self) -> float:
         return self.cycles / self.instret if self.instret else float("nan")
+
+
+@dataclass(frozen=True)
+class RtlResult(RunRecord):
+    lockstep_retired: int | None = None
+    signature: list | None = None
+    trace: list | None = None
 
 
 def run_rtl(segments, tohost: int, *, core: CoreParams | None = None, sim: str = "verilator",
