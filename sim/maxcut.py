@@ -295,6 +295,50 @@ def solve_rtl(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None 
     return cut_value(g.W, bits), bits, cfg, runs
 
 
+def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0),), **over):
+    """:func:`solve_oim` with a step-shift schedule: ``segments`` of (fraction of the epochs,
+    extra shift); the host writes CONFIG.shift = default shift + extra and RESUMEs (ks and
+    noise schedules continue, since t does). Returns (cuts, assignments, cfg, improving) with
+    ``improving`` the number of single-spin flips that would raise each final cut."""
+    import dataclasses
+
+    cfg = default_config(p, g.W, epochs, **over)
+    J = onn.couplings(p, -g.W)
+    st = onn.init_state(p, cfg, g.n, seeds=np.asarray([int(s) for s in seeds]))
+    done = 0
+    for k, (frac, extra) in enumerate(segments):
+        c = dataclasses.replace(cfg, shift=min(cfg.shift + extra, p.max_shift)).check(p)
+        count = epochs - done if k == len(segments) - 1 else int(round(frac * epochs))
+        for _ in range(count):
+            st = onn.epoch(p, c, J, st)
+        done += count
+    bits = onn.spins(p, st.theta)
+    s = 1 - 2 * bits
+    improving = ((s * (s @ g.W)) > 0).sum(axis=-1)
+    return cut_value(g.W, bits), bits, cfg, improving
+
+
+def sweep(epochs: int, runs: int, specs) -> list[dict]:
+    """Schedule search on the G1-like graph (``random_graph(800, 19176, seed=2026)``): each
+    spec ``{"over": default_config overrides, "segments": [[fraction, extra shift], ...]}``
+    runs seeds 1..runs for ``epochs`` epochs on the model."""
+    p = OnnParams()
+    g = random_graph(800, 19176, 2026, (1,))
+    rows = []
+    for spec in specs:
+        t0 = time.monotonic()
+        segs = [tuple(x) for x in spec.get("segments", [[1.0, 0]])]
+        cuts, _, cfg, imp = solve_segments(p, g, epochs, range(1, runs + 1), segs,
+                                           **spec.get("over", {}))
+        row = {"epochs": epochs, "runs": runs, **spec, "shift": cfg.shift,
+               "ks_max": cfg.ks_max, "noise_amp": cfg.noise_amp, "best": int(cuts.max()),
+               "mean": round(float(cuts.mean()), 1), "improving_flips": imp.tolist(),
+               "seconds": round(time.monotonic() - t0, 1)}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    return rows
+
+
 # ------------------------------------------------------------------------------ recall
 def read_patterns(path) -> np.ndarray:
     """Pattern file: one pattern per non-blank line, a string of 0/1 (bit 1 = phase pi)."""
@@ -575,8 +619,15 @@ def main(argv=None) -> int:
     b = sub.add_parser("bench", help="benchmark tables for docs/onn.md")
     b.add_argument("--quick", action="store_true", help="smaller sample")
     b.add_argument("--out", help="also write the Markdown here")
+    w = sub.add_parser("sweep", help="schedule search on the G1-like graph (docs/onn.md)")
+    w.add_argument("--epochs", type=_positive, default=200)
+    w.add_argument("--runs", type=_positive, default=4)
+    w.add_argument("specs", help='JSON list of {"over": {...}, "segments": [[frac, shift]]}')
     args = ap.parse_args(argv)
-    bench(args.quick, args.out)
+    if args.cmd == "sweep":
+        sweep(args.epochs, args.runs, json.loads(args.specs))
+    else:
+        bench(args.quick, args.out)
     return 0
 
 

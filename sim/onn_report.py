@@ -7,16 +7,17 @@
   ``power_epochs`` workload of ``tb/test_onn.py`` (OIM epochs on a random graph; ops = epochs *
   n cell-updates), RTL and gate-level netlist (Yosys generic gates; the coupling memory is
   expanded into flip-flops there);
-- **cycles to converge**: Max-Cut (OIM, default settings) on random graphs: the last epoch at
-  which any spin changed, from the golden model (bit-exact with the RTL, which the lockstep
-  tests check), times ``epoch_cycles``; ONN recall until stable, counted by the RTL itself
-  (EPOCH register, CONFIG.until_stable) on Verilator;
+- **cycles to converge**: Max-Cut (OIM, default settings) on random graphs n = 16..800: the
+  epoch after which no spin changes, and the first epoch with the final cut, on the golden
+  model, times ``epoch_cycles``; ONN recall epochs until stable against stored patterns and
+  noise; checked on the RTL (Verilator, n = 16: the spins after every epoch equal the model's;
+  ONN until-stable EPOCH and CYCLES equal the model's count);
 - **FPGA**: ``synth_ecp5`` cell counts for n = 8..64 (the per-cell slope) and one nextpnr-ecp5
   place-and-route of the 64-cell array on an ECP5-85F (LUTs, flip-flops, EBR, DSP, Fmax), and
   the largest n that fits an ECP5-85F extrapolated from them.
 
-``python -m sim.onn_report [--quick]`` / ``picojoule report onn`` writes
-``build/report/onn.{md,json}``.
+``picojoule report onn [--quick]`` / ``python -m sim.onn_report [--quick | --full]`` writes
+``build/report/onn.{md,json}``; the FPGA part runs only with ``--full``.
 """
 
 import argparse
@@ -28,11 +29,12 @@ from pathlib import Path
 
 import numpy as np
 
-from hdl.onn import Mode, OnnArray, OnnParams, RunConfig, epoch_cycles
+from hdl.onn import Mode, OnnArray, OnnParams, RunConfig, epoch_cycles, start_cycles
 from sim import maxcut, onn
 from sim.toolchain import BUILD, run_yosys
 
-__all__ = ["measure_toggles", "measure_convergence", "ecp5_scaling", "place_64",
+__all__ = ["measure_toggles", "maxcut_convergence", "recall_convergence",
+           "rtl_convergence_check", "ecp5_scaling", "place_64",
            "build_report", "render_markdown", "main"]
 
 COMMAND = "picojoule report onn"
@@ -67,67 +69,168 @@ def measure_toggles(p: OnnParams, epochs: int = 20, sim: str = "verilator") -> d
             "pj_per_cell_epoch": s["pj_per_op"]["compute"]}
 
 
-def _settle_epoch(p: OnnParams, cfg: RunConfig, J, epochs: int, seed: int) -> tuple[int, int]:
-    """(last epoch at which a spin changed + 1, final spins as int) of one model run."""
-    st = onn.init_state(p, RunConfig(**{**cfg.__dict__, "seed": seed}), J.shape[0])
-    c = RunConfig(**{**cfg.__dict__, "seed": seed})
-    last, prev = 0, onn.spins(p, st.theta)
-    for e in range(epochs):
-        st = onn.epoch(p, c, J, st)
+def _bits_int(bits) -> list[int]:
+    """Spin rows (0/1, shape (R, m)) as ints, bit i = cell i (the RTL's SPINS words)."""
+    return [int(sum(int(b) << i for i, b in enumerate(row))) for row in np.asarray(bits)]
+
+
+def maxcut_trace(p: OnnParams, g: "maxcut.Graph", cfg: RunConfig, epochs: int, seeds):
+    """Model runs (batched over ``seeds``) with the spins and the cut after every epoch:
+    (spins, cuts) of shapes (epochs, R, m) and (epochs, R)."""
+    J = onn.couplings(p, -g.W)
+    st = onn.init_state(p, cfg, g.n, seeds=np.asarray(list(seeds)))
+    spins, cuts = [], []
+    for _ in range(epochs):
+        st = onn.epoch(p, cfg, J, st)
         s = onn.spins(p, st.theta)
-        if not np.array_equal(s, prev):
-            last = e + 1
-        prev = s
-    return last, prev
+        spins.append(s)
+        cuts.append(maxcut.cut_value(g.W, s))
+    return np.asarray(spins), np.asarray(cuts)
 
 
-def measure_convergence(quick: bool = False, sim: str = "verilator") -> dict:
-    """Epochs (and clocks, serial and parallel builds) until the spins stop changing for
-    Max-Cut at default settings; ONN recall epochs until stable counted on the RTL."""
-    from hdl.onn import OnnArray as _Arr  # noqa: F401  (the RTL engine builds it)
+def settle_epochs(spins: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per run: ``settle``, the first epoch (1-based) from which the spins read after every
+    later epoch equal the final spins (the last epoch that changed a spin; 1 if none after
+    the first), and ``reach``, the first epoch whose cut equals the run's final cut."""
+    E = spins.shape[0]
+    changed = (spins[1:] != spins[:-1]).any(axis=-1)                  # (E-1, R)
+    idx = np.arange(2, E + 1)[:, None]
+    last = np.where(changed, idx, 1).max(axis=0)
+    reach = (cuts == cuts[-1]).argmax(axis=0) + 1
+    return last, reach
+
+
+#: Max-Cut convergence graphs: the unweighted G(n, 1/2) graphs of the tables in docs/onn.md
+#: (``python -m sim.maxcut bench``: seeds 100, 200, 202), and the G1-like graph.
+CONV_GRAPHS = ((16, 100), (60, 200), (100, 202))
+G1_LIKE = (800, 19176, 2026)
+
+
+def maxcut_convergence(graphs=CONV_GRAPHS, epochs: int = 1000, runs: int = 8,
+                       g1_epochs: int | None = None) -> list[dict]:
+    """Epochs and clocks until the spins stop changing (Max-Cut, OIM, default settings for
+    ``epochs``, seeds 1..runs) on the model; clocks on an array of n = graph size cells."""
+    p = OnnParams()
+    todo = [(maxcut.random_graph(n, n * (n - 1) // 4, gs, (1,)), gs, epochs)
+            for n, gs in graphs]
+    if g1_epochs:
+        n, m, gs = G1_LIKE
+        todo.append((maxcut.random_graph(n, m, gs, (1,)), gs, g1_epochs))
+    rows = []
+    for g, gs, E in todo:
+        t0 = time.monotonic()
+        cfg = maxcut.default_config(p, g.W, E)
+        spins, cuts = maxcut_trace(p, g, cfg, E, range(1, runs + 1))
+        last, reach = settle_epochs(spins, cuts)
+        best = int(cuts.max())
+        opt = maxcut.brute_force(g.W)[0] if g.n <= 20 else None
+        cpe = epoch_cycles(OnnParams(n=g.n), Mode.OIM)
+        rows.append({"n": g.n, "m": g.m, "graph_seed": gs, "epochs_run": E, "runs": runs,
+                     "config": dict(cfg.__dict__, mode=Mode(cfg.mode).name),
+                     "settle": last.tolist(), "reach_final": reach.tolist(),
+                     "final_cuts": cuts[-1].tolist(), "best_cut_seen": best, "optimum": opt,
+                     "settle_median": float(np.median(last)), "settle_max": int(last.max()),
+                     "reach_median": float(np.median(reach)),
+                     "cycles_per_epoch": cpe,
+                     "cycles_settle_median": int(start_cycles(False)
+                                                 + np.median(last) * cpe),
+                     "cycles_settle_max": int(start_cycles(False) + last.max() * cpe),
+                     "cycles_run": start_cycles(False) + E * cpe,
+                     "seconds": round(time.monotonic() - t0, 1)})
+    return rows
+
+
+def recall_convergence(N: int = 100, Ms=(1, 5, 10, 14), noises=(0.05, 0.1, 0.2),
+                       trials: int = 200, epochs: int = 20) -> list[dict]:
+    """ONN recall (``sim.maxcut.recall_trials``' patterns and cues): per cue, the epochs the
+    RTL's until_stable run takes (the first epoch that changes no phase, counted as the EPOCH
+    register counts it); cues not stable within ``epochs`` (2-cycles) are counted apart."""
+    p = OnnParams()
+    cpe = epoch_cycles(OnnParams(n=N), Mode.ONN)
+    rows = []
+    for M in Ms:
+        pats = np.random.default_rng([M, 0x0A11]).integers(0, 2, size=(M, N))
+        W = onn.hebbian(p, pats)
+        J = onn.couplings(p, W)
+        for x in noises:
+            rng = np.random.default_rng(M)          # the cues of recall_trials(seed=M)
+            target = pats[np.arange(trials) % M]
+            cue = target.copy()
+            flips = int(round(x * N))
+            for k in range(trials):
+                cue[k, rng.choice(N, size=flips, replace=False)] ^= 1
+            cfg = RunConfig(mode=Mode.ONN, seed=M)
+            st = onn.init_state(p, cfg, N, onn.phases_from_spins(p, cue),
+                                np.full(trials, M))
+            stable_at = np.zeros(trials, dtype=np.int64)
+            for e in range(epochs):
+                nxt = onn.epoch(p, cfg, J, st)
+                still = (nxt.theta == st.theta).all(axis=-1) & (stable_at == 0)
+                stable_at[still] = e + 1
+                st = nxt
+                if (stable_at > 0).all():
+                    break
+            ok = stable_at > 0
+            out = onn.spins(p, st.theta)
+            rate = float((out == target).all(axis=1).mean())
+            ep = stable_at[ok]
+            rows.append({"N": N, "M": M, "noise": x, "flipped_bits": flips, "trials": trials,
+                         "stable": int(ok.sum()), "recall_rate": rate,
+                         "epochs_mean": float(ep.mean()) if ep.size else None,
+                         "epochs_median": float(np.median(ep)) if ep.size else None,
+                         "epochs_max": int(ep.max()) if ep.size else None,
+                         "cycles_per_epoch": cpe,
+                         "cycles_max": (int(start_cycles(True) + ep.max() * cpe)
+                                        if ep.size else None)})
+    return rows
+
+
+def rtl_convergence_check(sim: str = "verilator", n: int = 16, seeds=(1, 2),
+                          epochs: int = 1000) -> dict:
+    """The RTL's side of the convergence figures, on ``n`` = 16: (1) Max-Cut, the spins read
+    after every epoch (``tb.test_onn.spin_trace``) equal the model's trace, so the settle epoch
+    is the same; (2) ONN recall until stable, the EPOCH and CYCLES registers equal the model's
+    epoch count and ``1 + epochs * epoch_cycles``. Raises AssertionError on any difference."""
     from tb.common import run
     from tb.test_onn import OnnRuns
 
-    rows = []
-    E = 1000
-    seeds = range(1, 5 if quick else 9)
-    for n in ((16,) if quick else (16, 32, 64)):
-        p = OnnParams(n=n)
-        g, _ = _graph_couplings(p, n, 400 + n)
-        cfg = maxcut.default_config(p, g.W, E)
-        opt = maxcut.brute_force(g.W)[0] if n <= 20 else None
-        settle, cuts = [], []
-        for s in seeds:
-            last, bits = _settle_epoch(p, cfg, -g.W, E, s)
-            settle.append(last)
-            cuts.append(int(maxcut.cut_value(g.W, bits)))
-        med = float(np.median(settle))
-        rows.append({"task": "maxcut", "n": n, "m": g.m, "epochs_run": E, "runs": len(settle),
-                     "settle_epochs": settle, "settle_median": med,
-                     "cycles_serial": med * epoch_cycles(OnnParams(n=n), Mode.OIM),
-                     "cycles_parallel": med * epoch_cycles(OnnParams(n=n, with_parallel=True),
-                                                           Mode.OIM),
-                     "cuts": cuts, "optimum": opt})
-    # ONN recall on the RTL: one stored pattern set, cues with 1/8 of the bits flipped
-    p = OnnParams(n=16)
+    t0 = time.monotonic()
+    p = OnnParams(n=n)
+    g = maxcut.random_graph(n, n * (n - 1) // 4, dict(CONV_GRAPHS)[n], (1,))
+    cfg = maxcut.default_config(p, g.W, epochs)
+    spins, cuts = maxcut_trace(p, g, cfg, epochs, seeds)
+    last, reach = settle_epochs(spins, cuts)
+    r = run(OnnArray(p), toplevel=p.name, test_module="tb.test_onn", sim=sim,
+            testcase="spin_trace",
+            params=OnnRuns(p, tuple(map(tuple, (-g.W).tolist())), cfg, tuple(seeds), epochs))
+    recs = r.data("runs")
+    cpe = epoch_cycles(p, Mode.OIM)
+    for k, rec in enumerate(recs):
+        want = _bits_int(spins[:, k])
+        assert rec["trace"] == want, f"seed {rec['seed']}: RTL spin trace differs from the model"
+        assert rec["epochs"] == epochs and rec["cycles"] == start_cycles(False) + epochs * cpe, rec
+    # ONN recall on the RTL: 2 stored patterns, 2 of 16 bits flipped, until stable
     rng = np.random.default_rng(11)
     pats = rng.integers(0, 2, size=(2, p.n))
     W = onn.hebbian(p, pats)
     cue = pats[0].copy()
     cue[rng.choice(p.n, size=2, replace=False)] ^= 1
     theta = onn.phases_from_spins(p, cue)
-    cfg = RunConfig(mode=Mode.ONN, seed=1)
-    r = run(OnnArray(p), toplevel=p.name, test_module="tb.test_onn", sim=sim,
-            testcase="maxcut_runs",
-            params=OnnRuns(p, tuple(map(tuple, W.tolist())), cfg, (1,), 50,
-                           theta=tuple(int(v) for v in theta), until_stable=True))
-    rec = r.data("runs")[0]
-    model = onn.run(p, cfg, W, 50, theta=theta, until_stable=True)
+    ocfg = RunConfig(mode=Mode.ONN, seed=1)
+    ro = run(OnnArray(p), toplevel=p.name, test_module="tb.test_onn", sim=sim,
+             testcase="maxcut_runs",
+             params=OnnRuns(p, tuple(map(tuple, W.tolist())), ocfg, (1,), 50,
+                            theta=tuple(int(v) for v in theta), until_stable=True))
+    rec = ro.data("runs")[0]
+    model = onn.run(p, ocfg, W, 50, theta=theta, until_stable=True)
     assert rec["epochs"] == model.t and rec["theta"] == [int(v) for v in model.theta]
-    rows.append({"task": "onn_recall", "n": p.n, "epochs_until_stable": rec["epochs"],
-                 "cycles_rtl": rec["cycles"], "cycles_per_epoch": epoch_cycles(p, Mode.ONN),
-                 "recalled": bool(np.array_equal(rec["spins"], pats[0]))})
-    return {"rows": rows}
+    assert rec["cycles"] == start_cycles(True) + rec["epochs"] * epoch_cycles(p, Mode.ONN)
+    return {"sim": sim, "n": n, "epochs": epochs, "seeds": list(seeds),
+            "maxcut_settle": last.tolist(), "maxcut_reach_final": reach.tolist(),
+            "maxcut_cycles": [rec_["cycles"] for rec_ in recs],
+            "onn_epochs_until_stable": rec["epochs"], "onn_cycles": rec["cycles"],
+            "onn_recalled": bool(np.array_equal(rec["spins"], pats[0])),
+            "seconds": round(time.monotonic() - t0, 1)}
 
 
 def _ecp5_stat(p: OnnParams) -> dict:
@@ -187,20 +290,42 @@ def place_64(seeds=(1,)) -> dict:
     return r
 
 
-def build_report(quick: bool = False, *, fpga: bool | None = None) -> dict:
-    fpga = not quick if fpga is None else fpga
+def build_report(quick: bool = False, *, full: bool = False, fpga: bool | None = None,
+                 log=print) -> dict:
+    """Default: clocks per epoch, toggles (n = 8), convergence on the model and its RTL
+    check, the Max-Cut / recall benchmark (``sim.maxcut.bench``): ~5 min on 2 cores.
+    ``quick``: smaller samples, no benchmark (~1 min). ``full``: also the parallel and n = 16
+    toggles, the ECP5 synthesis scaling (n = 8..64, ~30 min) and the 64-cell ECP5-85F place and
+    route (hours)."""
+    fpga = full if fpga is None else fpga
     t0 = time.monotonic()
-    rep = {"command": COMMAND + (" --quick" if quick else ""),
+    rep = {"command": COMMAND + (" --quick" if quick else "") + (" --full" if full else ""),
+           "date": time.strftime("%Y-%m-%d", time.gmtime()),
            "epoch_cycles": {f"n={n}{' parallel' if par else ''}": {
                m.name: epoch_cycles(OnnParams(n=n, with_parallel=par), m) for m in Mode}
                for n, par in ((8, False), (8, True), (64, False), (1024, False))}}
+    log("[onn] toggles (power proxy, n = 8)")
     rep["toggles"] = [measure_toggles(OnnParams(n=8), epochs=10 if quick else 20)]
-    if not quick:
+    if full:
         rep["toggles"].append(measure_toggles(OnnParams(n=8, with_parallel=True), epochs=20))
         rep["toggles"].append(measure_toggles(OnnParams(n=16), epochs=20))
-    rep["convergence"] = measure_convergence(quick)
+    log("[onn] convergence (model)")
+    rep["maxcut_convergence"] = maxcut_convergence(
+        CONV_GRAPHS[:2] if quick else CONV_GRAPHS, runs=4 if quick else 8,
+        g1_epochs=None if quick else 1000)
+    rep["recall_convergence"] = recall_convergence(
+        Ms=(5, 14) if quick else (1, 5, 10, 14), noises=(0.1,) if quick else (0.05, 0.1, 0.2),
+        trials=100 if quick else 200)
+    log("[onn] convergence (RTL check, Verilator)")
+    rep["rtl_convergence"] = rtl_convergence_check(epochs=200 if quick else 1000,
+                                                   seeds=(1,) if quick else (1, 2))
+    if not quick:
+        log("[onn] Max-Cut and recall benchmark (sim.maxcut.bench)")
+        rep["bench_md"] = maxcut.bench()
     if fpga:
+        log("[onn] ECP5 synthesis n = 8..64")
         rep["ecp5_scaling"] = ecp5_scaling()
+        log("[onn] ECP5-85F place and route, 64 cells")
         rep["ecp5_64"] = place_64()
     rep["seconds"] = round(time.monotonic() - t0, 1)
     return rep
@@ -210,8 +335,45 @@ def _g(x, d=1):
     return "-" if x is None else f"{x:.{d}f}" if isinstance(x, float) else str(x)
 
 
+def convergence_markdown(rep: dict) -> list[str]:
+    L = ["", "Max-Cut convergence (model, OIM, `default_config` for the epochs run, seeds "
+         "1..runs; array n = graph size): settle = the epoch after which no spin changes "
+         "again; reach = the first epoch whose cut equals the final cut; clocks = START + "
+         "epochs x clocks/epoch.", "",
+         "| graph | n | m | epochs run | runs | settle median (max) | reach median | "
+         "final cuts (optimum) | clocks/epoch | clocks to settle median (max) |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
+    for r in rep["maxcut_convergence"]:
+        name = (f"G(n,1/2) seed {r['graph_seed']}" if r["n"] < 800 else
+                f"G1-like (random_graph(800, 19176, {r['graph_seed']}))")
+        L.append(f"| {name} | {r['n']} | {r['m']} | {r['epochs_run']} | {r['runs']} | "
+                 f"{r['settle_median']:.0f} ({r['settle_max']}) | {r['reach_median']:.0f} | "
+                 f"{r['final_cuts']} ({_g(r['optimum'])}) | {r['cycles_per_epoch']} | "
+                 f"{r['cycles_settle_median']:,} ({r['cycles_settle_max']:,}) |")
+    L += ["", "ONN recall convergence (model; Hebbian 5-bit weights; the patterns and cues of "
+          "the recall table, `sim.maxcut.recall_trials(seed=M)`): epochs until stable as the "
+          "RTL's EPOCH register counts them with CONFIG.until_stable (the last epoch changes "
+          "no phase); clocks = 1 + epochs x clocks/epoch on an N-cell array.", "",
+          "| N | M | noise (bits flipped) | cues | stable | recall rate | epochs mean / median "
+          "/ max | clocks/epoch | clocks max |", "|---|---|---|---|---|---|---|---|---|"]
+    for r in rep["recall_convergence"]:
+        ep = ("-" if r["epochs_max"] is None else
+              f"{r['epochs_mean']:.2f} / {r['epochs_median']:.0f} / {r['epochs_max']}")
+        L.append(f"| {r['N']} | {r['M']} | {r['noise']} ({r['flipped_bits']}) | {r['trials']} |"
+                 f" {r['stable']} | {r['recall_rate']:.3f} | {ep} | {r['cycles_per_epoch']} | "
+                 f"{_g(r['cycles_max'])} |")
+    c = rep["rtl_convergence"]
+    L += ["", f"RTL check ({c['sim']}, n = {c['n']}, {c['seconds']:.0f} s): Max-Cut seeds "
+          f"{c['seeds']}, {c['epochs']} epochs: the spins read after every epoch equal the "
+          f"model's (settle {c['maxcut_settle']}, reach {c['maxcut_reach_final']}; CYCLES "
+          f"{c['maxcut_cycles']}); ONN recall (2 patterns, 2 bits flipped): EPOCH = "
+          f"{c['onn_epochs_until_stable']} = the model's, CYCLES = {c['onn_cycles']}, "
+          f"recalled: {c['onn_recalled']}."]
+    return L
+
+
 def render_markdown(rep: dict) -> str:
-    L = [f"Command: `{rep['command']}` ({rep['seconds']:.0f} s)", "",
+    L = [f"Command: `{rep['command']}` ({rep['date']}, {rep['seconds']:.0f} s)", "",
          "Clocks per epoch (`hdl.onn.epoch_cycles`, checked against the CYCLES register):", "",
          "| array | ONN | OIM | KURAMOTO |", "|---|---|---|---|"]
     for k, v in rep["epoch_cycles"].items():
@@ -224,19 +386,10 @@ def render_markdown(rep: dict) -> str:
         L.append(f"| n={t['n']}{' parallel' if t['parallel'] else ''} | {t['epochs']} | "
                  f"{t['cycles_per_epoch']} | {t['rtl_toggles_per_cell_epoch']:.0f} | "
                  f"{t['gate_toggles_per_cell_epoch']:.0f} | {t['pj_per_cell_epoch']:.2f} |")
-    L += ["", "Convergence (Max-Cut: last epoch at which a spin changed, model = RTL; "
-          "ONN: counted on the RTL):", "",
-          "| task | n | runs | settle epochs (median; all) | clocks serial | clocks parallel | "
-          "cuts (optimum) |", "|---|---|---|---|---|---|---|"]
-    for r in rep["convergence"]["rows"]:
-        if r["task"] == "maxcut":
-            L.append(f"| Max-Cut G(n,1/2) | {r['n']} | {r['runs']} | {r['settle_median']:.0f};"
-                     f" {r['settle_epochs']} | {r['cycles_serial']:.0f} | "
-                     f"{r['cycles_parallel']:.0f} | {r['cuts']} ({_g(r['optimum'])}) |")
-        else:
-            L.append(f"| ONN recall (2 patterns, 2 bits flipped) | {r['n']} | 1 | "
-                     f"{r['epochs_until_stable']} (until stable) | {r['cycles_rtl']} (RTL) | - |"
-                     f" recalled: {r['recalled']} |")
+    L += convergence_markdown(rep)
+    if "bench_md" in rep:
+        L += ["", "Max-Cut and recall benchmark (`python -m sim.maxcut bench`, run by this "
+              "report):", "", rep["bench_md"].rstrip()]
     if "ecp5_scaling" in rep:
         sc = rep["ecp5_scaling"]
         L += ["", "ECP5 `synth_ecp5` of the bare array (default params, serial):", "",
@@ -267,10 +420,12 @@ def render_markdown(rep: dict) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.onn_report")
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--no-fpga", action="store_true")
+    ap.add_argument("--full", action="store_true",
+                    help="also n = 8 parallel / 16 toggles, ECP5 synthesis and 64-cell P&R")
+    ap.add_argument("--no-fpga", action="store_true", help="with --full: skip the FPGA part")
     ap.add_argument("--out", default=str(BUILD / "report"))
     args = ap.parse_args(argv)
-    rep = build_report(args.quick, fpga=False if args.no_fpga else None)
+    rep = build_report(args.quick, full=args.full, fpga=False if args.no_fpga else None)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     md = render_markdown(rep)
