@@ -16,6 +16,8 @@ from pathlib import Path
 from sim.synth import _READ_FIXUP, DEFAULT_ROUTER, _fmax, _run_nextpnr, _stat
 from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
 
+from hdl.imc import ImcTile
+
 from .board import Board
 from .design import DEFAULT_DESIGN
 from .top import BoardTop
@@ -27,6 +29,11 @@ __all__ = ["build_board", "logic_cells", "placed_logic", "render_board_report", 
 LOGIC_RATIO = 0.8
 
 NAME = "top"
+
+#: Yosys merges flip-flops with the same input (``opt_merge``), which would fold register
+#: copies made to split a high-fanout net (``ImcTile``'s ``bits_copy<col>``) back into one.
+#: ``keep`` on the flip-flop cells driving wires named ``*<COPY_MARKER>*`` keeps them apart.
+KEEP_COPIES = (f"setattr -set keep 1 w:*{ImcTile.COPY_MARKER}* %ci1:+$dff[Q] t:$dff %i")
 
 
 def logic_cells(cells: dict, family: str) -> int:
@@ -56,7 +63,7 @@ def prepare(board: Board, design=DEFAULT_DESIGN, out: Path | None = None) -> Pat
     top = BoardTop(design, board.config, leds=board.leds, buttons=board.buttons,
                    clk_hz=round(board.clock_mhz * 1e6))
     plan = board.platform().prepare(
-        top, NAME, script_after_read=_READ_FIXUP.strip(),
+        top, NAME, script_after_read=_READ_FIXUP.strip() + "\n" + KEEP_COPIES,
         script_after_synth="tee -q -o synth_stat.json stat -json")
     for name, content in plan.files.items():
         path = out / name

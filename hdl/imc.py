@@ -8,9 +8,10 @@ an activation's low ``ba`` bits are used). Two's complement when signed: the sig
 cycle subtracts. Results are exact: ``out_bits = w_bits + a_bits + log2(rows)`` never overflows.
 
 - :class:`ImcTile`: weights live in flip-flops; each cycle one bit of every activation is
-  broadcast to all columns, ANDed with the stored weights and reduced by a per-column adder tree
-  (``tree_stages`` pipeline registers); partial sums are shifted and accumulated. A product takes
-  ``ba`` cycles; operations issue back to back.
+  broadcast to all columns (through a register per column with ``with_bit_register``), ANDed
+  with the stored weights and reduced by a per-column adder tree (``tree_stages`` pipeline
+  registers); partial sums are shifted and accumulated. A product takes ``ba`` cycles;
+  operations issue back to back.
 - :class:`ImcBaseline`: the same function, interfaces and register map with the weights in an
   ``amaranth.lib.memory`` block, one row fetched per cycle over a registered bus into ``cols``
   multiply-accumulate units: ``rows`` cycles per product.
@@ -40,6 +41,10 @@ class ImcParams:
     signed_a: bool = True
     tree_stages: int = 1
     with_double_buffer: bool = False
+    #: Register the broadcast activation bits, one copy per column (each copy drives
+    #: ``w_bits`` AND gates instead of one net driving ``cols * w_bits``): one more cycle of
+    #: latency. ``ImcTile`` only; the baseline has no broadcast.
+    with_bit_register: bool = True
 
     def __post_init__(self):
         def check(name, ok, rule):
@@ -54,6 +59,11 @@ class ImcParams:
         check("tree_stages", isinstance(self.tree_stages, int)
               and 0 <= self.tree_stages <= exact_log2(self.rows),
               f"in 0..{exact_log2(self.rows)} (the adder tree depth)")
+
+    @property
+    def bit_stages(self) -> int:
+        """Registers between the activation register and the adder tree's input (0 or 1)."""
+        return int(self.with_bit_register)
 
     @property
     def out_bits(self) -> int:
@@ -312,13 +322,22 @@ def _pipelined_tree(m, terms, stages: int, advance, name: str):
 
 class ImcTile(_TileBase):
     __doc__ = _TileBase.__doc__ + """
-    Bit-serial in-memory compute: latency ``ba + tree_stages + 1`` cycles, one product every
-    ``ba`` cycles (``rows * cols`` MACs per ``ba`` cycles).
+    Bit-serial in-memory compute: latency ``ba + bit_stages + tree_stages + 1`` cycles, one
+    product every ``ba`` cycles (``rows * cols`` MACs per ``ba`` cycles).
+
+    With ``with_bit_register`` the selected activation bits are registered once per column
+    (``bits_copy<col>``), so no net fans out to more than ``w_bits`` AND gates plus the tree;
+    FPGA flows must keep those copies apart (Yosys merges identical flip-flops; the board flow
+    sets ``keep`` on them, see ``boards/flow.py``).
     """
 
+    #: Signal-name marker of register copies that synthesis must not merge.
+    COPY_MARKER = "_copy"
+
     def latency(self, ba: int) -> int:
-        # x is registered at acceptance, ba issue cycles, the tree's stages, the output register.
-        return ba + self.params.tree_stages + 1
+        # x is registered at acceptance, ba issue cycles, the bit register, the tree's stages,
+        # the output register.
+        return ba + self.params.bit_stages + self.params.tree_stages + 1
 
     def cycles_per_op(self, ba: int) -> int:
         return ba
@@ -344,8 +363,21 @@ class ImcTile(_TileBase):
         # One named signal: as an expression it would be re-emitted for every column.
         bits = Signal(p.rows)
         m.d.comb += bits.eq(Cat(*[x[r].bit_select(k, 1) for r in range(p.rows)]))
-        # Column partial sums: AND of the broadcast bit with each stored weight, then the tree.
         flags = Cat(busy, k == 0, last, last & p.signed_a, k)
+        valids = [busy]
+        if p.with_bit_register:
+            # One copy per column: the broadcast net was the 85F stand-in's critical path.
+            col_bits = [Signal(p.rows, name=f"bits{self.COPY_MARKER}{col}")
+                        for col in range(p.cols)]
+            s0_flags = Signal(len(flags), name="flags_s0")
+            with m.If(advance):
+                m.d.sync += [cb.eq(bits) for cb in col_bits]
+                m.d.sync += s0_flags.eq(flags)
+            flags = s0_flags
+            valids.append(flags[0])
+        else:
+            col_bits = [bits] * p.cols
+        # Column partial sums: AND of the broadcast bit with each stored weight, then the tree.
         partials = []
         for col in range(p.cols):
             terms = []
@@ -354,11 +386,10 @@ class ImcTile(_TileBase):
                     wv = Mux(c.bank, weights[1][r][col], weights[0][r][col])
                 else:
                     wv = weights[0][r][col]
-                terms.append(Mux(bits[r], wv, 0))
+                terms.append(Mux(col_bits[col][r], wv, 0))
             total, _ = _pipelined_tree(m, terms, p.tree_stages, advance, f"col{col}")
             partials.append(total)
         # The control flags travel with the tree's registered levels.
-        valids = [busy]
         for s in range(p.tree_stages):
             nxt = Signal(len(flags), name=f"flags_s{s + 1}")
             with m.If(advance):

@@ -186,10 +186,11 @@ async def check_errors(dut):
         assert (await b.csr.fields("CTRL"))["a_bits"] == p.a_bits, "bad CTRL was applied"
         await b.csr.write("CMD", clear=1)
         assert (await b.csr.fields("STATUS"))["error"] == 0, "CMD.clear did not clear"
-    if not p.with_double_buffer and p.a_bits > p.tree_stages + 1:
+    if not p.with_double_buffer and p.a_bits > p.bit_stages + p.tree_stages + 1:
         # A CSR weight commit while a product is in flight is refused with BUSY_WRITE. Two
         # back-to-back products with the result held: the second freezes mid-issue (it is
-        # accepted before the first result appears, since a_bits > tree_stages + 1).
+        # accepted before the first result appears, since a_bits > bit_stages + tree_stages
+        # + 1).
         xs = [random_activations(p, rng, p.a_bits) for _ in range(2)]
         await b.csr.write("WROW", row=0)
         await b.csr.write("WDATA", 0x5A5A5A5A, index=0)
@@ -308,7 +309,8 @@ async def power_products(dut):
 SMALL = [
     ImcParams(rows=8, cols=4, w_bits=8, a_bits=8),
     ImcParams(rows=16, cols=3, w_bits=4, a_bits=5, signed_a=False, tree_stages=2),
-    ImcParams(rows=8, cols=5, w_bits=1, a_bits=3, signed_w=False, tree_stages=0),
+    ImcParams(rows=8, cols=5, w_bits=1, a_bits=3, signed_w=False, tree_stages=0,
+              with_bit_register=False),
     ImcParams(rows=16, cols=4, w_bits=6, a_bits=8, signed_w=False, signed_a=True,
               with_double_buffer=True),
 ]
@@ -317,7 +319,7 @@ SMALL = [
 def _id(p):
     sw, sa = ("s" if p.signed_w else "u"), ("s" if p.signed_a else "u")
     return (f"{p.rows}x{p.cols}w{p.w_bits}{sw}a{p.a_bits}{sa}t{p.tree_stages}"
-            f"{'d' if p.with_double_buffer else ''}")
+            f"{'d' if p.with_double_buffer else ''}{'' if p.with_bit_register else 'nb'}")
 
 
 def run_imc(sim, unit, p, testcase, **kw):
