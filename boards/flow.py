@@ -13,10 +13,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from hdl.imc import ImcTile
 from sim.synth import _READ_FIXUP, DEFAULT_ROUTER, _fmax, _run_nextpnr, _stat
 from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
-
-from hdl.imc import ImcTile
 
 from .board import Board
 from .design import DEFAULT_DESIGN
