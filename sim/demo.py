@@ -196,6 +196,8 @@ def _soc(console, sim: str, quick: bool) -> Table:
 
 
 def run_all(console, *, sims, quick: bool = False) -> int:
+    from .onn_report import sim_summary
+
     t0 = time.monotonic()
     steps = [("multipliers", _multipliers), ("dot-product units", _dot_units),
              ("in-memory-compute tile", _imc), ("SoC firmware demos", _soc)]
@@ -213,6 +215,8 @@ def run_all(console, *, sims, quick: bool = False) -> int:
     console.print(f"[{n}/{n}] IMC energy, 8x4 tile vs baseline (quick; the 64x16 figures: "
                   "picojoule report imc)")
     console.print(_imc_energy(console, sims[0], quick))
+    console.print("oscillator array: convergence (golden model, ~1 s)")
+    console.print(sim_summary())
     console.print(f"picojoule sim: done in {time.monotonic() - t0:.0f} s; "
                   "builds and logs under build/sim/, reports under build/report/")
     return 0

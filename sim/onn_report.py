@@ -233,6 +233,29 @@ def rtl_convergence_check(sim: str = "verilator", n: int = 16, seeds=(1, 2),
             "seconds": round(time.monotonic() - t0, 1)}
 
 
+def sim_summary():
+    """``picojoule sim`` (``make sim``) step: convergence on the model, ~1 s: Max-Cut n = 16
+    and 60 (4 runs, 1000 epochs) and ONN recall N = 100 (100 cues). A rich Table."""
+    from rich.table import Table
+
+    table = Table(title="Oscillator array (golden model = RTL): epochs and clocks to converge "
+                        "(full tables: picojoule report onn)")
+    for col in ("task", "n", "result", "epochs to converge", "clocks"):
+        table.add_column(col, justify="left" if col in ("task", "result") else "right")
+    for r in maxcut_convergence(CONV_GRAPHS[:2], runs=4):
+        table.add_row(f"Max-Cut G(n,1/2), {r['epochs_run']} epochs", str(r["n"]),
+                      f"cuts {r['final_cuts']}" + (f" (optimum {r['optimum']})"
+                                                   if r["optimum"] is not None else ""),
+                      f"settle median {r['settle_median']:.0f}",
+                      f"{r['cycles_settle_median']:,}")
+    for r in recall_convergence(Ms=(5, 14), noises=(0.1,), trials=100):
+        table.add_row(f"ONN recall, {r['M']} patterns, noise {r['noise']}", str(r["N"]),
+                      f"rate {r['recall_rate']:.2f}",
+                      f"median {_g(r['epochs_median'], 0)}, max {_g(r['epochs_max'])}",
+                      f"{_g(r['cycles_max'])}")
+    return table
+
+
 def _ecp5_stat(p: OnnParams) -> dict:
     """``synth_ecp5`` of the bare array: cell counts (no place and route)."""
     from sim.synth import _read_verilog, _stat, synth_dir
