@@ -321,7 +321,8 @@ def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0
 def sweep(epochs: int, runs: int, specs) -> list[dict]:
     """Schedule search on the G1-like graph (``random_graph(800, 19176, seed=2026)``): each
     spec ``{"over": default_config overrides, "segments": [[fraction, extra shift], ...]}``
-    runs seeds 1..runs for ``epochs`` epochs on the model."""
+    runs seeds 1..runs for ``epochs`` epochs on the model; then SA (:func:`anneal`, default
+    temperatures) with the same seeds and ``epochs`` sweeps (equal spin-update budget)."""
     p = OnnParams()
     g = random_graph(800, 19176, 2026, (1,))
     rows = []
@@ -336,6 +337,15 @@ def sweep(epochs: int, runs: int, specs) -> list[dict]:
                "seconds": round(time.monotonic() - t0, 1)}
         print(json.dumps(row), flush=True)
         rows.append(row)
+    t0 = time.monotonic()
+    sa, sbits = anneal(g.W, epochs, range(1, runs + 1))
+    s = 1 - 2 * sbits
+    row = {"epochs": epochs, "runs": runs, "sa": "anneal (default temperatures)",
+           "best": int(sa.max()), "mean": round(float(sa.mean()), 1),
+           "improving_flips": ((s * (s @ g.W)) > 0).sum(axis=-1).tolist(),
+           "seconds": round(time.monotonic() - t0, 1)}
+    print(json.dumps(row), flush=True)
+    rows.append(row)
     return rows
 
 
@@ -531,6 +541,14 @@ def cmd_recall(args) -> int:
 
 
 # ------------------------------------------------------------------------------ benchmark
+def run_clocks(n: int, epochs: int) -> int:
+    """Busy clocks of one Max-Cut run (START + ``epochs`` OIM epochs) on an n-cell serial
+    array (``hdl.onn``: the CYCLES register; checked by tb/test_onn.py)."""
+    from hdl.onn import epoch_cycles, start_cycles
+
+    return start_cycles(False) + epochs * epoch_cycles(OnnParams(n=n), Mode.OIM)
+
+
 def bench(quick: bool = False, out=None) -> str:
     """The tables in docs/onn.md: model (default settings) vs brute force, vs best-of-many SA,
     vs SA at equal spin-update budget on a G1-like graph, and ONN recall rates."""
@@ -546,9 +564,12 @@ def bench(quick: bool = False, out=None) -> str:
     emit(f"OnnParams defaults: {p}")
     emit(f"Model runs: default_config ({DEFAULTS}), {E} epochs, {K} runs (seeds 1..{K}).")
     emit()
+    emit("TTS99 in clocks: one run = START + E epochs on an n-cell serial array, "
+         "`2 + E * epoch_cycles(OnnParams(n=n), OIM)` = 2 + E (n + 5) clocks.")
+    emit()
     emit("| graph | n | m | optimum (brute force) | best model cut | ratio | Ps(opt) "
-         "| TTS99 (epochs) |")
-    emit("|---|---|---|---|---|---|---|---|")
+         "| TTS99 (epochs) | TTS99 (clocks) |")
+    emit("|---|---|---|---|---|---|---|---|---|")
     small = [(16, (1,)), (16, (-1, 1)), (20, (1,)), (20, (-1, 1))]
     if not quick:
         small += [(24, (1,)), (24, (-1, 1))]
@@ -558,14 +579,15 @@ def bench(quick: bool = False, out=None) -> str:
         cuts, _, _ = solve_oim(p, g, E, range(1, K + 1))
         ps = float((cuts == opt).mean())
         emit(f"| G(n,1/2) w∈{set(w)} seed {gs} | {n} | {g.m} | {opt} | {int(cuts.max())} | "
-             f"{cuts.max() / opt:.4f} | {ps:.2f} | {tts99(E, ps):.0f} |")
+             f"{cuts.max() / opt:.4f} | {ps:.2f} | {tts99(E, ps):.0f} | "
+             f"{tts99(run_clocks(n, E), ps):,.0f} |")
     emit()
     emit("Mid-size: reference = best of 32 SA runs x 4000 sweeps and all model runs (not a "
          "proven optimum).")
     emit()
     emit("| graph | n | m | reference | best model cut | ratio | Ps(ref) | TTS99 (epochs) "
-         "| SA mean (4000 sweeps) |")
-    emit("|---|---|---|---|---|---|---|---|---|")
+         "| TTS99 (clocks) | SA mean (4000 sweeps) |")
+    emit("|---|---|---|---|---|---|---|---|---|---|")
     mids = [(60, (1,)), (80, (-1, 1)), (100, (1,)), (100, (-1, 1))]
     if quick:
         mids = mids[:1]
@@ -576,21 +598,23 @@ def bench(quick: bool = False, out=None) -> str:
         ref = int(max(sa.max(), cuts.max()))
         ps = float((cuts == ref).mean())
         emit(f"| G(n,1/2) w∈{set(w)} seed {gs} | {n} | {g.m} | {ref} | {int(cuts.max())} | "
-             f"{cuts.max() / ref:.4f} | {ps:.2f} | {tts99(E, ps):.0f} | {sa.mean():.1f} |")
+             f"{cuts.max() / ref:.4f} | {ps:.2f} | {tts99(E, ps):.0f} | "
+             f"{tts99(run_clocks(n, E), ps):,.0f} | {sa.mean():.1f} |")
     emit()
     emit("G1-like: 800 nodes, 19,176 random edges of weight 1 (random_graph(800, 19176, "
          "seed=2026)); 8 runs each; equal budget: one model epoch = one SA sweep = 800 spin "
          "updates.")
     emit()
-    emit("| budget (epochs = sweeps) | model best | model mean | SA best | SA mean | "
-         "model best / SA best |")
-    emit("|---|---|---|---|---|---|")
+    emit("| budget (epochs = sweeps) | clocks per run (800 cells) | model best | model mean "
+         "| SA best | SA mean | model best / SA best |")
+    emit("|---|---|---|---|---|---|---|")
     g = random_graph(800, 19176, 2026, (1,))
     for budget in ((200,) if quick else (200, 1000, 3000)):
         runs = 4 if quick else 8
         mc, _, _ = solve_oim(p, g, budget, range(1, runs + 1))
         sc, _ = anneal(g.W, budget, range(1, runs + 1))
-        emit(f"| {budget} | {int(mc.max())} | {mc.mean():.1f} | {int(sc.max())} | "
+        emit(f"| {budget} | {run_clocks(g.n, budget):,} | {int(mc.max())} | {mc.mean():.1f} | "
+             f"{int(sc.max())} | "
              f"{sc.mean():.1f} | {mc.max() / sc.max():.4f} |")
     emit()
     emit("ONN recall: N = 100 cells, M random patterns (Hebbian, 5-bit weights), cue = pattern "
