@@ -38,6 +38,11 @@ class DesignConfig:
     imc: ImcParams | None = None
     lmul: str | None = "e4m3"
     onn: object | None = None
+    #: The ``soc`` design only (the stand-in has no core, RAM or dot unit): RV32IM or RV32I,
+    #: lanes of the L-Mul dot unit, RAM bytes (block RAM; the smoke firmware needs 4 KiB).
+    with_muldiv: bool = True
+    dot_lanes: int = 8
+    ram_size: int = 8 * 1024
 
     def __post_init__(self):
         if self.imc is not None and not isinstance(self.imc, ImcParams):
@@ -45,6 +50,12 @@ class DesignConfig:
         if self.lmul is not None and self.lmul not in FORMATS:
             raise ValueError(f"lmul must be one of {', '.join(FORMATS)} or None, "
                              f"not {self.lmul!r}")
+        if self.dot_lanes % 4 or not 4 <= self.dot_lanes <= 32:
+            raise ValueError(f"dot_lanes must be a multiple of 4 in 4..32, "
+                             f"not {self.dot_lanes!r}")
+        if self.ram_size < 1024 or self.ram_size & (self.ram_size - 1):
+            raise ValueError(f"ram_size must be a power of two of at least 1 KiB, "
+                             f"not {self.ram_size!r}")
         if self.onn is not None:
             raise ValueError("onn: the oscillator array has no RTL yet (hdl/onn.py); "
                              f"leave it None, not {self.onn!r}")

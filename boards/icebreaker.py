@@ -13,8 +13,11 @@ from .design import DesignConfig
 
 __all__ = ["ICEBREAKER"]
 
-#: Small units, leaving room for the core: an 8 x 4 tile (the 16 x 8 tile alone needs 118% of
-#: the logic cells, docs/imc.md) and the e4m3 L-Mul unit.
+#: A small SoC (docs/fpga.md, "The SoC on the UP5K"): RV32I, a 4 x 4 tile (8-bit: one DMA word
+#: per vector; 32 AND gates per activation bit, so no bit register), a 4-lane L-Mul dot unit
+#: (the smallest the peripheral allows), 4 KiB of RAM for the smoke firmware.
 ICEBREAKER = Board("icebreaker", ICEBreakerPlatform, leds=2, buttons=1,
-                   config=DesignConfig(imc=ImcParams(rows=8, cols=4), lmul="e4m3"),
+                   config=DesignConfig(imc=ImcParams(rows=4, cols=4, with_bit_register=False),
+                                       lmul="e4m3", with_muldiv=False, dot_lanes=4,
+                                       ram_size=4 * 1024),
                    goal_mhz=24.0)

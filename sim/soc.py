@@ -181,20 +181,26 @@ def add_memory_map_parser(subparsers) -> None:
 
 # ------------------------------------------------------------------------------ boards
 def soc_design(config, *, leds: int, buttons: int, program: str = "smoke",
-               ram_size: int = 8 * 1024, clk_hz: int = 12_000_000):
+               clk_hz: int = 12_000_000):
     """A board design (``boards/design.py`` factory contract) running ``program`` from RAM:
     ``SocBoard`` sized from ``config`` (a ``boards.design.DesignConfig``: ``imc`` tile,
-    ``lmul`` format of an L-Mul-only dot unit, ``onn``). ``ram_size`` and ``clk_hz`` are not in
-    DesignConfig yet, so they are arguments here (defaults: iCE40 block RAM, 12 MHz)."""
+    ``lmul`` format of an L-Mul-only dot unit with ``dot_lanes`` lanes, ``onn``, RV32I or
+    RV32IM by ``with_muldiv``, ``ram_size`` bytes of RAM); ``clk_hz`` is the board clock."""
     from hdl.periph import DotPeriphParams
+    from hdl.riscv.core import CoreParams
     from hdl.soc import SocBoard
     from sim.riscv.elf import load_elf
 
     dot = None
     if config.lmul is not None:
-        dot = DotPeriphParams(fmt=config.lmul, kinds=("lmul",), max_chunks=4)
-    params = SocParams(ram_size=ram_size, clk_hz=clk_hz, imc=config.imc, dot=dot,
-                       onn=config.onn, leds=leds, buttons=buttons)
+        dot = DotPeriphParams(fmt=config.lmul, lanes=config.dot_lanes, kinds=("lmul",),
+                              max_chunks=4)
+    ram_size = config.ram_size
+    # No RVFI port on a board: nothing reads it.
+    core = CoreParams(with_muldiv=config.with_muldiv, with_rvfi=False)
+    params = SocParams(core=core, ram_size=ram_size,
+                       clk_hz=clk_hz, imc=config.imc, dot=dot, onn=config.onn, leds=leds,
+                       buttons=buttons)
     img = load_elf(build_soc_firmware(program, params), ram_size=ram_size)
     words = [0] * params.ram_words
     for s in img.segments:

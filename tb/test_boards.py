@@ -151,6 +151,23 @@ def test_design_with_wrong_ports_is_refused():
         BoardTop("nope", DesignConfig(), leds=2, buttons=1, clk_hz=12_000_000)
     with pytest.raises(ValueError, match="oscillator array has no RTL"):
         DesignConfig(onn=object())
+    with pytest.raises(ValueError, match="dot_lanes must be a multiple of 4 in 4..32, not 6"):
+        DesignConfig(dot_lanes=6)
+    with pytest.raises(ValueError, match="ram_size must be a power of two of at least 1 KiB, "
+                                         "not 3000"):
+        DesignConfig(ram_size=3000)
+
+
+def test_soc_design_follows_the_board_config():
+    """The iCEBreaker's SoC is built as its DesignConfig says (RV32I, 4 KiB, 4 lanes)."""
+    from boards.icebreaker import ICEBREAKER
+    from sim.soc import soc_design
+
+    c = ICEBREAKER.config
+    p = soc_design(c, leds=2, buttons=1, clk_hz=12_000_000).params
+    assert (p.core.with_muldiv, p.core.with_rvfi, p.ram_size) == (c.with_muldiv, False,
+                                                                   c.ram_size)
+    assert (p.imc, p.dot.lanes, p.dot.kinds) == (c.imc, c.dot_lanes, ("lmul",))
 
 
 # ------------------------------------------------------------------------------ stand-in
