@@ -427,3 +427,41 @@ def test_graph_too_large_or_too_heavy_for_the_array(tmp_path):
 def test_bad_numeric_args():
     with pytest.raises(SystemExit):
         cli(["recall", "--noise", "1.5"])
+
+
+def test_convergence_counts_against_a_plain_replay():
+    """sim.onn_report's settle / reach / until-stable counts, against a replay that runs one
+    seed at a time with ``onn.run`` for every prefix length (slow but independent)."""
+    from sim.onn_report import maxcut_trace, recall_convergence, settle_epochs
+
+    p = OnnParams()
+    g = maxcut.random_graph(10, 22, 9, (1,))
+    E = 60
+    cfg = maxcut.default_config(p, g.W, E)
+    spins, cuts = maxcut_trace(p, g, cfg, E, (3, 4))
+    last, reach = settle_epochs(spins, cuts)
+    for k, s in enumerate((3, 4)):
+        c = RunConfig(**{**cfg.__dict__, "seed": s})
+        seq = [onn.spins(p, onn.run(p, c, -g.W, e).theta) for e in range(1, E + 1)]
+        final = seq[-1]
+        want_last = 1 + max((e for e in range(1, E) if not np.array_equal(seq[e], seq[e - 1])),
+                            default=0)
+        cut_seq = [int(maxcut.cut_value(g.W, b)) for b in seq]
+        assert np.array_equal(spins[:, k], np.asarray(seq))
+        assert last[k] == want_last and np.array_equal(seq[last[k] - 1], final)
+        assert reach[k] == cut_seq.index(cut_seq[-1]) + 1
+    # recall: each cue's count equals onn.run(until_stable=True).t for that cue alone
+    rows = recall_convergence(N=20, Ms=(3,), noises=(0.2,), trials=6, epochs=20)
+    assert rows[0]["trials"] == 6 and rows[0]["stable"] >= 1
+    pats = np.random.default_rng([3, 0x0A11]).integers(0, 2, size=(3, 20))
+    W = onn.hebbian(p, pats)
+    rng = np.random.default_rng(3)
+    counts = []
+    for k in range(6):
+        cue = pats[k % 3].copy()
+        cue[rng.choice(20, size=4, replace=False)] ^= 1
+        st = onn.run(p, RunConfig(mode=Mode.ONN, seed=3), W, 20,
+                     theta=onn.phases_from_spins(p, cue), until_stable=True)
+        counts.append(st.t)
+    stable = [c for c in counts if c < 20]
+    assert rows[0]["epochs_max"] == max(stable) and rows[0]["stable"] == len(stable)
