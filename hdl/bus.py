@@ -162,6 +162,10 @@ class Arbiter(wiring.Component):
     """Several initiators onto one target, fixed priority (initiator 0 first). The grant is
     held from acceptance until the answer (``ack``/``err``), so answers return to the right
     initiator; a waiting initiator sees ``stall``.
+
+    An initiator's ``stall`` depends on registered state, the target's ``stall`` and the
+    requests of higher-priority initiators, never on its own request: an initiator whose
+    request logic reads ``stall`` (the core's) then has no path through here back into itself.
     """
 
     def __init__(self, count: int, addr_width: int = 30):
@@ -191,8 +195,11 @@ class Arbiter(wiring.Component):
                 m.d.comb += [out.cyc.eq(b.cyc), out.stb.eq(b.stb & ~waiting), out.we.eq(b.we),
                              out.adr.eq(b.adr), out.sel.eq(b.sel), out.dat_w.eq(b.dat_w)]
             mine_now = (owner == i) & busy
+            higher = Signal.cast(0)
+            for j in range(i):
+                higher = higher | (ins[j].cyc & ins[j].stb)
             m.d.comb += [
-                b.stall.eq(waiting | (grant != i) | out.stall),
+                b.stall.eq(waiting | higher | out.stall),
                 b.ack.eq(out.ack & mine_now), b.err.eq(out.err & mine_now),
                 b.dat_r.eq(out.dat_r),
             ]

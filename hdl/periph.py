@@ -42,15 +42,21 @@ def _field(regs: RegisterMap, reg: str, name: str, word):
 class CsrBridge(wiring.Component):
     """Wishbone target -> CSR bus of a register block with ``regs.size`` words.
 
-    Never stalls; every request is answered the next clock (``ack`` with the register's value,
-    or ``err`` for an offset ``>= regs.size`` or a write with ``sel != 0b1111``). Reads of a
-    sub-word (``lb``) return the whole register; the core picks the byte.
+    Never stalls. A request is registered first (so the bus decoder's timing ends at this
+    bridge's flip-flops, not at the register block's write enables), drives the CSR strobes
+    the next clock and is answered the clock after: ``ack`` with the register's value, or
+    ``err`` for an offset ``>= regs.size`` or a write with ``sel != 0b1111``. Requests may
+    come back to back (one answer per clock, in order). Reads of a sub-word (``lb``) return the
+    whole register; the core picks the byte.
 
     Members
     -------
     bus : In(WishboneSignature(addr_width))
     csr : Out(CsrSignature(regs.addr_width))
     """
+
+    #: Clocks from an accepted request to its ``ack``/``err``.
+    LATENCY = 2
 
     def __init__(self, regs: RegisterMap, addr_width: int):
         if regs.size > 1 << addr_width:
@@ -64,16 +70,22 @@ class CsrBridge(wiring.Component):
         m = Module()
         bus, csr = self.bus, self.csr
         req = Signal()
-        ok = Signal()
+        s1_req, s1_ok, s1_we = Signal(), Signal(), Signal()
+        s1_adr = Signal(len(bus.adr))
+        s1_dat = Signal(32)
+        m.d.comb += [req.eq(bus.cyc & bus.stb), bus.stall.eq(0)]
+        m.d.sync += s1_req.eq(req)
+        with m.If(req):
+            m.d.sync += [
+                s1_ok.eq((bus.adr < self.regs.size) & (~bus.we | (bus.sel == 0b1111))),
+                s1_we.eq(bus.we), s1_adr.eq(bus.adr), s1_dat.eq(bus.dat_w),
+            ]
         m.d.comb += [
-            req.eq(bus.cyc & bus.stb),
-            ok.eq((bus.adr < self.regs.size) & (~bus.we | (bus.sel == 0b1111))),
-            bus.stall.eq(0),
-            csr.addr.eq(bus.adr), csr.w_data.eq(bus.dat_w),
-            csr.w_stb.eq(req & ok & bus.we), csr.r_stb.eq(req & ok & ~bus.we),
+            csr.addr.eq(s1_adr), csr.w_data.eq(s1_dat),
+            csr.w_stb.eq(s1_req & s1_ok & s1_we), csr.r_stb.eq(s1_req & s1_ok & ~s1_we),
             bus.dat_r.eq(csr.r_data),
         ]
-        m.d.sync += [bus.ack.eq(req & ok), bus.err.eq(req & ~ok)]
+        m.d.sync += [bus.ack.eq(s1_req & s1_ok), bus.err.eq(s1_req & ~s1_ok)]
         return m
 
 
