@@ -79,10 +79,22 @@ __attribute__((weak)) void pj_trap(uint32_t mcause, uint32_t mepc, uint32_t mtva
 #define PJ_NO_IDIOM
 #endif
 
+/* Word-at-a-time when both pointers share their alignment (as a C library's would): a 48-byte
+ * struct copy is 12 load/store pairs, not 48. */
 __attribute__((weak)) PJ_NO_IDIOM void *memcpy(void *dst, const void *src, size_t n)
 {
     uint8_t *d = dst;
     const uint8_t *s = src;
+    if ((((uintptr_t)d ^ (uintptr_t)s) & 3) == 0) {
+        for (; n && ((uintptr_t)d & 3); n--)
+            *d++ = *s++;
+        uint32_t *dw = (uint32_t *)d;
+        const uint32_t *sw = (const uint32_t *)s;
+        for (; n >= 4; n -= 4)
+            *dw++ = *sw++;
+        d = (uint8_t *)dw;
+        s = (const uint8_t *)sw;
+    }
     while (n--)
         *d++ = *s++;
     return dst;
@@ -91,6 +103,12 @@ __attribute__((weak)) PJ_NO_IDIOM void *memcpy(void *dst, const void *src, size_
 __attribute__((weak)) PJ_NO_IDIOM void *memset(void *dst, int c, size_t n)
 {
     uint8_t *d = dst;
+    for (; n && ((uintptr_t)d & 3); n--)
+        *d++ = (uint8_t)c;
+    uint32_t *dw = (uint32_t *)d;
+    for (uint32_t w = (uint8_t)c * 0x01010101u; n >= 4; n -= 4)
+        *dw++ = w;
+    d = (uint8_t *)dw;
     while (n--)
         *d++ = (uint8_t)c;
     return dst;

@@ -197,8 +197,10 @@ def cc_flags(kind: str, *, with_muldiv: bool) -> list[str]:
         target = ["-target", "riscv32-freestanding-none",
                   f"-mcpu=generic_rv32{'+m' if with_muldiv else ''}"]
     else:
-        target = [f"-march=rv32i{'m' if with_muldiv else ''}_zicsr", "-mabi=ilp32",
-                  "-nostdlib", "-nostartfiles"]
+        # ISA spec 2.2 puts the CSR instructions in the base ISA; naming `_zicsr` instead
+        # makes Debian's gcc pick the rv64 multilib of libgcc (link fails on __divsi3 etc.).
+        target = [f"-march=rv32i{'m' if with_muldiv else ''}", "-misa-spec=2.2",
+                  "-mabi=ilp32", "-nostdlib", "-nostartfiles"]
     return [*target, "-O2", "-fomit-frame-pointer", "-ffreestanding", "-ffunction-sections",
             "-fdata-sections", "-Wall", "-Werror"]
 

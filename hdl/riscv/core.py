@@ -14,13 +14,16 @@ Pipeline (one instruction per clock when nothing waits):
 
 Operands are read at the edge where an instruction moves into X; a write at that same edge (by
 the instruction leaving X) is forwarded by a one-entry bypass, so there is no forwarding network.
-Every change of flow (taken branch, jump, trap, interrupt, mret, fence.i) is registered: the new
-fetch leaves the clock after, which keeps the branch comparator off the fetch and clock-enable
-paths (the iCE40 critical path).
+Every change of flow is registered: X's redirects (taken branch, jalr, trap, interrupt, mret,
+fence.i) set ``r_flush``, and in the clock after, whatever entered D and X meanwhile is dropped
+and the fetch leaves for the new pc. A jal redirects the fetch as it moves from D into X (its
+target is computed in D). The branch comparator thus reaches only a few flip-flops, not the
+valid bits, clock enables or trap logic (the iCE40 critical paths, see docs/riscv.md).
 
 Costs in clocks per instruction (with single-cycle memories): 1 for ALU/CSR/untaken branches,
-2 for loads and stores, 3 for taken branches and jumps (two fetched instructions discarded),
-3 for traps and ``mret``, 34 for divisions and 1 for multiplies (``with_muldiv``).
+2 for loads, stores, shifts (the shifter is split over two clocks) and jal, 3 for taken
+branches, jalr, traps and ``mret``, 34 for divisions and 1 for multiplies (``with_muldiv``).
+A misaligned address or branch target traps in X's second clock.
 
 Traps are precise: an instruction that faults writes nothing, and mepc/mcause/mtval follow
 ``hdl/riscv/isa.py``. Interrupts (MTI, MEI; MEI first) are taken before an instruction enters
@@ -165,6 +168,15 @@ class Core(wiring.Component):
 
         x_valid = Signal()
         x_first = Signal()                         # first clock in X
+        # A redirect is registered: in the clock after it, what entered X and D meanwhile is
+        # wrong-path and is dropped (``x_live``), and the fetch leaves for ``r_target``.
+        # ``f_redir`` redirects the fetch only: set by X's redirects (with ``r_flush``) and by
+        # a jal moving from D into X, whose target is known in D (a jal costs 2 clocks, not 3).
+        r_flush = Signal()
+        f_redir = Signal()
+        r_target = Signal(32)
+        x_live = Signal()
+        m.d.comb += x_live.eq(x_valid & ~r_flush)
         m_issued = Signal()                        # dbus request accepted, waiting for answer
         next_intr = Signal()                       # the next retire is a handler's first
 
@@ -176,20 +188,19 @@ class Core(wiring.Component):
         mepc = Signal(30)
         mcause_irq, mcause_code = Signal(), Signal(5)
         mtval = Signal(32)
-        pmpaddr0 = Signal(32)
         mcycle = Signal(64)
         minstret = Signal(64)
 
         # ---------------------------------------------------------------- F -> D
         arrive = Signal()       # an instruction word (or a fetch fault) arrives this clock
         answer = f_pending & (ibus.ack | ibus.err)
-        m.d.comb += arrive.eq(answer & ~f_discard)
+        m.d.comb += arrive.eq(answer & ~f_discard & ~f_redir)
         dv = Signal()
         dinsn = Signal(32)
         dpc = Signal(32)
         dfault = Signal()
         m.d.comb += [
-            dv.eq(d_valid | arrive),
+            dv.eq((d_valid & ~f_redir) | arrive),
             dinsn.eq(Mux(d_valid, d_insn, ibus.dat_r)),
             dpc.eq(Mux(d_valid, d_pc, f_pending_pc)),
             dfault.eq(Mux(d_valid, d_fault, ibus.err)),
@@ -225,12 +236,27 @@ class Core(wiring.Component):
             lt.eq(Mux(a[31] ^ opb[31], a[31], ltu)),
             eq.eq(a == opb),
         ]
-        # Separate left and right barrel shifters: sharing one through bit-reversal muxes saves
-        # LUTs but adds two logic levels to the slowest path.
-        shl = Signal(32)
-        shr = Signal(32)
-        m.d.comb += [shl.eq(a << opb[0:5]),
-                     shr.eq((Cat(a, f7_5 & a[31]).as_signed() >> opb[0:5])[0:32])]
+        # One right barrel shifter serves both directions: a left shift is a right shift of
+        # the bit-reversed operand, reversed back (about 100 LUT4s fewer than two shifters).
+        # It is split over two clocks (whole bytes, then 0-7 bits), so shifts take 2 clocks in
+        # X and the shifter is off the register-file-to-register-file path.
+        left = ~f3[2]
+        sh_in = Signal(32)
+        sh_fill = Signal()
+        sh_mid = Signal(32)
+        sh_fill_q = Signal()
+        sh_out = Signal(32)
+        m.d.comb += [
+            sh_in.eq(Mux(left, a[::-1], a)),
+            sh_fill.eq(f7_5 & a[31] & ~left),
+            sh_out.eq((Cat(sh_mid, sh_fill_q).as_signed() >> opb[0:3])[0:32]),
+        ]
+        m.d.sync += [
+            sh_mid.eq((Cat(sh_in, sh_fill).as_signed() >> Cat(Const(0, 3), opb[3:5]))[0:32]),
+            sh_fill_q.eq(sh_fill),
+        ]
+        shl = sh_out[::-1]
+        shr = sh_out
         alu = Signal(32)
         with m.Switch(f3):
             with m.Case(Alu.ADD.value):
@@ -264,6 +290,8 @@ class Core(wiring.Component):
         csr_rdata = Signal(32)
         mip = Cat(Const(0, Irq.MTI), self.irq_timer, Const(0, Irq.MEI - Irq.MTI - 1),
                   self.irq_external)
+        cyc_lo, cyc_hi = mcycle[0:32], mcycle[32:64]
+        ins_lo, ins_hi = minstret[0:32], minstret[32:64]
         values = {
             Csr.MSTATUS: Cat(Const(0, Mstatus.MIE), mie_b,
                              Const(0, Mstatus.MPIE - Mstatus.MIE - 1), mpie_b,
@@ -273,17 +301,19 @@ class Core(wiring.Component):
             Csr.MTVEC: Cat(Const(0, 2), mtvec), Csr.MSCRATCH: mscratch,
             Csr.MEPC: Cat(Const(0, 2), mepc),
             Csr.MCAUSE: Cat(mcause_code, Const(0, 26), mcause_irq),
-            Csr.MTVAL: mtval, Csr.MIP: mip, Csr.PMPADDR0: pmpaddr0,
-            Csr.MCYCLE: mcycle[0:32], Csr.MCYCLEH: mcycle[32:64],
-            Csr.MINSTRET: minstret[0:32], Csr.MINSTRETH: minstret[32:64],
-            Csr.CYCLE: mcycle[0:32], Csr.CYCLEH: mcycle[32:64],
-            Csr.INSTRET: minstret[0:32], Csr.INSTRETH: minstret[32:64],
+            Csr.MTVAL: mtval, Csr.MIP: mip,
+            Csr.MCYCLE: cyc_lo, Csr.MCYCLEH: cyc_hi, Csr.MINSTRET: ins_lo, Csr.MINSTRETH: ins_hi,
+            Csr.CYCLE: cyc_lo, Csr.CYCLEH: cyc_hi, Csr.INSTRET: ins_lo, Csr.INSTRETH: ins_hi,
         }
         sel = x["csr_sel"]
-        rdata = Const(0, 32)
+        # One AND-OR term per distinct source (cycle and mcycle share one), not per CSR.
+        groups = {}
         for i, csr in enumerate(self._csr_list):
             if csr in values:
-                rdata = rdata | Mux(sel[i], values[csr], 0)
+                groups.setdefault(id(values[csr]), (values[csr], []))[1].append(sel[i])
+        rdata = Const(0, 32)
+        for value, sels in groups.values():
+            rdata = rdata | Mux(Cat(*sels).any(), value, 0)
         m.d.comb += csr_rdata.eq(rdata)
         csr_src = Mux(f3[2], Cat(rs1, Const(0, 27)), a)
         csr_wdata = Signal(32)
@@ -300,16 +330,20 @@ class Core(wiring.Component):
 
         # ---------------------------------------------------------------- X: memory
         addr = sum_
+        # The two low address bits straight from the operands (loads, stores and jalr add an
+        # immediate), not from the end of the carry chain: they decide traps and lanes.
+        addr_lo = Signal(2)
+        m.d.comb += addr_lo.eq(a[0:2] + x["imm"][0:2])
         size = f3[0:2]
         misaligned = Signal()
-        m.d.comb += misaligned.eq(((size == 1) & addr[0]) | ((size == 2) & (addr[0:2] != 0)))
+        m.d.comb += misaligned.eq(((size == 1) & addr_lo[0]) | ((size == 2) & (addr_lo != 0)))
         is_mem = x["load"] | x["store"]
         lanes = Signal(4)
         with m.Switch(size):
             with m.Case(0):
-                m.d.comb += lanes.eq(Const(0b0001, 4) << addr[0:2])
+                m.d.comb += lanes.eq(Const(0b0001, 4) << addr_lo)
             with m.Case(1):
-                m.d.comb += lanes.eq(Mux(addr[1], 0b1100, 0b0011))
+                m.d.comb += lanes.eq(Mux(addr_lo[1], 0b1100, 0b0011))
             with m.Default():
                 m.d.comb += lanes.eq(0b1111)
         st_data = Signal(32)
@@ -321,7 +355,7 @@ class Core(wiring.Component):
             with m.Default():
                 m.d.comb += st_data.eq(b)
         ld_shift = Signal(32)
-        m.d.comb += ld_shift.eq(dbus.dat_r >> Cat(Const(0, 3), addr[0:2]))
+        m.d.comb += ld_shift.eq(dbus.dat_r >> Cat(Const(0, 3), addr_lo))
         ld_data = Signal(32)
         with m.Switch(f3):
             with m.Case(0):
@@ -343,16 +377,25 @@ class Core(wiring.Component):
             irq_cause.eq(Mux(meie & self.irq_external, Irq.MEI, Irq.MTI)),
         ]
         take_irq = Signal()
-        m.d.comb += [take_irq.eq(x_valid & x_first & irq_pending), self.irq_ack.eq(take_irq)]
+        m.d.comb += [take_irq.eq(x_live & x_first & irq_pending), self.irq_ack.eq(take_irq)]
 
         md_busy, md_done = Signal(), Signal()
         md_result = Signal(32)
         if p.with_muldiv:
-            self._muldiv(m, f3, a, b, x_valid & x_first & x["muldiv"] & ~x["fault"] & ~take_irq,
+            self._muldiv(m, f3, a, b, x_live & x_first & x["muldiv"] & ~x["fault"] & ~take_irq,
                          md_busy, md_done, md_result)
 
-        jump = Signal()          # a taken branch or jal (target computed in D)
-        m.d.comb += jump.eq(x["jal"] | (x["branch"] & taken))
+        jump = Signal()          # a taken branch (target computed in D; jal redirects from D)
+        m.d.comb += jump.eq(x["branch"] & taken)
+        # A branch to a misaligned target traps only if taken; such a branch (rare) takes a
+        # second clock in X and traps on the registered outcome, which keeps the comparator
+        # off the trap logic and the CSR clock enables.
+        taken_q = Signal()
+        m.d.sync += taken_q.eq(taken)
+        br_mis_wait = Signal()
+        m.d.comb += br_mis_wait.eq(x["branch"] & x["target"][1] & ~x_first)
+        sum_q = Signal(32)
+        m.d.sync += sum_q.eq(sum_)
         exc = Signal()          # synchronous exception known before any bus access
         exc_cause = Signal(5)
         exc_tval = Signal(32)
@@ -365,20 +408,22 @@ class Core(wiring.Component):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.BREAKPOINT.value), exc_tval.eq(x_pc)]
         with m.Elif(x["ecall"]):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.ECALL_M.value)]
-        with m.Elif(jump & x["target"][1]):
+        with m.Elif(x["target"][1] & (x["jal"] | (br_mis_wait & taken_q))):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.INSN_MISALIGNED.value),
                          exc_tval.eq(x["target"])]
-        with m.Elif(x["jalr"] & sum_[1]):
+        # Address traps are taken in X's second clock with the registered sum as mtval, so the
+        # carry chain does not reach mtval (operands are stable while X waits).
+        with m.Elif(x["jalr"] & addr_lo[1] & ~x_first):
             m.d.comb += [exc.eq(1), exc_cause.eq(Cause.INSN_MISALIGNED.value),
-                         exc_tval.eq(jalr_to)]
-        with m.Elif(is_mem & misaligned):
-            m.d.comb += [exc.eq(1), exc_tval.eq(addr),
+                         exc_tval.eq(Cat(Const(0, 1), sum_q[1:32]))]
+        with m.Elif(is_mem & misaligned & ~x_first):
+            m.d.comb += [exc.eq(1), exc_tval.eq(sum_q),
                          exc_cause.eq(Mux(x["store"], Cause.STORE_MISALIGNED.value,
                                           Cause.LOAD_MISALIGNED.value))]
 
         # Bus access for loads and stores, held until accepted, answered by ack or err.
         mem_go = Signal()
-        m.d.comb += mem_go.eq(x_valid & is_mem & ~exc & ~take_irq)
+        m.d.comb += mem_go.eq(x_live & is_mem & ~exc & ~misaligned & ~take_irq)
         m.d.comb += [
             dbus.cyc.eq(mem_go), dbus.stb.eq(mem_go & ~m_issued),
             dbus.we.eq(x["store"]), dbus.adr.eq(addr[2:32]), dbus.sel.eq(lanes),
@@ -394,7 +439,7 @@ class Core(wiring.Component):
         custom_wait, custom_err = Signal(), Signal()
         custom_result = Signal(32)
         if p.with_custom0:
-            cgo = x_valid & x["custom"] & ~x["fault"] & ~take_irq
+            cgo = x_live & x["custom"] & ~x["fault"] & ~take_irq
             m.d.comb += [
                 self.custom.valid.eq(cgo), self.custom.insn.eq(insn),
                 self.custom.rs1.eq(a), self.custom.rs2.eq(b),
@@ -408,12 +453,14 @@ class Core(wiring.Component):
         # branch comparator is not on its path: only memory, M and custom instructions wait.
         x_done = Signal()
         static_exc = x["fault"] | x["illegal"] | x["ebreak"] | x["ecall"]
-        with m.If(~x_valid | take_irq):
+        with m.If(~x_live | take_irq):
             m.d.comb += x_done.eq(0)
         with m.Elif(is_mem):
-            m.d.comb += x_done.eq(mem_answer | static_exc | misaligned)
+            m.d.comb += x_done.eq(mem_answer | static_exc | (misaligned & ~x_first))
         with m.Elif(x["muldiv"]):
             m.d.comb += x_done.eq(md_done | static_exc)
+        with m.Elif((x["branch"] & x["target"][1]) | x["shift"] | (x["jalr"] & addr_lo[1])):
+            m.d.comb += x_done.eq(~x_first)
         with m.Else():
             m.d.comb += x_done.eq(~custom_wait)
 
@@ -423,7 +470,7 @@ class Core(wiring.Component):
         with m.If(exc):
             m.d.comb += [trap.eq(1), trap_cause.eq(exc_cause), trap_tval.eq(exc_tval)]
         with m.Elif(bus_fault):
-            m.d.comb += [trap.eq(1), trap_tval.eq(addr),
+            m.d.comb += [trap.eq(1), trap_tval.eq(sum_q),
                          trap_cause.eq(Mux(x["store"], Cause.STORE_ACCESS_FAULT.value,
                                            Cause.LOAD_ACCESS_FAULT.value))]
         with m.Elif(custom_err):
@@ -445,18 +492,18 @@ class Core(wiring.Component):
         # Every change of flow is registered: the new fetch goes out the clock after the
         # instruction completes, so the branch comparator and the trap logic never reach the
         # fetch address combinationally (the iCE40 critical path, see docs/riscv.md).
+        # The target is selected by the decoded kind (one kind per instruction) and the trap:
+        # the branch outcome only decides ``slow``, whether to use it.
         slow = Signal()
         slow_pc = Signal(32)
-        with m.If(take_irq | (x_done & trap)):
-            m.d.comb += [slow.eq(1), slow_pc.eq(Cat(Const(0, 2), mtvec))]
-        with m.Elif(retire & x["mret"]):
-            m.d.comb += [slow.eq(1), slow_pc.eq(Cat(Const(0, 2), mepc))]
-        with m.Elif(retire & jump):
-            m.d.comb += [slow.eq(1), slow_pc.eq(x["target"])]
-        with m.Elif(retire & x["jalr"]):
-            m.d.comb += [slow.eq(1), slow_pc.eq(jalr_to)]
-        with m.Elif(retire & x["fencei"]):
-            m.d.comb += [slow.eq(1), slow_pc.eq(x["static"])]     # pc + 4
+        m.d.comb += [
+            slow.eq(take_irq | (x_done & trap)
+                    | (retire & (x["mret"] | jump | x["jalr"] | x["fencei"]))),
+            slow_pc.eq(Mux(take_irq | trap, Cat(Const(0, 2), mtvec),
+                           Mux(x["jalr"], jalr_to,
+                               Mux(x["mret"], Cat(Const(0, 2), mepc),
+                                   Mux(x["fencei"], x["static"], x["target"]))))),
+        ]
 
         # ---------------------------------------------------------------- CSR updates
         m.d.sync += mcycle.eq(mcycle + 1)
@@ -480,7 +527,7 @@ class Core(wiring.Component):
                 (Csr.MTVEC, [mtvec.eq(w[2:32])]), (Csr.MSCRATCH, [mscratch.eq(w)]),
                 (Csr.MEPC, [mepc.eq(w[2:32])]),
                 (Csr.MCAUSE, [mcause_irq.eq(w[31]), mcause_code.eq(w[0:5])]),
-                (Csr.MTVAL, [mtval.eq(w)]), (Csr.PMPADDR0, [pmpaddr0.eq(w)]),
+                (Csr.MTVAL, [mtval.eq(w)]),
                 (Csr.MCYCLE, [mcycle[0:32].eq(w)]), (Csr.MCYCLEH, [mcycle[32:64].eq(w)]),
                 (Csr.MINSTRET, [minstret[0:32].eq(w)]),
                 (Csr.MINSTRETH, [minstret[32:64].eq(w)]),
@@ -491,7 +538,7 @@ class Core(wiring.Component):
         # ---------------------------------------------------------------- D -> X
         # D moves into X whenever X frees up; a redirect in the same clock only clears the
         # valid bits, so the comparator never gates the clock enables of X's registers.
-        x_free = ~x_valid | x_done
+        x_free = ~x_live | x_done
         advance = Signal()
         m.d.comb += advance.eq(dv & x_free)
         d_valid_next = Signal()          # D will still hold an instruction next clock
@@ -507,13 +554,15 @@ class Core(wiring.Component):
                          byp_data.eq(rf_w.data)]
             m.d.sync += [x[k].eq(v) for k, v in dd.items()]
         with m.Else():
-            with m.If(x_done):
+            with m.If(x_free):
                 m.d.sync += x_valid.eq(0)
             with m.If(arrive):
                 m.d.sync += [d_valid.eq(1), d_insn.eq(ibus.dat_r), d_pc.eq(f_pending_pc),
                              d_fault.eq(ibus.err)]
-        with m.If(slow):
-            m.d.sync += [x_valid.eq(0), x_first.eq(0), d_valid.eq(0)]
+            with m.Elif(f_redir):
+                m.d.sync += d_valid.eq(0)
+        d_jal = advance & dd["jal"] & ~dd["fault"] & ~slow
+        m.d.sync += [r_flush.eq(slow), f_redir.eq(slow | d_jal), r_target.eq(slow_pc)]
 
         # ---------------------------------------------------------------- fetch
         # At most one request in flight; issue when its answer will find D empty.
@@ -522,7 +571,9 @@ class Core(wiring.Component):
         issue = Signal()
         m.d.comb += issue.eq(~f_hold & ~pending_after & ~d_valid_next)
         fetch_addr = Signal(32)
-        m.d.comb += fetch_addr.eq(fetch_pc)
+        # After a jal left D, its target is X's registered ``target``.
+        redir_pc = Mux(r_flush, r_target, x["target"])
+        m.d.comb += fetch_addr.eq(Mux(f_redir, redir_pc, fetch_pc))
         m.d.comb += [
             ibus.cyc.eq(f_hold | issue), ibus.stb.eq(f_hold | issue),
             ibus.adr.eq(Mux(f_hold, f_hold_adr, fetch_addr[2:32])),
@@ -532,10 +583,12 @@ class Core(wiring.Component):
             m.d.sync += [f_pending.eq(0), f_discard.eq(0)]
         with m.If(issue):
             m.d.sync += fetch_pc.eq(fetch_addr + 4)
-        with m.If(slow):
-            m.d.sync += fetch_pc.eq(slow_pc)
-            with m.If(f_hold | pending_after | issue):
-                m.d.sync += f_discard.eq(1)
+        with m.Elif(f_redir):
+            m.d.sync += fetch_pc.eq(redir_pc)
+        # After a redirect every request still outstanding is wrong-path (what answers in the
+        # flush clock itself is dropped by ``arrive``).
+        with m.If(f_redir & (f_hold | pending_after)):
+            m.d.sync += f_discard.eq(1)
         with m.If(ibus.stb & ~ibus.stall):
             m.d.sync += [f_pending.eq(1), f_hold.eq(0),
                          f_pending_pc.eq(Cat(Const(0, 2), ibus.adr))]
@@ -559,7 +612,7 @@ class Core(wiring.Component):
                 r.rs1_addr.eq(rs1), r.rs2_addr.eq(rs2), r.rs1_rdata.eq(a), r.rs2_rdata.eq(b),
                 r.rd_addr.eq(Mux(rd_w, rd, 0)), r.rd_wdata.eq(Mux(rd_w, result, 0)),
                 r.pc_rdata.eq(x_pc),
-                r.pc_wdata.eq(Mux(slow, slow_pc, x_pc + 4)),
+                r.pc_wdata.eq(Mux(slow, slow_pc, Mux(x["jal"], x["target"], x_pc + 4))),
                 r.mem_addr.eq(Cat(Const(0, 2), addr[2:32])),
                 r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),
                 r.mem_rdata.eq(Mux(load_ok, dbus.dat_r, 0)),
@@ -630,6 +683,7 @@ class Core(wiring.Component):
             sig("writes_rd").eq(~(ops[Opcode.BRANCH] | ops[Opcode.STORE]
                                   | ops[Opcode.MISC_MEM] | priv) & (insn[7:12] != 0)),
             sig("sel_alu").eq(op_alu & ~muldiv),
+            sig("shift").eq(op_alu & ~muldiv & ((f3 == Alu.SLL.value) | (f3 == Alu.SR.value))),
             sig("sel_static").eq(ops[Opcode.LUI] | ops[Opcode.AUIPC] | ops[Opcode.JAL]
                                  | ops[Opcode.JALR] | ops[Opcode.MISC_MEM]),
         ]
