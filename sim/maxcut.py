@@ -295,11 +295,30 @@ def solve_rtl(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None 
     return cut_value(g.W, bits), bits, cfg, runs
 
 
-def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0),), **over):
+def _classes_epoch(p: OnnParams, cfg: RunConfig, J, st, classes: int):
+    """A model-only experiment (the RTL updates all cells at once): one OIM epoch as
+    ``classes`` passes, cells i = k mod classes updated in pass k from the phases the earlier
+    passes left (partly sequential); same noise sample and ks(t) for the whole epoch."""
+    mask = (1 << p.phase_bits) - 1
+    lf, eta = onn._noise(p, cfg, st)
+    th = st.theta.copy()
+    for k in range(classes):
+        acc = onn._coupling_sum(p, J, th)
+        shil = onn.lut(p)[((2 * th) & mask) >> (p.phase_bits - p.lut_bits)]
+        x = acc - ((onn.ks_at(cfg, st.t) * shil) >> KS_FRAC) + eta
+        new = (th + onn._round_shift(x, cfg.shift)) & mask
+        th[..., k::classes] = new[..., k::classes]
+    return onn.State(th, lf, st.t + 1)
+
+
+def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0),),
+                   classes: int = 1, **over):
     """:func:`solve_oim` with a step-shift schedule: ``segments`` of (fraction of the epochs,
     extra shift); the host writes CONFIG.shift = default shift + extra and RESUMEs (ks and
-    noise schedules continue, since t does). Returns (cuts, assignments, cfg, improving) with
-    ``improving`` the number of single-spin flips that would raise each final cut."""
+    noise schedules continue, since t does). ``classes`` > 1: the model-only partly
+    sequential update of :func:`_classes_epoch` (each cell still updates once per epoch).
+    Returns (cuts, assignments, cfg, improving) with ``improving`` the number of single-spin
+    flips that would raise each final cut."""
     import dataclasses
 
     cfg = default_config(p, g.W, epochs, **over)
@@ -310,7 +329,8 @@ def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0
         c = dataclasses.replace(cfg, shift=min(cfg.shift + extra, p.max_shift)).check(p)
         count = epochs - done if k == len(segments) - 1 else int(round(frac * epochs))
         for _ in range(count):
-            st = onn.epoch(p, c, J, st)
+            st = (onn.epoch(p, c, J, st) if classes == 1
+                  else _classes_epoch(p, c, J, st, classes))
         done += count
     bits = onn.spins(p, st.theta)
     s = 1 - 2 * bits
@@ -320,7 +340,8 @@ def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0
 
 def sweep(epochs: int, runs: int, specs) -> list[dict]:
     """Schedule search on the G1-like graph (``random_graph(800, 19176, seed=2026)``): each
-    spec ``{"over": default_config overrides, "segments": [[fraction, extra shift], ...]}``
+    spec ``{"over": default_config overrides, "segments": [[fraction, extra shift], ...],
+    "classes": k}`` (classes: the model-only partly sequential update, default 1)
     runs seeds 1..runs for ``epochs`` epochs on the model; then SA (:func:`anneal`, default
     temperatures) with the same seeds and ``epochs`` sweeps (equal spin-update budget)."""
     p = OnnParams()
@@ -330,7 +351,7 @@ def sweep(epochs: int, runs: int, specs) -> list[dict]:
         t0 = time.monotonic()
         segs = [tuple(x) for x in spec.get("segments", [[1.0, 0]])]
         cuts, _, cfg, imp = solve_segments(p, g, epochs, range(1, runs + 1), segs,
-                                           **spec.get("over", {}))
+                                           spec.get("classes", 1), **spec.get("over", {}))
         row = {"epochs": epochs, "runs": runs, **spec, "shift": cfg.shift,
                "ks_max": cfg.ks_max, "noise_amp": cfg.noise_amp, "best": int(cuts.max()),
                "mean": round(float(cuts.mean()), 1), "improving_flips": imp.tolist(),
