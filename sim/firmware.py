@@ -170,9 +170,15 @@ def soc_header(params) -> str:
 
 # ------------------------------------------------------------------------------ compiler
 def compiler() -> tuple[str, list[str]]:
-    """(kind, command) of the RISC-V C compiler: ``gcc`` or ``zig``."""
+    """(kind, command) of the RISC-V C compiler: ``gcc`` or ``zig``. ``riscv64-unknown-elf-gcc``
+    when it is on PATH, else zig cc; ``PJ_CC=zig`` or ``PJ_CC=gcc`` chooses."""
+    choice = os.environ.get("PJ_CC", "")
+    if choice not in ("", "gcc", "zig"):
+        raise ToolError(f"PJ_CC must be gcc or zig, not {choice!r}")
     gcc = shutil.which("riscv64-unknown-elf-gcc")
-    if gcc:
+    if choice == "gcc" and not gcc:
+        raise ToolError("PJ_CC=gcc but riscv64-unknown-elf-gcc is not on PATH")
+    if gcc and choice != "zig":
         return "gcc", [gcc]
     try:
         import ziglang  # noqa: F401  (the package ships the zig binary)
