@@ -59,11 +59,8 @@ def _dot_units(console, sim: str, quick: bool) -> Table:
     return table
 
 
-def _lmul_measurements(console, sim: str, quick: bool) -> Table:
+def _lmul_measurements(rep: dict) -> Table:
     """Accuracy claims and area, from the quick L-Mul report (full: `picojoule report lmul`)."""
-    from .lmul_report import build_report
-
-    rep = build_report(quick=True)
     table = Table(title="L-Mul vs the paper's claims (quick samples; full: picojoule report lmul)")
     for col in ("claim / figure", "population", "L-Mul", "fp8 / exact", "holds"):
         table.add_column(col, justify="left" if col in ("claim / figure", "population")
@@ -87,14 +84,24 @@ def _lmul_measurements(console, sim: str, quick: bool) -> Table:
 PAPER_SAVING = {"multiply": 0.95, "dot": 0.80}   # arXiv 2410.00907, energy per operation
 
 
+def _lmul_mul_energy(*, quick: bool, sims) -> dict:
+    from .power.report import measure_lmul
+
+    return measure_lmul(tuple(FORMATS), n_ops=1000 if quick else 2000, sims=sims,
+                        stream=(False,) if quick else (False, True))
+
+
+def _lmul_dot_energy(*, quick: bool, sims) -> dict:
+    from .power.report import measure_dot
+
+    return measure_dot(("e4m3", "e5m2"), vectors=8 if quick else 16, length=64, sims=sims)
+
+
 def measure_lmul_energy(*, quick: bool, sims=("verilator",)) -> dict:
     """Gate-level energy of L-Mul vs exact: multipliers (and stream wrappers unless quick) and
     dot-product units, on seeded workloads (sim/power)."""
-    from .power.report import measure_dot, measure_lmul
-
-    mul = measure_lmul(tuple(FORMATS), n_ops=1000 if quick else 2000, sims=sims,
-                       stream=(False,) if quick else (False, True))
-    dot = measure_dot(("e4m3", "e5m2"), vectors=8 if quick else 16, length=64, sims=sims)
+    mul = _lmul_mul_energy(quick=quick, sims=sims)
+    dot = _lmul_dot_energy(quick=quick, sims=sims)
     return {"units": mul["units"] + dot["units"], "ratios": mul["ratios"] + dot["ratios"]}
 
 
@@ -114,8 +121,7 @@ def energy_table(data: dict, title: str) -> Table:
     return table
 
 
-def _lmul_energy(console, sim: str, quick: bool) -> Table:
-    data = measure_lmul_energy(quick=True, sims=(sim,))
+def _lmul_energy(data: dict, sim: str) -> Table:
     return energy_table(data, f"L-Mul energy, gate-level proxy ({sim}; estimates from "
                               "docs/power.md constants; per multiply / per MAC)")
 
@@ -144,11 +150,8 @@ def _imc(console, sim: str, quick: bool) -> Table:
     return table
 
 
-def _imc_energy(console, sim: str, quick: bool) -> Table:
+def _imc_energy(rep: dict) -> Table:
     """Tile vs baseline pJ per MAC from the quick IMC report (8x4; full sizes in the docs)."""
-    from .imc_report import build_report
-
-    rep = build_report(quick=True)
     table = Table(title="IMC energy per MAC, gate-level proxy, 8x4 tile (quick; 64x16: "
                         "picojoule report imc, docs/imc.md)")
     for col in ("workload", "tile pJ/MAC", "baseline (SRAM) pJ/MAC", "baseline (DRAM) pJ/MAC",
@@ -195,26 +198,84 @@ def _soc(console, sim: str, quick: bool) -> Table:
     return table
 
 
-def run_all(console, *, sims, quick: bool = False) -> int:
+#: ``make sim``'s measurements besides the simulation steps (always the quick reports), in
+#: two groups of about equal cost (cold: Verilator builds of gate-level netlists, Yosys,
+#: nextpnr). They share nothing with the simulation steps but the locked build folders.
+_MEASUREMENTS = (
+    (("lmul_dot", "_lmul_dot_energy"),),
+    (("lmul", "lmul_report"), ("lmul_mul", "_lmul_mul_energy"), ("imc_energy", "imc_report")),
+)
+
+
+def _measure(jobs, sim: str) -> dict:
+    """Run one group of :data:`_MEASUREMENTS`; returns each result and its seconds."""
+    from .imc_report import build_report as imc_report
+    from .lmul_report import build_report as lmul_report
+
+    fns = {"lmul_report": lambda: lmul_report(quick=True),
+           "imc_report": lambda: imc_report(quick=True),
+           "_lmul_mul_energy": lambda: _lmul_mul_energy(quick=True, sims=(sim,)),
+           "_lmul_dot_energy": lambda: _lmul_dot_energy(quick=True, sims=(sim,))}
+    out = {"seconds": {}}
+    for key, fn in jobs:
+        t0 = time.monotonic()
+        out[key] = fns[fn]()
+        out["seconds"][key] = time.monotonic() - t0
+    return out
+
+
+def run_all(console, *, sims, quick: bool = False, jobs: int = 2) -> int:
+    """Every step of ``make sim``. With ``jobs`` > 1 the L-Mul/IMC measurements (Yosys,
+    nextpnr, gate-level simulation) run in other processes while the simulation steps run
+    here; their tables are printed after the simulation steps, as with ``jobs=1``."""
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
     from .onn_report import sim_summary
 
     t0 = time.monotonic()
     steps = [("multipliers", _multipliers), ("dot-product units", _dot_units),
              ("in-memory-compute tile", _imc), ("SoC firmware demos", _soc)]
     n = len(steps) * len(sims) + 3
-    i = 0
-    for sim in sims:
-        for what, step in steps:
-            i += 1
-            console.print(f"[{i}/{n}] {what} on {sim}")
-            console.print(step(console, sim, quick))
-    console.print(f"[{n - 2}/{n}] L-Mul accuracy and area (golden models, Yosys, nextpnr)")
-    console.print(_lmul_measurements(console, sims[0], quick))
-    console.print(f"[{n - 1}/{n}] L-Mul energy (RTL and gate-level switching activity)")
-    console.print(_lmul_energy(console, sims[0], quick))
+    pool = (ProcessPoolExecutor(max_workers=len(_MEASUREMENTS), mp_context=get_context("spawn"))
+            if jobs > 1 else None)
+    try:
+        futures = [pool.submit(_measure, group, sims[0]) for group in _MEASUREMENTS] \
+            if pool else []
+        if pool:
+            console.print(f"[{n - 2}-{n}/{n}] L-Mul accuracy, area and energy, IMC energy: "
+                          f"started in {len(futures)} more processes")
+        i = 0
+        for sim in sims:
+            for what, step in steps:
+                i += 1
+                console.print(f"[{i}/{n}] {what} on {sim}")
+                ts = time.monotonic()
+                console.print(step(console, sim, quick))
+                console.print(f"  ({what} on {sim}: {time.monotonic() - ts:.0f} s)")
+        if pool:
+            console.print("waiting for the measurements of the other processes ...")
+        parts = [f.result() for f in futures] if pool else \
+            [_measure(group, sims[0]) for group in _MEASUREMENTS]
+    finally:
+        if pool:
+            pool.shutdown()
+    data = {"seconds": {}}
+    for part in parts:
+        data["seconds"].update(part.pop("seconds"))
+        data.update(part)
+    sec = data["seconds"]
+    mul, dot = data["lmul_mul"], data["lmul_dot"]
+    energy = {"units": mul["units"] + dot["units"], "ratios": mul["ratios"] + dot["ratios"]}
+    console.print(f"[{n - 2}/{n}] L-Mul accuracy and area (golden models, Yosys, nextpnr; "
+                  f"{sec['lmul']:.0f} s)")
+    console.print(_lmul_measurements(data["lmul"]))
+    console.print(f"[{n - 1}/{n}] L-Mul energy (RTL and gate-level switching activity; "
+                  f"multipliers {sec['lmul_mul']:.0f} s, dot units {sec['lmul_dot']:.0f} s)")
+    console.print(_lmul_energy(energy, sims[0]))
     console.print(f"[{n}/{n}] IMC energy, 8x4 tile vs baseline (quick; the 64x16 figures: "
-                  "picojoule report imc)")
-    console.print(_imc_energy(console, sims[0], quick))
+                  f"picojoule report imc; {sec['imc_energy']:.0f} s)")
+    console.print(_imc_energy(data["imc_energy"]))
     console.print("oscillator array: convergence (golden model, ~1 s)")
     console.print(sim_summary())
     console.print(f"picojoule sim: done in {time.monotonic() - t0:.0f} s; "
