@@ -188,6 +188,7 @@ class Core(wiring.Component):
         mepc = Signal(30)
         mcause_irq, mcause_code = Signal(), Signal(5)
         mtval = Signal(32)
+        pmpaddr0 = Signal(32)
         mcycle = Signal(64)
         minstret = Signal(64)
 
@@ -295,7 +296,7 @@ class Core(wiring.Component):
             Csr.MTVEC: Cat(Const(0, 2), mtvec), Csr.MSCRATCH: mscratch,
             Csr.MEPC: Cat(Const(0, 2), mepc),
             Csr.MCAUSE: Cat(mcause_code, Const(0, 26), mcause_irq),
-            Csr.MTVAL: mtval, Csr.MIP: mip,
+            Csr.MTVAL: mtval, Csr.MIP: mip, Csr.PMPADDR0: pmpaddr0,
             Csr.MCYCLE: cyc_lo, Csr.MCYCLEH: cyc_hi, Csr.MINSTRET: ins_lo, Csr.MINSTRETH: ins_hi,
             Csr.CYCLE: cyc_lo, Csr.CYCLEH: cyc_hi, Csr.INSTRET: ins_lo, Csr.INSTRETH: ins_hi,
         }
@@ -521,7 +522,7 @@ class Core(wiring.Component):
                 (Csr.MTVEC, [mtvec.eq(w[2:32])]), (Csr.MSCRATCH, [mscratch.eq(w)]),
                 (Csr.MEPC, [mepc.eq(w[2:32])]),
                 (Csr.MCAUSE, [mcause_irq.eq(w[31]), mcause_code.eq(w[0:5])]),
-                (Csr.MTVAL, [mtval.eq(w)]),
+                (Csr.MTVAL, [mtval.eq(w)]), (Csr.PMPADDR0, [pmpaddr0.eq(w)]),
                 (Csr.MCYCLE, [mcycle[0:32].eq(w)]), (Csr.MCYCLEH, [mcycle[32:64].eq(w)]),
                 (Csr.MINSTRET, [minstret[0:32].eq(w)]),
                 (Csr.MINSTRETH, [minstret[32:64].eq(w)]),

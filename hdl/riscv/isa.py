@@ -171,10 +171,11 @@ CSR_INFO: dict[Csr, CsrInfo] = {
     Csr.MCAUSE: CsrInfo(0x8000_001F),
     Csr.MTVAL: CsrInfo(0xFFFF_FFFF),
     Csr.MIP: CsrInfo(0),                   # MTIP/MEIP follow the interrupt inputs
-    # No physical memory protection: pmpcfg0 and pmpaddr0 are read-only zero (WARL; writes are
-    # ignored, not trapped), so software probing the PMP finds zero entries.
+    # No physical memory protection: pmpcfg0 reads 0 (every entry OFF); pmpaddr0 is a plain
+    # register (granularity 4 bytes) so software probing the PMP finds a consistent answer
+    # (riscv-tests' rv32mi-p-pmpaddr fails on a read-only-zero pmpaddr0: measured).
     Csr.PMPCFG0: CsrInfo(0),
-    Csr.PMPADDR0: CsrInfo(0),
+    Csr.PMPADDR0: CsrInfo(0xFFFF_FFFF),
     # No debug triggers: tselect/tdata1/tdata2 read 0 (tdata1.type = 0: no trigger).
     Csr.TSELECT: CsrInfo(0),
     Csr.TDATA1: CsrInfo(0),

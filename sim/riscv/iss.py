@@ -160,6 +160,7 @@ class Iss:
         self.mie = 0
         self.mtvec = MTVEC_RESET
         self.mscratch = self.mepc = self.mcause = self.mtval = 0
+        self.pmpaddr0 = 0
         self.mcycle = self.minstret = 0
         self.mtip = self.meip = False
         self._intr_next = 0
@@ -335,6 +336,8 @@ class Iss:
             return self.mtval
         if csr is C.MIP:
             return self.mip
+        if csr is C.PMPADDR0:
+            return self.pmpaddr0
         if csr in (C.MCYCLE, C.CYCLE):
             return self.mcycle & MASK
         if csr in (C.MCYCLEH, C.CYCLEH):
@@ -343,7 +346,7 @@ class Iss:
             return self.minstret & MASK
         if csr in (C.MINSTRETH, C.INSTRETH):
             return self.minstret >> 32
-        return 0  # mvendorid, marchid, mimpid, mhartid, pmpcfg0/pmpaddr0, tselect, tdata1, tdata2
+        return 0  # mvendorid, marchid, mimpid, mhartid, pmpcfg0, tselect, tdata1, tdata2
 
     def csr_write(self, csr: Csr, value: int) -> None:
         """Write ``value`` through the CSR's writable mask (WARL); read-only bits are kept."""
@@ -364,6 +367,8 @@ class Iss:
             self.mcause = new
         elif csr is C.MTVAL:
             self.mtval = new
+        elif csr is C.PMPADDR0:
+            self.pmpaddr0 = new
         elif csr is C.MCYCLE:
             self.mcycle = (self.mcycle & ~MASK) | new
             self._written_counters |= 1
