@@ -220,7 +220,12 @@ def _run_cc(cmd: list[str], what: str, cwd: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True, cwd=cwd)
     if proc.returncode != 0:
         lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-        errors = [ln for ln in lines if "error" in ln.lower()] or lines or ["no output"]
+        # The linker's own line first (gcc's "collect2: error: ld returned 1" says nothing;
+        # ld's "region `RAM' overflowed" and lld's "error:" lines do).
+        ld = [ln for ln in lines if "overflowed" in ln or "will not fit" in ln
+              or "undefined reference" in ln]
+        errors = ld or [ln for ln in lines if "error" in ln.lower()
+                        and not ln.startswith("collect2")] or lines or ["no output"]
         raise ToolError(f"compiling {what} failed: {errors[0].strip()}")
 
 

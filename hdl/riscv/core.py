@@ -252,24 +252,20 @@ class Core(wiring.Component):
         ]
         shl = sh_out[::-1]
         shr = sh_out
+        # The ALU result as a flat AND-OR over one-hot selects decoded in D (one LUT level
+        # per two sources) rather than a funct3 mux followed by the result mux.
+        logic = Signal(32)
+        with m.Switch(f3[0:2]):
+            with m.Case(0):                     # xor
+                m.d.comb += logic.eq(a ^ opb)
+            with m.Case(2):                     # or
+                m.d.comb += logic.eq(a | opb)
+            with m.Default():                   # and
+                m.d.comb += logic.eq(a & opb)
         alu = Signal(32)
-        with m.Switch(f3):
-            with m.Case(Alu.ADD.value):
-                m.d.comb += alu.eq(sum_)
-            with m.Case(Alu.SLL.value):
-                m.d.comb += alu.eq(shl)
-            with m.Case(Alu.SLT.value):
-                m.d.comb += alu.eq(lt)
-            with m.Case(Alu.SLTU.value):
-                m.d.comb += alu.eq(ltu)
-            with m.Case(Alu.XOR.value):
-                m.d.comb += alu.eq(a ^ opb)
-            with m.Case(Alu.SR.value):
-                m.d.comb += alu.eq(shr)
-            with m.Case(Alu.OR.value):
-                m.d.comb += alu.eq(a | opb)
-            with m.Case(Alu.AND.value):
-                m.d.comb += alu.eq(a & opb)
+        m.d.comb += alu.eq(Mux(x["sel_add"], sum_, 0) | Mux(x["sel_sh"], Mux(left, shl, shr), 0)
+                           | Mux(x["sel_logic"], logic, 0)
+                           | Mux(x["sel_slt"], Mux(f3[0], ltu, lt), 0))
 
         taken = Signal()
         with m.Switch(f3):
@@ -476,7 +472,7 @@ class Core(wiring.Component):
 
         # Result (one-hot sources, selected in D) and write-back.
         result = Signal(32)
-        m.d.comb += result.eq(Mux(x["sel_alu"], alu, 0) | Mux(x["load"], ld_data, 0)
+        m.d.comb += result.eq(alu | Mux(x["load"], ld_data, 0)
                               | Mux(x["csr"], csr_rdata, 0) | Mux(x["sel_static"], x["static"], 0)
                               | Mux(x["muldiv"], md_result, 0)
                               | Mux(x["custom"], custom_result, 0))
@@ -678,6 +674,11 @@ class Core(wiring.Component):
             sig("writes_rd").eq(~(ops[Opcode.BRANCH] | ops[Opcode.STORE]
                                   | ops[Opcode.MISC_MEM] | priv) & (insn[7:12] != 0)),
             sig("sel_alu").eq(op_alu & ~muldiv),
+            sig("sel_add").eq(op_alu & ~muldiv & (f3 == Alu.ADD.value)),
+            sig("sel_sh").eq(op_alu & ~muldiv & ((f3 == Alu.SLL.value) | (f3 == Alu.SR.value))),
+            sig("sel_logic").eq(op_alu & ~muldiv & ((f3 == Alu.XOR.value) | (f3 == Alu.OR.value)
+                                                    | (f3 == Alu.AND.value))),
+            sig("sel_slt").eq(op_alu & ~muldiv & ((f3 == Alu.SLT.value) | (f3 == Alu.SLTU.value))),
             sig("sel_static").eq(ops[Opcode.LUI] | ops[Opcode.AUIPC] | ops[Opcode.JAL]
                                  | ops[Opcode.JALR] | ops[Opcode.MISC_MEM]),
         ]
