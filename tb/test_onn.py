@@ -166,6 +166,15 @@ async def _setup(dut):
     return chk, a
 
 
+async def _loaded(dut, *, until_stable: bool = False):
+    """:func:`_setup`, then the params' couplings and run configuration loaded (with the
+    params' ``until_stable`` if asked)."""
+    r, a = await _setup(dut)
+    await a.load_couplings(np.asarray(r.J))
+    await a.configure(r.cfg, **({"until_stable": r.until_stable} if until_stable else {}))
+    return r, a
+
+
 async def _lockstep(dut, mode: Mode, schedules: bool = False):
     chk, a = await _setup(dut)
     p = chk.p
@@ -355,13 +364,8 @@ async def errors(dut):
 @cocotb.test()
 async def maxcut_runs(dut):
     """One START per seed; records every run's final phases, spins and busy cycles."""
-    r = params()
+    r, a = await _loaded(dut, until_stable=True)
     p = r.p
-    await start_clock(dut)
-    a = Array(dut, p)
-    await reset(dut)
-    await a.load_couplings(np.asarray(r.J))
-    await a.configure(r.cfg, until_stable=r.until_stable)
     if r.omega is not None:
         await a.write_cells("OMEGA", r.omega, p.omega_bits)
     out = []
@@ -380,13 +384,7 @@ async def spin_trace(dut):
     """Convergence on the RTL: for each seed, START 1 epoch then RESUME 1 epoch at a time up to
     ``epochs``, reading the SPINS words after every epoch (the schedules continue across
     RESUME). Records the spin trace (one int per epoch, bit i = cell i) and the busy cycles."""
-    r = params()
-    p = r.p
-    await start_clock(dut)
-    a = Array(dut, p)
-    await reset(dut)
-    await a.load_couplings(np.asarray(r.J))
-    await a.configure(r.cfg)
+    r, a = await _loaded(dut)
     out = []
     for s in r.seeds:
         await a.csr.write("SEED", int(s))
@@ -405,13 +403,8 @@ async def power_epochs(dut):
     it, ``epochs`` OIM epochs (ops = epochs * n cell-updates)."""
     from tb.common.activity import window_end, window_start
 
-    r = params()
+    r, a = await _loaded(dut)
     p = r.p
-    await start_clock(dut)
-    a = Array(dut, p)
-    await reset(dut)
-    await a.load_couplings(np.asarray(r.J))
-    await a.configure(r.cfg)
     await a.go("start", 0, r.cfg.mode)
     for _ in range(4):
         await RisingEdge(dut.clk)
