@@ -51,7 +51,7 @@ from .periph import (
     dot_register_map,
 )
 from .riscv.core import Core, CoreParams, RvfiSignature
-from .riscv.system import add_run_control
+from .riscv.system import add_run_control, run_control_members
 
 __all__ = ["SocParams", "Soc", "SocBoard", "soc_register_maps"]
 
@@ -175,11 +175,7 @@ class Soc(wiring.Component):
         self.ram_init = tuple(ram_init)
         self.regs = soc_register_maps(params)
         members = {
-            "load_en": In(1), "load_adr": In(30), "load_dat": In(32),
-            "tohost_adr": In(30), "halt": Out(1), "tohost_value": Out(32),
-            "irq_timer": In(1), "irq_external": In(1), "irq_ack": Out(1),
-            "console_valid": Out(1), "console_data": Out(8),
-            "cycles": Out(64), "instret": Out(64), "last_pc": Out(32),
+            **run_control_members(),
             "tx": Out(1, init=1), "rx": In(1, init=1),
             "leds": Out(params.leds), "buttons": In(params.buttons),
         }

@@ -75,13 +75,7 @@ class CoreSystem(wiring.Component):
                              f"not {ram_size!r}")
         self.core_params, self.ram_size = core, ram_size
         self.ram_words = ram_size // 4
-        members = {
-            "load_en": In(1), "load_adr": In(30), "load_dat": In(32),
-            "tohost_adr": In(30), "halt": Out(1), "tohost_value": Out(32),
-            "irq_timer": In(1), "irq_external": In(1), "irq_ack": Out(1),
-            "console_valid": Out(1), "console_data": Out(8),
-            "cycles": Out(64), "instret": Out(64), "last_pc": Out(32),
-        }
+        members = run_control_members()
         if core.with_rvfi:
             members["rvfi"] = Out(RvfiSignature())
         super().__init__(members)
@@ -114,6 +108,18 @@ class CoreSystem(wiring.Component):
             connect(m, core.custom, accel.port)
         add_run_control(m, self, core, self.core_params.with_rvfi)
         return m
+
+
+def run_control_members() -> dict:
+    """The ports of a system run by ``sim/riscv/rtl.py`` (image loading, ``tohost``, interrupt
+    lines, console, counters), shared by ``CoreSystem`` and the SoC; see :func:`add_run_control`."""
+    return {
+        "load_en": In(1), "load_adr": In(30), "load_dat": In(32),
+        "tohost_adr": In(30), "halt": Out(1), "tohost_value": Out(32),
+        "irq_timer": In(1), "irq_external": In(1), "irq_ack": Out(1),
+        "console_valid": Out(1), "console_data": Out(8),
+        "cycles": Out(64), "instret": Out(64), "last_pc": Out(32),
+    }
 
 
 def add_run_control(m, host, core, with_rvfi: bool) -> None:
