@@ -240,9 +240,11 @@ from .csr import CsrSignature, Field, Register, RegisterMap  # noqa: E402
 __all__ += ["OnnArray", "register_map", "Cause", "EPOCH_OVERHEAD", "lfsr_advance_matrix",
             "weights_per_word", "epoch_cycles", "start_cycles"]
 
-#: Clocks an epoch spends besides issuing its ``accumulate_cycles``: the three stages behind the
-#: issue (coupling term, accumulate, ONN tick evaluation) and the two update stages.
-EPOCH_OVERHEAD = 5
+#: Clocks an epoch spends besides issuing its ``accumulate_cycles``: after the last issue L,
+#: the four stages behind it (sine, coupling term, accumulate, ONN tick evaluation: L+1..L+4)
+#: overlapped with SIN[2 theta] (L+2), ks SIN2 (L+3) and the bias (L+4), then the step (L+5) and
+#: the phase write (L+6).
+EPOCH_OVERHEAD = 6
 
 
 def epoch_cycles(p: OnnParams, mode) -> int:
@@ -359,7 +361,7 @@ def _sin_rom(p: OnnParams, m: Module, k, name: str):
     return out
 
 
-_STATES = ['IDLE', 'SEED', 'DRAW', 'NEXT', 'ISSUE', 'DRAIN', 'U1', 'U2']
+_STATES = ['IDLE', 'SEED', 'DRAW', 'NEXT', 'ISSUE', 'DRAIN']
 
 
 class OnnArray(wiring.Component):
@@ -440,7 +442,6 @@ class OnnArray(wiring.Component):
         theta = [Signal(PB, name=f"theta{i}") for i in range(n)]
         lfsr = [Signal(LFSR_BITS, name=f"lfsr{i}") for i in range(n)]
         omega = [Signal(signed(p.omega_bits), name=f"omega{i}") for i in range(n)]
-        acc = [Signal(signed(p.acc_bits), name=f"acc{i}") for i in range(n)]
 
         # ---- schedules: ks(t) = min(ks_max, ks_acc >> 8); a(t) = max(0, a0 - (dec_acc >> 8))
         ks_acc = Signal(p.ks_bits + SCHED_FRAC + 1)
@@ -496,27 +497,25 @@ class OnnArray(wiring.Component):
             with m.If(last_j):
                 m.d.sync += tick.eq(Mux(last_issue, 0, tick + 1))
 
-        # s1: the column (memory read register) and theta_j; flags travel with it
-        s1_valid, s1_first, s1_last = Signal(), Signal(), Signal()
-        s1_tick = Signal(range(P))
-        m.d.sync += [s1_valid.eq(issue), s1_first.eq(issue & (j == 0)),
-                     s1_last.eq(issue & last_j), s1_tick.eq(tick)]
-        if not p.with_parallel:
-            s1_thj = Signal(PB)
-            m.d.sync += s1_thj.eq(Array(theta)[j])
-            m.d.comb += [rp.addr.eq(j), rp.en.eq(issue)]
-            s1_col = [rp.data[i * WB:(i + 1) * WB].as_signed() for i in range(n)]
+        # Update strobes, counted from the last issue L (the DRAIN state): SIN[2 theta_i] into
+        # the sine register (L+2, the sine tables being free), ks(t) SIN2 (L+3), the bias
+        # (L+4), x and the step (L+5), the phase write (L+6). One register between each, so no
+        # clock holds more than one adder or table (the routed critical paths, docs/onn.md).
+        u_sin2, u_shil, u_bias, u_step, u_write = (
+            Signal(name=nm) for nm in ("u_sin2", "u_shil", "u_bias", "u_step", "u_write"))
 
-        # update stage 1 reuses each cell's sine table for SIN[2 theta_i] (pipeline is empty)
-        u1 = Signal()
-        # per-cell coupling term (s1 -> s2)
-        s2_valid, s2_first, s2_last = Signal(), Signal(), Signal()
-        s2_tick = Signal(range(P))
-        m.d.sync += [s2_valid.eq(s1_valid), s2_first.eq(s1_first), s2_last.eq(s1_last),
-                     s2_tick.eq(s1_tick)]
-        term_shape = signed(p.acc_bits)
-        s2_term = [Signal(term_shape, name=f"s2_term{i}") for i in range(n)]
-        sin2 = [None] * n
+        # Flags travel with each issued step: s<k> is the step issued k clocks ago.
+        # s1: theta_j and the sine of the phase difference; s2: the coupling column (memory
+        # read data) times the registered sine; s3: accumulate; s4: ONN tick evaluation.
+        stages = [(Signal(name=f"s{k}_valid"), Signal(name=f"s{k}_first"),
+                   Signal(name=f"s{k}_last"), Signal(range(P), name=f"s{k}_tick"))
+                  for k in range(1, 5)]
+        src = (issue, issue & (j == 0), issue & last_j, tick)
+        for dst in stages:
+            m.d.sync += [a.eq(b) for a, b in zip(dst, src)]
+            src = dst
+        ((s1_valid, s1_first, s1_last, s1_tick), (s2_valid, s2_first, s2_last, s2_tick),
+         (s3_valid, s3_first, s3_last, s3_tick), (s4_valid, s4_first, s4_last, s4_tick)) = stages
 
         def square(q_j, tk):
             # o_j(t) = +1 while (t - q_j) mod P < P/2
@@ -524,8 +523,31 @@ class OnnArray(wiring.Component):
             m.d.comb += d.eq(tk - q_j)
             return ~d[-1]
 
-        for i in range(n):
-            if p.with_parallel:
+        # the per-cell sine register: SIN[theta_j - theta_i] (ONN: the square wave +-1 of
+        # cell j, the same for every cell) during the issues, SIN[2 theta_i] at u_sin2
+        s2_sin = [Signal(signed(p.sin_bits), name=f"s2_sin{i}") for i in range(n)]
+        if not p.with_parallel:
+            most_term = (1 << (WB - 1)) * max(p.sin_amp, 1)
+            s3_term = [Signal(signed(most_term.bit_length() + 1), name=f"s3_term{i}")
+                       for i in range(n)]
+            s1_thj = Signal(PB)
+            s1_j = Signal(range(n))
+            m.d.sync += [s1_thj.eq(Array(theta)[j]), s1_j.eq(j)]
+            # the memory is read one clock late, so its data meets the sine register in s2
+            m.d.comb += [rp.addr.eq(s1_j), rp.en.eq(s1_valid)]
+            s2_col = [rp.data[i * WB:(i + 1) * WB].as_signed() for i in range(n)]
+            s1_o = square(s1_thj[odrop:], s1_tick)
+            for i in range(n):
+                d = Signal(PB, name=f"d{i}")
+                m.d.comb += d.eq(Mux(u_sin2, theta[i] << 1, s1_thj - theta[i]))
+                sv = _sin_rom(p, m, d[drop:], f"sin{i}")
+                with m.If(s1_valid | u_sin2):
+                    m.d.sync += s2_sin[i].eq(Mux(onn & ~u_sin2, Mux(s1_o, 1, -1), sv))
+                with m.If(s2_valid):
+                    m.d.sync += s3_term[i].eq(s2_col[i] * s2_sin[i])
+        else:
+            s3_term = [Signal(signed(p.acc_bits), name=f"s3_term{i}") for i in range(n)]
+            for i in range(n):
                 terms = []
                 for jj in range(n):
                     if jj == i:
@@ -535,91 +557,90 @@ class OnnArray(wiring.Component):
                     sv = _sin_rom(p, m, d[drop:], f"sin{i}_{jj}")
                     o = square(theta[jj][odrop:], s1_tick)
                     terms.append(Mux(onn, Mux(o, J[i][jj], -J[i][jj]), J[i][jj] * sv))
-                # the tree sees the phases of the issue clock: in parallel builds theta is
-                # stable during the whole accumulation, so s1 and the issue clock agree
-                total = _tree(terms) if terms else Const(0, term_shape)
+                # the tree sees the phases of the s1 clock: in parallel builds theta is stable
+                # during the whole accumulation, so s1 and the issue clock agree
+                s2_total = Signal(signed(p.acc_bits), name=f"s2_total{i}")
                 with m.If(s1_valid):
-                    m.d.sync += s2_term[i].eq(total)
+                    m.d.sync += s2_total.eq(_tree(terms) if terms else 0)
+                with m.If(s2_valid):
+                    m.d.sync += s3_term[i].eq(s2_total)
                 d2 = Signal(PB, name=f"d2_{i}")
                 m.d.comb += d2.eq(theta[i] << 1)
-                sin2[i] = _sin_rom(p, m, d2[drop:], f"sin2_{i}")
-            else:
-                d = Signal(PB, name=f"d{i}")
-                m.d.comb += d.eq(Mux(u1, theta[i] << 1, s1_thj - theta[i]))
-                sv = _sin_rom(p, m, d[drop:], f"sin{i}")
-                sin2[i] = sv
-                o = square(s1_thj[odrop:], s1_tick)
-                w = s1_col[i]
-                with m.If(s1_valid):
-                    m.d.sync += s2_term[i].eq(Mux(onn, Mux(o, w, -w), w * sv))
-
-        # s2 -> accumulators; s3 flags: a tick's sum is complete
-        s3_valid, s3_last = Signal(), Signal()
-        s3_tick = Signal(range(P))
-        m.d.sync += [s3_valid.eq(s2_valid), s3_last.eq(s2_last), s3_tick.eq(s2_tick)]
-        for i in range(n):
-            with m.If(s2_valid):
-                m.d.sync += acc[i].eq(Mux(s2_first, s2_term[i], acc[i] + s2_term[i]))
+                sin2 = _sin_rom(p, m, d2[drop:], f"sin2_{i}")
+                with m.If(u_sin2):
+                    m.d.sync += s2_sin[i].eq(sin2)
 
         # noise of this epoch: eta_i = (r_i * a(t)) >> 15, r_i from the LFSR advanced at the
-        # first issue (registered in the clock after it; used from s3 and in the update)
-        # One multiplier per cell serves both per-epoch products, in different clocks: r_i *
-        # a(t) for eta (the clock after the first issue) and ks(t) * SIN[2 theta_i] in U1.
+        # first issue, registered in the clock after it; every accumulation (each ONN tick)
+        # starts from eta_i, so S_i (ONN) and the x_i (OIM, Kuramoto) need no adder of their
+        # own. One multiplier per cell serves both per-epoch products, in different clocks:
+        # r_i * a(t) (the clock after the first issue) and ks(t) * SIN[2 theta_i] (u_shil).
+        acc_shape = signed(max(p.acc_bits, p.noise_bits + 1) + 1)
+        acc = [Signal(acc_shape, name=f"acc{i}") for i in range(n)]
         eta = [Signal(signed(p.noise_bits + 1), name=f"eta{i}") for i in range(n)]
         shil = [Signal(signed(p.ks_bits + p.sin_bits + 1), name=f"shil{i}") for i in range(n)]
+        bias = [Signal(signed(p.update_bits), name=f"bias{i}") for i in range(n)]
         s1_first_epoch = Signal()
         m.d.sync += s1_first_epoch.eq(first_issue)
         mul_a = Signal(max(p.noise_bits, p.ks_bits))
-        m.d.comb += mul_a.eq(Mux(u1, ks_t, a_t))
+        m.d.comb += mul_a.eq(Mux(u_shil, ks_t, a_t))
+        half = Signal(p.max_shift + 1)
+        m.d.comb += half.eq((Const(1, p.max_shift + 2) << shift) >> 1)
+        kur = Signal()
+        m.d.comb += kur.eq(mode == Mode.KURAMOTO)
         for i in range(n):
+            with m.If(s3_valid):
+                m.d.sync += acc[i].eq(Mux(s3_first, eta[i], acc[i]) + s3_term[i])
             r = lfsr[i][:NOISE_SAMPLE_BITS].as_signed()
             mul_b = Signal(signed(max(NOISE_SAMPLE_BITS, p.sin_bits)), name=f"mul_b{i}")
             prod = Signal(signed(len(mul_a) + len(mul_b) + 1), name=f"prod{i}")
-            m.d.comb += [mul_b.eq(Mux(u1, sin2[i], r)), prod.eq(mul_a * mul_b)]
+            m.d.comb += [mul_b.eq(Mux(u_shil, s2_sin[i], r)), prod.eq(mul_a * mul_b)]
             with m.If(s1_first_epoch):
                 m.d.sync += eta[i].eq(prod >> (NOISE_SAMPLE_BITS - 1))
-            with m.If(u1):
+            with m.If(u_shil):
                 m.d.sync += shil[i].eq(prod >> KS_FRAC)
+            with m.If(u_bias):
+                m.d.sync += bias[i].eq(Mux(kur, omega[i], -shil[i]) + half)
 
-        # ONN tick evaluation (s3): y(t) = S > 0, or o_i(t) on a tie; track the first rising
-        # edge of y over t = 1..P-1, and y(0) / y(P-1) for a rising edge at t = 0
+        # ONN tick evaluation (s4): y(t) = S > 0, or o_i(t) on a tie (S = acc, eta included);
+        # track the first rising edge of y over t = 1..P-1, and y(0) / y(P-1) for a rising edge
+        # at t = 0
         y_first = Signal(n)
         y_prev = Signal(n)
         found = Signal(n)
         q_found = [Signal(p.onn_phase_bits, name=f"qf{i}") for i in range(n)]
         for i in range(n):
-            S = Signal(signed(p.acc_bits + 1), name=f"S{i}")
-            m.d.comb += S.eq(acc[i] + eta[i])
-            own = square(theta[i][odrop:], s3_tick)
+            own = square(theta[i][odrop:], s4_tick)
             y = Signal(name=f"y{i}")
-            m.d.comb += y.eq((S > 0) | ((S == 0) & own))
-            with m.If(s3_valid & s3_last):
+            m.d.comb += y.eq((acc[i] > 0) | ((acc[i] == 0) & own))
+            with m.If(s4_valid & s4_last):
                 m.d.sync += y_prev[i].eq(y)
-                with m.If(s3_tick == 0):
+                with m.If(s4_tick == 0):
                     m.d.sync += [y_first[i].eq(y), found[i].eq(0)]
                 with m.Elif(y & ~y_prev[i] & ~found[i]):
-                    m.d.sync += [found[i].eq(1), q_found[i].eq(s3_tick)]
+                    m.d.sync += [found[i].eq(1), q_found[i].eq(s4_tick)]
 
-        # update: u1 registers the SHIL term; u2 forms x, rounds, shifts and writes theta
+        # update: u_step registers the step (OIM / Kuramoto: rnd(x) >> shift; ONN: the new
+        # q); u_write adds it (or, ONN, writes q) into every phase at once
         changed = Signal(n)
         new_theta = [Signal(PB, name=f"new_theta{i}") for i in range(n)]
-        half = Signal(p.max_shift + 1)
-        m.d.comb += half.eq((Const(1, p.max_shift + 2) << shift) >> 1)
         for i in range(n):
             x = Signal(signed(p.update_bits), name=f"x{i}")
-            m.d.comb += x.eq(Mux(mode == Mode.KURAMOTO, omega[i] + acc[i], acc[i] - shil[i])
-                             + eta[i] + half)
-            step = Signal(PB, name=f"step{i}")
-            m.d.comb += step.eq(x >> shift)
+            m.d.comb += x.eq(acc[i] + bias[i])
             rise0 = y_first[i] & ~y_prev[i]
             q_new = Mux(rise0, 0, Mux(found[i], q_found[i], theta[i][odrop:]))
-            m.d.comb += new_theta[i].eq(Mux(onn, q_new << odrop, theta[i] + step))
-            m.d.comb += changed[i].eq(new_theta[i] != theta[i])
+            step = Signal(PB, name=f"step{i}")
+            with m.If(u_step):
+                m.d.sync += step.eq(Mux(onn, q_new, x >> shift))
+            q_theta = Signal(PB, name=f"q_theta{i}")
+            m.d.comb += q_theta.eq(step[:p.onn_phase_bits] << odrop)
+            m.d.comb += [new_theta[i].eq(Mux(onn, q_theta, theta[i] + step)),
+                         changed[i].eq(Mux(onn, q_theta != theta[i], step.any()))]
 
         # ---- control FSM
         remaining = Signal(32)
         keep = Signal()
-        drain = Signal(2)
+        drain = Signal(3)
         cmd = regs["CMD"].layout
         c_start = wdata[cmd["start"].offset]
         c_resume = wdata[cmd["resume"].offset]
@@ -639,7 +660,7 @@ class OnnArray(wiring.Component):
         # statement per assigned signal listing only some states (Verilator CASEINCOMPLETE).
         # Per-cell registers are written from strobes outside, once per cell.
         state = Signal(range(len(_STATES)))
-        do_seed, do_draw, do_u2 = Signal(), Signal(), Signal()
+        do_seed, do_draw = Signal(), Signal()
         for i in range(n):
             with m.If(do_seed):
                 s = seed ^ Const(((i + 1) * SEED_MUL) & 0xFFFFFFFF, 32)
@@ -650,7 +671,7 @@ class OnnArray(wiring.Component):
                 m.d.sync += lfsr[i].eq(nxt)
                 with m.If(do_draw):
                     m.d.sync += theta[i].eq(nxt[:PB])
-            with m.If(do_u2):
+            with m.If(u_write):
                 m.d.sync += theta[i].eq(new_theta[i])
         with m.If(state == _STATES.index("IDLE")):
             with m.If(wr & at("CMD") & c_start):
@@ -671,7 +692,7 @@ class OnnArray(wiring.Component):
             m.d.comb += do_draw.eq(1)
             m.d.sync += state.eq(_STATES.index("NEXT"))
         with m.If(state == _STATES.index("NEXT")):
-            # no clock spent here when chained from U2 (see below): only after START/RESUME
+            # the epoch's first issue (chained from the phase write without a spare clock)
             with m.If(remaining == 0):
                 m.d.sync += [busy.eq(0), done.eq(1)]
                 m.d.sync += state.eq(_STATES.index("IDLE"))
@@ -687,20 +708,17 @@ class OnnArray(wiring.Component):
                 m.d.sync += drain.eq(0)
                 m.d.sync += state.eq(_STATES.index("DRAIN"))
         with m.If(state == _STATES.index("DRAIN")):
+            # drain = k - 1 in clock L+k (L: the last issue)
             m.d.sync += drain.eq(drain + 1)
-            with m.If(drain == 2):
-                m.d.sync += state.eq(_STATES.index("U1"))
-        with m.If(state == _STATES.index("U1")):
-            m.d.comb += u1.eq(1)
-            m.d.sync += state.eq(_STATES.index("U2"))
-        with m.If(state == _STATES.index("U2")):
-            m.d.comb += do_u2.eq(1)
-            finish_epoch()
-            with m.If((remaining == 1) | (until_stable & ~changed.any())):
-                m.d.sync += [busy.eq(0), done.eq(1)]
-                m.d.sync += state.eq(_STATES.index("IDLE"))
-            with m.Else():
-                m.d.sync += state.eq(_STATES.index("NEXT"))
+            m.d.comb += [u_sin2.eq(drain == 1), u_shil.eq(drain == 2), u_bias.eq(drain == 3),
+                         u_step.eq(drain == 4), u_write.eq(drain == 5)]
+            with m.If(drain == 5):
+                finish_epoch()
+                with m.If((remaining == 1) | (until_stable & ~changed.any())):
+                    m.d.sync += [busy.eq(0), done.eq(1)]
+                    m.d.sync += state.eq(_STATES.index("IDLE"))
+                with m.Else():
+                    m.d.sync += state.eq(_STATES.index("NEXT"))
 
         # ---- CSR writes
         errs = Signal(5)

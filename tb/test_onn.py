@@ -21,6 +21,7 @@ import pytest
 from cocotb.triggers import RisingEdge, Timer
 
 from hdl.onn import (
+    EPOCH_OVERHEAD,
     Cause,
     Mode,
     OnnArray,
@@ -441,7 +442,7 @@ def test_onn_small(sim, p):
     r = run_onn(sim, p, CHECKS, OnnCheck(p, epochs=10))
     for mode in Mode:
         rec = r.data(f"lockstep_{mode.name}")
-        assert rec["epoch_cycles"] == p.accumulate_cycles(mode) + 5
+        assert rec["epoch_cycles"] == p.accumulate_cycles(mode) + EPOCH_OVERHEAD
         assert rec["cycles"] == start_cycles(mode == Mode.ONN) + 10 * rec["epoch_cycles"]
 
 
