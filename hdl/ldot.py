@@ -1,22 +1,29 @@
 # Ref: H. Luo, W. Sun, arXiv 2410.00907 (2024), "L-Matmul"; IEEE 754-2019 binary32 for the
 #      accumulator (round to nearest, ties to even).
-"""Dot-product unit: N lanes of L-Mul (or exact) products per clock into an fp32 accumulator.
+"""Dot-product unit: N lanes of L-Mul (or exact) products per clock, summed exactly in fixed point,
+rounded to fp32 once per vector.
 
-Accumulation order and rounding (reproduced bit-exactly by ``sim/ldot.py``):
+Accumulation and rounding (reproduced bit-exactly by ``sim/ldot.py``):
 
 1. each lane's product is formed by the multiplier of ``kind`` (``hdl/lmul.py``), in ``fmt``;
-2. the N products of a chunk are summed **exactly**: every finite product of a narrow format is
-   an integer multiple of ``2^-frac_bits`` and fits ``lane_bits``, so the chunk sum ``S`` is an
-   exact signed integer of ``sum_bits`` bits (order-independent);
-3. the accumulator is updated once per chunk, ``acc = round_fp32(acc + S)``, one
-   round-to-nearest-even rounding per chunk, starting from +0 at the first chunk of a vector;
-4. NaN products, or +inf and -inf products in the same vector, give the canonical fp32 NaN
-   (0x7FC00000); otherwise an inf product gives inf of its sign; an exact zero sum is +0.
+2. every finite product of a narrow format is an integer multiple of ``2^-frac_bits`` and fits
+   ``lane_bits``, so the N products of a chunk sum **exactly** to a signed integer ``S`` of
+   ``sum_bits`` bits;
+3. the chunk sums of a vector are added **exactly** in an ``acc_bits``-wide two's-complement
+   accumulator (a Kulisch-style fixed-point accumulator for this narrow exponent range), which
+   holds any vector of up to ``max_exact_chunks`` = 2^26 chunks;
+4. the vector's exact sum is rounded to fp32 **once**, round to nearest, ties to even. The
+   result is the correctly rounded fp32 value of the exact sum of the products, whatever the
+   order of the elements; an exact zero sum is +0; no fp32 subnormal or overflow can occur;
+5. NaN products, or +inf and -inf products in the same vector, give the canonical fp32 NaN
+   (0x7FC00000); otherwise an inf product gives inf of its sign; otherwise a vector whose running
+   sum left the accumulator's window (only possible beyond ``max_exact_chunks`` chunks) gives the
+   canonical NaN rather than a wrapped value.
 
-Because every accumulator value is a multiple of ``2^-frac_bits``, no fp32 subnormal can occur
-and the fixed-point view of ``acc`` never loses bits. When ``acc`` is so large that it does not
-fit the ``acc_bits`` integer window, ``|S| < ulp(acc) / 2`` and the rounded sum is ``acc``
-itself; the unit keeps ``acc`` (this is the exact result, not an approximation).
+Why fixed point: the loop-carried work per chunk is one ``acc_bits``-wide add (an fp32
+accumulator needs align, add, normalize and round in one clock, which limited the unit to
+24.9 MHz on ECP5 and 7.2 MHz on the UP5K); the single rounding moves into two pipeline stages
+after the loop. The result is also more accurate than rounding after every chunk.
 """
 
 from dataclasses import dataclass
@@ -55,6 +62,10 @@ class DotParams:
             raise ValueError(
                 f"format {self.fmt.name} needs a {self.sum_bits}-bit exact chunk sum; the dot "
                 f"unit supports at most {MAX_SUM_BITS} (narrow formats such as e4m3, e5m2)")
+        # the rounded sum's exponent, msb + 127 - frac_bits, must stay a normal fp32 exponent
+        if not (1 <= 127 - self.frac_bits and self.acc_bits + 127 - self.frac_bits <= 254):
+            raise ValueError(f"format {self.fmt.name}: its exact sums (2^-{self.frac_bits} .. "
+                             f"2^{self.acc_bits - self.frac_bits}) leave fp32's normal range")
 
     @property
     def name(self) -> str:
@@ -81,10 +92,16 @@ class DotParams:
 
     @property
     def acc_bits(self) -> int:
-        """Signed width of the accumulator's integer window (see module docstring)."""
-        return self.sum_bits + 26
+        """Signed width of the fixed-point accumulator: ``ACC_GUARD_BITS`` above a chunk sum."""
+        return self.sum_bits + self.ACC_GUARD_BITS
 
-    LATENCY = 3  # cycles from the accepted `last` chunk to the valid result
+    @property
+    def max_exact_chunks(self) -> int:
+        """Vectors of up to this many chunks are summed exactly (|S| < 2^(sum_bits - 1))."""
+        return 1 << self.ACC_GUARD_BITS
+
+    ACC_GUARD_BITS = 26
+    LATENCY = 5  # cycles from the accepted `last` chunk to the valid result
 
 
 def chunk_layout(p: DotParams) -> data.StructLayout:
@@ -108,13 +125,16 @@ class DotUnit(wiring.Component):
     """Streamed dot product of two vectors in ``fmt``, ``lanes`` elements per chunk.
 
     A vector is sent as chunks on ``i`` (pad the last chunk with zeros; set ``last`` on it);
-    its fp32 result appears on ``o`` ``LATENCY`` = 3 cycles after the last chunk is accepted.
-    Throughput: one chunk per clock. Back-pressure: while a result waits on ``o`` with
-    ``o.ready`` low, the whole pipeline holds and ``i.ready`` is low. Reset clears the
-    accumulator and empties the pipeline.
+    its fp32 result (module docstring: exact sum, one rounding) appears on ``o`` ``LATENCY`` = 5
+    cycles after the last chunk is accepted. Throughput: one chunk per clock, back to back
+    across vectors. Back-pressure: while a result waits on ``o`` with ``o.ready`` low, the
+    whole pipeline holds and ``i.ready`` is low. Reset clears the accumulator and empties the
+    pipeline.
 
     Pipeline: s1 products (registered), s2 exact chunk sum and special flags (registered),
-    s3 fp32 accumulate (the loop-carried stage) and result register.
+    s3 fixed-point accumulate (the only loop-carried stage: one adder) and, on ``last``, the
+    vector's sum, s4 sign, magnitude and leading one, s5 normalize and round into the result
+    register.
 
     Members
     -------
@@ -189,68 +209,79 @@ class DotUnit(wiring.Component):
                 s2_ninf.eq(Cat(*ninf_any).any() if ninf_any else 0),
             ]
 
-        # -- s3: acc = round_fp32(acc + S) ---------------------------------------------------
-        acc = Signal(32)
-        nan_f, pinf_f, ninf_f = Signal(), Signal(), Signal()
-        acc_sign, acc_exp, acc_man = acc[31], acc[23:31], acc[:23]
-        # acc as an integer in units of 2^-frac_bits: sig * 2^sh, sh = exp - 150 + frac_bits.
-        # acc >= 2^-frac_bits keeps sh >= -23, and a negative sh only drops zero bits.
-        sh = Signal(signed(10))
-        m.d.comb += sh.eq(acc_exp - (150 - p.frac_bits))
-        big = Signal()
-        m.d.comb += big.eq(sh > p.acc_bits - 26)
-        acc_mag = Signal(p.acc_bits)
-        sh_u = Signal(ceil_log2(p.acc_bits + 23))
-        wide = Signal(23 + p.acc_bits)
-        m.d.comb += [
-            sh_u.eq(sh + 23),
-            wide.eq(Cat(acc_man, Const(1, 1)) << sh_u),
-            acc_mag.eq(Mux(acc_exp == 0, 0, wide[23:])),
-        ]
-        total = Signal(signed(p.acc_bits + 1))
-        m.d.comb += total.eq(Mux(acc_sign, -acc_mag, acc_mag) + s2_sum)
-        mag = Signal(p.acc_bits)
-        m.d.comb += mag.eq(Mux(total < 0, -total, total))
-        # Normalize: leading one to the top, then round to 24 significant bits (RNE).
-        msb = Signal(range(p.acc_bits))
-        for bit in range(p.acc_bits):
-            with m.If(mag[bit]):
+        # -- s3: the loop: acc += S in fixed point (one adder, nothing else) ------------------
+        w = p.acc_bits
+        acc = Signal(signed(w))
+        nan_f, pinf_f, ninf_f, ovf_f = Signal(), Signal(), Signal(), Signal()
+        s3_total = Signal(signed(w + 1))
+        m.d.comb += s3_total.eq(acc + s2_sum)
+        s3_ovf_now = Signal()
+        m.d.comb += s3_ovf_now.eq(s3_total[w] ^ s3_total[w - 1])   # left the w-bit window
+        new_nan = nan_f | s2_nan
+        new_pinf = pinf_f | s2_pinf
+        new_ninf = ninf_f | s2_ninf
+        new_ovf = ovf_f | s3_ovf_now
+        # the vector's exact sum and flags, held for the rounding stages
+        s3_valid = Signal()
+        s3_sum = Signal(signed(w))
+        s3_nan, s3_pinf, s3_ninf = Signal(), Signal(), Signal()
+        with m.If(advance):
+            m.d.sync += s3_valid.eq(s2_valid & s2_last)
+            with m.If(s2_valid & s2_last):
+                m.d.sync += [
+                    s3_sum.eq(s3_total[:w]),
+                    s3_nan.eq(new_nan | (new_pinf & new_ninf) | (new_ovf & ~new_pinf & ~new_ninf)),
+                    s3_pinf.eq(new_pinf), s3_ninf.eq(new_ninf),
+                    acc.eq(0), nan_f.eq(0), pinf_f.eq(0), ninf_f.eq(0), ovf_f.eq(0),
+                ]
+            with m.Elif(s2_valid):
+                m.d.sync += [acc.eq(s3_total[:w]), nan_f.eq(new_nan), pinf_f.eq(new_pinf),
+                             ninf_f.eq(new_ninf), ovf_f.eq(new_ovf)]
+
+        # -- s4: sign, magnitude, leading one ------------------------------------------------
+        s4_valid = Signal()
+        s4_neg = Signal()
+        s4_mag = Signal(w)                 # |sum| <= 2^(w-1): w bits
+        s4_msb = Signal(range(w))
+        s4_special = Signal(32)
+        s4_is_special = Signal()
+        s4_mag_comb = Signal(w)
+        m.d.comb += s4_mag_comb.eq(Mux(s3_sum < 0, -s3_sum, s3_sum))
+        msb = Signal(range(w))
+        for bit in range(w):
+            with m.If(s4_mag_comb[bit]):
                 m.d.comb += msb.eq(bit)
-        lz = Signal(range(p.acc_bits))
-        norm = Signal(p.acc_bits)
-        m.d.comb += [lz.eq(p.acc_bits - 1 - msb), norm.eq(mag << lz)]
-        top = p.acc_bits
-        q = norm[top - 24:top]
-        guard = norm[top - 25]
-        sticky = norm[:top - 25].any()
+        with m.If(advance):
+            m.d.sync += [
+                s4_valid.eq(s3_valid),
+                s4_neg.eq(s3_sum < 0), s4_mag.eq(s4_mag_comb), s4_msb.eq(msb),
+                s4_is_special.eq(s3_nan | s3_pinf | s3_ninf),
+                s4_special.eq(Mux(s3_nan, FP32_NAN,
+                                  Mux(s3_pinf, FP32_INF, FP32_INF | (1 << 31)))),
+            ]
+
+        # -- s5: normalize, round to nearest even, pack -----------------------------------------
+        # Exponents stay in range: 1 <= msb + 127 - frac_bits <= 254 for every supported format
+        # (checked in DotParams), so the result is never subnormal or infinite.
+        lz = Signal(range(w))
+        norm = Signal(w)
+        m.d.comb += [lz.eq(w - 1 - s4_msb), norm.eq(s4_mag << lz)]
+        q = norm[w - 24:w]
+        guard = norm[w - 25]
+        sticky = norm[:w - 25].any()
         rounded = Signal(25)
         m.d.comb += rounded.eq(q + (guard & (sticky | q[0])))
         carry = rounded[24]
         exp_out = Signal(8)
-        m.d.comb += exp_out.eq(msb + carry + (127 - p.frac_bits))
-        new_acc = Signal(32)
-        with m.If(big):
-            m.d.comb += new_acc.eq(acc)
-        with m.Elif(mag == 0):
-            m.d.comb += new_acc.eq(0)
+        m.d.comb += exp_out.eq(s4_msb + carry + (127 - p.frac_bits))
+        finite = Signal(32)
+        with m.If(s4_mag == 0):
+            m.d.comb += finite.eq(0)
         with m.Else():
-            m.d.comb += new_acc.eq(Cat(Mux(carry, rounded[1:24], rounded[:23]), exp_out,
-                                       total < 0))
-        new_nan = nan_f | s2_nan
-        new_pinf = pinf_f | s2_pinf
-        new_ninf = ninf_f | s2_ninf
-        result = Mux(new_nan | (new_pinf & new_ninf), FP32_NAN,
-                     Mux(new_pinf, FP32_INF, Mux(new_ninf, FP32_INF | (1 << 31), new_acc)))
+            m.d.comb += finite.eq(Cat(Mux(carry, rounded[1:24], rounded[:23]), exp_out, s4_neg))
 
         with m.If(advance):
-            m.d.sync += self.o.valid.eq(0)
-            with m.If(s2_valid):
-                with m.If(s2_last):
-                    m.d.sync += [
-                        self.o.payload.eq(result), self.o.valid.eq(1),
-                        acc.eq(0), nan_f.eq(0), pinf_f.eq(0), ninf_f.eq(0),
-                    ]
-                with m.Else():
-                    m.d.sync += [acc.eq(new_acc), nan_f.eq(new_nan), pinf_f.eq(new_pinf),
-                                 ninf_f.eq(new_ninf)]
+            m.d.sync += self.o.valid.eq(s4_valid)
+            with m.If(s4_valid):
+                m.d.sync += self.o.payload.eq(Mux(s4_is_special, s4_special, finite))
         return m

@@ -1,8 +1,9 @@
 # Ref: H. Luo, W. Sun, arXiv 2410.00907 (2024), "L-Matmul"; IEEE 754-2019 binary32.
 """Golden model of the dot-product unit (``hdl/ldot.py``): same params, same rounding.
 
-The chunk sum and the accumulator update are computed with exact Python integers and one
-round-to-nearest-even per chunk, independently of how the RTL aligns and normalizes.
+The chunk sums and the vector's sum are exact Python integers (in units of 2^-frac_bits); the
+sum is rounded to fp32 once, to nearest even, independently of how the RTL normalizes. The
+accumulator's window (``acc_bits``) is modelled only to flag a sum that leaves it.
 """
 
 import numpy as np
@@ -11,7 +12,7 @@ from hdl.ldot import FP32_INF, FP32_NAN, DotParams
 
 from .lmul import MODELS, decode, is_inf, is_nan
 
-__all__ = ["dot", "pad", "round_fp32", "fp32_units", "fp32_value", "chunk_sums"]
+__all__ = ["dot", "pad", "round_fp32", "fp32_value", "chunk_sums"]
 
 
 def pad(p: DotParams, v) -> np.ndarray:
@@ -44,20 +45,6 @@ def round_fp32(units: int, frac_bits: int) -> int:
     return (sign << 31) | (exp << 23) | (q & 0x7FFFFF)
 
 
-def fp32_units(bits: int, frac_bits: int) -> int:
-    """An fp32 encoding (finite, a multiple of 2^-frac_bits) as an integer count of units."""
-    exp, man = (bits >> 23) & 0xFF, bits & 0x7FFFFF
-    if exp == 0:
-        return 0
-    sig, shift = man | 1 << 23, exp - 150 + frac_bits
-    if shift < 0:
-        assert sig & ((1 << -shift) - 1) == 0, f"{bits:#x} is not a multiple of 2^-{frac_bits}"
-        units = sig >> -shift
-    else:
-        units = sig << shift
-    return -units if bits >> 31 else units
-
-
 def fp32_value(bits) -> np.ndarray:
     return np.asarray(bits, dtype=np.uint32).view(np.float32)
 
@@ -79,16 +66,22 @@ def chunk_sums(p: DotParams, a, b):
 def dot(p: DotParams, a, b, *, acc0: int = 0) -> int:
     """fp32 encoding of the unit's result for vectors ``a``, ``b`` (raw encodings).
 
-    ``acc0`` starts the accumulator at another fp32 value (the unit always starts at +0; tests
-    preload its register to reach the huge-accumulator path)."""
+    ``acc0`` starts the accumulator at another value, in units of 2^-frac_bits (the unit always
+    starts at 0; tests preload its register to reach the edges of the window)."""
+    lim = 1 << (p.acc_bits - 1)
+    if not -lim <= acc0 < lim:
+        raise ValueError(f"acc0 must fit the {p.acc_bits}-bit accumulator, not {acc0!r}")
     sums, (nan, pinf, ninf) = chunk_sums(p, a, b)
-    acc = acc0
+    acc, overflow = acc0, False
     for s in sums:
-        acc = round_fp32(fp32_units(acc, p.frac_bits) + s, p.frac_bits)
+        acc += s
+        overflow |= not -lim <= acc < lim
     if nan or (pinf and ninf):
         return FP32_NAN
     if pinf:
         return FP32_INF
     if ninf:
         return FP32_INF | 1 << 31
-    return acc
+    if overflow:
+        return FP32_NAN
+    return round_fp32(acc, p.frac_bits)

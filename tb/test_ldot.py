@@ -2,8 +2,8 @@
 
 Random vectors of random length (seeded, seed printed by cocotb), named corner vectors, random
 stalls on input and output, back-to-back vectors; the throughput test checks one chunk per
-clock; the accumulator-window test preloads a huge accumulator (white-box, via the simulator)
-to exercise the path where the chunk sum is below half an ulp.
+clock; the accumulator-window test preloads the fixed-point accumulator (white-box, via the
+simulator) to reach wide sums, rounding ties and the window's edges.
 """
 
 from dataclasses import dataclass
@@ -15,8 +15,8 @@ from cocotb.triggers import RisingEdge
 
 from hdl.float import E4M3, E5M2
 from hdl.ldot import DotParams, DotUnit, chunk_layout
-from sim.ldot import chunk_sums, dot, fp32_value, pad
-from sim.lmul import encode
+from sim.ldot import dot, fp32_value, pad
+from sim.lmul import MODELS, decode, encode, is_inf, is_nan
 from tb.common import run
 from tb.common.bench import (
     CLOCK_NS,
@@ -64,6 +64,10 @@ def corner_vectors(p: DotParams):
         ("big then tiny then -big", [top] + [f.min_normal] * (3 * n) + [top | neg],
          [top] + [f.min_normal + 7] * (3 * n) + [top]),
         ("one NaN", [one] * (n - 1) + [f.canonical_nan], [one] * n),
+        # a running fp32 sum would drop the small products (below half its ulp): the exact
+        # fixed-point sum keeps them
+        ("big, small, -big", [top] * (160 * n) + [one] * (3 * n) + [top | neg] * (160 * n),
+         [top] * (160 * n) + [f.min_normal + 1] * (3 * n) + [top] * (160 * n)),
         ("length n+1", [one + 3] * (n + 1), [one | neg] * (n + 1)),
     ]
     if f.has_inf:
@@ -138,25 +142,48 @@ async def check_throughput(dut):
     assert sink.received == [dot(p, a, b)]
 
 
+def window_cases(p: DotParams, rng):
+    """(name, acc0, a, b): accumulator preloads (units of 2^-frac_bits) with a vector each."""
+    f, n, lim = p.fmt, p.lanes, 1 << (p.acc_bits - 1)
+    top, neg = f.max_finite, f.sign_mask
+    zeros = [0] * n
+    cases = [
+        ("most negative sum, exactly", -lim, zeros, zeros),
+        ("largest positive, then more", lim - 1, [top] * n, [top] * n),
+        ("largest positive, then less", lim - 1, [top | neg] * n, [top] * n),
+        ("most negative, then less", -lim + 1, [top | neg] * n, [top] * n),
+    ]
+    if f.has_inf:
+        cases.append(("left the window, then inf", lim - 1, [top] * n + [f.inf], [top] * (n + 1)))
+    for k in (0, 1, 17, p.acc_bits - 26):     # 25 significant bits: round half to even
+        cases += [(f"tie to even down 2^{k}", ((1 << 24) | 1) << k, zeros, zeros),
+                  (f"tie to even up 2^{k}", -(((1 << 24) | 3) << k), zeros, zeros)]
+    for i in range(12):                       # wide sums: many sticky bits below the ulp
+        mag = int(rng.integers(1, lim >> 2)) >> int(rng.integers(0, p.acc_bits - 24))
+        a, b = (encode(f, rng.normal(0, 64, size=3 * n)) for _ in range(2))
+        cases.append((f"wide {i}", mag if i % 2 else -mag, a, b))
+    return cases
+
+
 @cocotb.test()
-async def check_huge_accumulator(dut):
-    """Preload acc beyond the integer window; the next chunks must round exactly like the model.
-    """
+async def check_accumulator_window(dut):
+    """Preload the fixed-point accumulator; the result must round and flag like the model."""
     p = params().dot
     rng = np.random.default_rng(seed())
     src, sink = await start_streams(dut)
-    for big_exp in (p.acc_bits - 26 + 150 - p.frac_bits + k for k in (-1, 0, 1, 5)):
-        acc0 = (int(rng.integers(0, 2)) << 31) | (big_exp << 23) | int(rng.integers(0, 1 << 23))
-        a, b = (encode(p.fmt, rng.normal(0, 64, size=3 * p.lanes)) for _ in range(2))
-        a[0] = b[0] = p.fmt.max_finite
+    bad = []
+    for name, acc0, a, b in window_cases(p, rng):
         await RisingEdge(dut.clk)
-        dut.acc.value = acc0      # white-box: the accumulator register (Amaranth name `acc`)
+        # white-box: the accumulator register (Amaranth name `acc`), two's complement
+        dut.acc.value = acc0 & ((1 << p.acc_bits) - 1)
         count = len(sink.received)
         send_vector(src, p, a, b)
         await sink.wait_for(count + 1, timeout_cycles=100)
         want = dot(p, a, b, acc0=acc0)
-        assert sink.received[-1] == want, (
-            f"acc0={acc0:#010x}: got {sink.received[-1]:#010x}, model {want:#010x}")
+        if sink.received[-1] != want:
+            bad.append(f"{name} (acc0={acc0}): got {sink.received[-1]:#010x}, "
+                       f"model {want:#010x}")
+    assert not bad, "; ".join(bad)
 
 
 @cocotb.test()
@@ -198,10 +225,10 @@ def test_dot_vectors(sim, p):
     assert r.data("vectors")["vectors"] > 40
 
 
-@pytest.mark.parametrize("p", CONFIGS[:2], ids=lambda p: p.name)
+@pytest.mark.parametrize("p", CONFIGS, ids=lambda p: p.name)
 def test_dot_throughput_and_window(sim, p):
     run(DotUnit(p), toplevel=p.name, test_module="tb.test_ldot", sim=sim,
-        testcase="check_throughput,check_huge_accumulator", params=DotCheck(p))
+        testcase="check_throughput,check_accumulator_window", params=DotCheck(p))
 
 
 @pytest.mark.parametrize("lanes", [1, 3])
@@ -241,15 +268,25 @@ def test_dot_other_lane_counts(lanes):
 
 
 def test_dot_model_against_float64():
-    """Independent oracle: while sums stay below 2^(52 - frac_bits), float64 is exact, so
-    acc = float32(float64(acc) + S) must equal the model, chunk by chunk."""
+    """Independent oracle: every finite product is a multiple of 2^-frac_bits and the sums
+    stay far below 2^(53 - frac_bits), so math.fsum of the products (decoded to float64, in
+    element order, no chunks) is the exact sum and float32() of it is the one RNE rounding."""
+    import math
+
     rng = np.random.default_rng(7)
     for p in CONFIGS:
-        for _ in range(50):
+        f = p.fmt
+        for i in range(300):
             length = int(rng.integers(1, 200))
-            a, b = (encode(p.fmt, rng.normal(0, 4, size=length)) for _ in range(2))
-            sums, _ = chunk_sums(p, a, b)
-            acc = np.float32(0)
-            for s in sums:
-                acc = np.float32(np.float64(acc) + np.ldexp(float(s), -p.frac_bits))
-            assert fp32_value(dot(p, a, b)) == acc
+            a, b = (encode(f, rng.normal(0, 2.0 ** int(rng.integers(-3, 6)), size=length))
+                    for _ in range(2))
+            if i % 3 == 2:   # large products that cancel around small ones: rounding matters
+                big = int(rng.integers(0, 400))
+                a = np.concatenate([[f.max_finite] * big, a, [f.max_finite | f.sign_mask] * big])
+                b = np.concatenate([[f.max_finite] * big, b, [f.max_finite] * big])
+            prod = MODELS[p.kind](f, a, b)
+            if (is_nan(f, prod) | is_inf(f, prod)).any():
+                continue
+            want = np.float32(math.fsum(decode(f, prod).tolist()) + 0.0)   # +0 for zero
+            got = fp32_value(dot(p, a, b))
+            assert got == want and np.signbit(got) == np.signbit(want), (p.name, i, got, want)
