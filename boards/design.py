@@ -7,10 +7,9 @@ the component's signature is :func:`board_signature` (``leds``/``buttons`` from 
 the top touches pins; the design sees plain signals on the board's default clock domain (``sync``,
 the board oscillator), with ``rx`` and ``buttons`` already synchronized.
 
-Today the only design is the stand-in (:class:`boards.standin.UnitsStandIn`: the units driven by
-an LFSR, no processor). The SoC (``hdl/soc.py``, not written yet) plugs in by adding one entry
-to :data:`DESIGNS` that accepts a :class:`DesignConfig` and has the same signature; making it the
-default is changing :data:`DEFAULT_DESIGN`.
+Two designs: the stand-in (:class:`boards.standin.UnitsStandIn`: the units driven by an LFSR, no
+processor; the default) and the SoC (``hdl/soc.py``'s ``SocBoard`` running the smoke firmware,
+``--design soc``). Both carry every unit the :class:`DesignConfig` names.
 """
 
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from amaranth.lib.wiring import In, Out
 
 from hdl.float import FORMATS
 from hdl.imc import ImcParams
+from hdl.onn import OnnParams
 
 __all__ = ["DesignConfig", "board_signature", "check_design", "DESIGNS", "DEFAULT_DESIGN",
            "design_factory"]
@@ -30,14 +30,13 @@ class DesignConfig:
     """Sizes of the units a board carries (the same object later configures the SoC).
 
     ``imc``: the in-memory-compute tile (None: no tile); ``lmul``: the format of the L-Mul
-    stream unit (a key of ``hdl.float.FORMATS``, None: no unit); ``onn``: the oscillator array's
-    parameters, held for the SoC and the stand-in once ``hdl/onn.py`` has RTL (None today, and a
-    non-None value is refused until then so a board never silently drops it).
+    stream unit (a key of ``hdl.float.FORMATS``, None: no unit); ``onn``: the oscillator array
+    (``hdl/onn.py``'s ``OnnArray``; None: no array).
     """
 
     imc: ImcParams | None = None
     lmul: str | None = "e4m3"
-    onn: object | None = None
+    onn: OnnParams | None = None
     #: The ``soc`` design only (the stand-in has no core, RAM or dot unit): RV32IM or RV32I,
     #: lanes of the L-Mul dot unit, RAM bytes (block RAM; the smoke firmware needs 4 KiB).
     with_muldiv: bool = True
@@ -56,9 +55,8 @@ class DesignConfig:
         if self.ram_size < 1024 or self.ram_size & (self.ram_size - 1):
             raise ValueError(f"ram_size must be a power of two of at least 1 KiB, "
                              f"not {self.ram_size!r}")
-        if self.onn is not None:
-            raise ValueError("onn: the oscillator array has no RTL yet (hdl/onn.py); "
-                             f"leave it None, not {self.onn!r}")
+        if self.onn is not None and not isinstance(self.onn, OnnParams):
+            raise TypeError(f"onn must be an OnnParams or None, not {self.onn!r}")
 
     def describe(self) -> str:
         parts = []
@@ -68,6 +66,8 @@ class DesignConfig:
                          f"tree_stages={self.imc.tree_stages}")
         if self.lmul is not None:
             parts.append(f"L-Mul {self.lmul} stream")
+        if self.onn is not None:
+            parts.append(f"oscillator array n={self.onn.n}")
         return ", ".join(parts) or "no units"
 
 

@@ -44,20 +44,23 @@ class Entry:
     units: tuple = field(default=())   # unit entry names a board carries (logic check)
 
 
-#: Oscillator-array sizes (cells) in the table, once ``hdl/onn.py`` has its RTL (``OnnArray``).
-ONN_SIZES = (16,)
+#: Oscillator-array sizes (cells) in the table, per target: the largest that fits the UP5K
+#: alone, one over it, and the size the ULX3S-85F board carries (``boards/ulx3s.py``).
+ONN_SIZES = {"ice40": (2, 4), "ecp5": (16,)}
+
+
+def _onn_name(p) -> str:
+    return f"onn_{p.n}"
 
 
 def _onn_entries() -> list[Entry]:
-    """The oscillator array: one entry per :data:`ONN_SIZES` if ``hdl.onn.OnnArray`` exists
-    (the hook for the array's RTL; none before it lands)."""
-    import hdl.onn as onn
+    """The oscillator array (``hdl.onn.OnnArray``, default parameters but ``n``) alone."""
+    from hdl.onn import OnnArray, OnnParams
 
-    cls = getattr(onn, "OnnArray", None)
-    if cls is None:
-        return []
-    return [Entry(f"onn_{n}", "unit", partial(cls, onn.OnnParams(n=n)), heavy=True)
-            for n in ONN_SIZES]
+    sizes = sorted({n for ns in ONN_SIZES.values() for n in ns})
+    return [Entry(_onn_name(OnnParams(n=n)), "unit", partial(OnnArray, OnnParams(n=n)),
+                  targets=tuple(t for t, ns in ONN_SIZES.items() if n in ns), heavy=True)
+            for n in sizes]
 
 
 def entries() -> list[Entry]:
@@ -86,7 +89,8 @@ def entries() -> list[Entry]:
         imc = b.config.imc
         units = tuple(n for n in (
             f"imc_{imc.rows}x{imc.cols}_st{imc.tree_stages}" if imc else None,
-            f"lmul_{b.config.lmul}" if b.config.lmul else None) if n)
+            f"lmul_{b.config.lmul}" if b.config.lmul else None,
+            _onn_name(b.config.onn) if b.config.onn else None) if n)
         out.append(Entry(b.name, "board", targets=(b.family,), board=b, units=units,
                          heavy=b.name == "ulx3s-85f"))
     return out

@@ -11,6 +11,7 @@ from amaranth.lib import wiring
 from hdl.float import FORMATS
 from hdl.imc import ImcTile
 from hdl.lmul import MulStream
+from hdl.onn import OnnArray
 
 from .design import DesignConfig, board_signature
 
@@ -41,7 +42,9 @@ class UnitsStandIn(wiring.Component):
     unit is folded into a 32-bit signature (in a cycle with results: rotate left by one, XOR
     each result folded to 32 bits). About once per 64 cycles a random CSR read or write goes to
     the tile (a write may change CTRL.a_bits, set error bits or overwrite weights: it is noise,
-    not a workload); read data goes into the signature too.
+    not a workload); read data goes into the signature too. The oscillator array, which has
+    only a CSR port, gets the same random reads and writes about once per 16 cycles (writes
+    load couplings and phases, set the mode and schedule, and start runs at random).
 
     ``leds[0]`` blinks (bit ``HEARTBEAT_BITS`` of a cycle counter); the other LEDs show the low
     bits of the signature, latched at each heartbeat edge. ``buttons[0]`` held: the units get no
@@ -107,6 +110,18 @@ class UnitsStandIn(wiring.Component):
             r_valid = Signal()
             m.d.comb += [access.eq(run & loaded & (lfsr[:6] == 0)),
                          csr.addr.eq(lfsr[8:]), csr.w_data.eq(noise[:32]),
+                         csr.w_stb.eq(access & lfsr[6]), csr.r_stb.eq(access & ~lfsr[6])]
+            m.d.sync += r_valid.eq(csr.r_stb)
+            results.append((r_valid, csr.r_data))
+
+        if cfg.onn is not None:
+            m.submodules.onn = onn = OnnArray(cfg.onn)
+            csr = onn.csr
+            access = Signal()
+            r_valid = Signal()
+            # a slot of its own (lfsr bits 2, 3 set), never the tile's (lfsr[:6] == 0)
+            m.d.comb += [access.eq(run & (lfsr[:4] == 0b1100)),
+                         csr.addr.eq(lfsr[8:]), csr.w_data.eq(noise[-32:]),
                          csr.w_stb.eq(access & lfsr[6]), csr.r_stb.eq(access & ~lfsr[6])]
             m.d.sync += r_valid.eq(csr.r_stb)
             results.append((r_valid, csr.r_data))

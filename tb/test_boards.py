@@ -22,6 +22,7 @@ from boards.flow import prepare
 from boards.standin import UnitsStandIn
 from boards.top import BoardTop
 from hdl.imc import ImcParams
+from hdl.onn import OnnParams
 
 
 def picojoule(*args, **kw):
@@ -149,8 +150,8 @@ def test_design_with_wrong_ports_is_refused():
         check_design(Wrong(), leds=2, buttons=1)
     with pytest.raises(ValueError, match="unknown design"):
         BoardTop("nope", DesignConfig(), leds=2, buttons=1, clk_hz=12_000_000)
-    with pytest.raises(ValueError, match="oscillator array has no RTL"):
-        DesignConfig(onn=object())
+    with pytest.raises(TypeError, match="onn must be an OnnParams or None, not 16"):
+        DesignConfig(onn=16)
     with pytest.raises(ValueError, match="dot_lanes must be a multiple of 4 in 4..32, not 6"):
         DesignConfig(dot_lanes=6)
     with pytest.raises(ValueError, match="ram_size must be a power of two of at least 1 KiB, "
@@ -170,19 +171,40 @@ def test_soc_design_follows_the_board_config():
     assert (p.imc, p.dot.lanes, p.dot.kinds) == (c.imc, c.dot_lanes, ("lmul",))
 
 
+def test_soc_design_carries_the_oscillator_array():
+    """``DesignConfig.onn`` reaches the SoC: the array, its registers in the memory map and its
+    block in the elaborated design (the ULX3S-85F's configuration)."""
+    from amaranth.hdl import Fragment
+
+    from boards.ulx3s import ULX3S_85F
+    from hdl.onn import OnnArray
+    from hdl.soc import soc_register_maps
+    from sim.soc import soc_design
+
+    c = ULX3S_85F.config
+    assert c.onn is not None
+    soc = soc_design(c, leds=8, buttons=6, clk_hz=25_000_000)
+    assert soc.params.onn == c.onn
+    assert "onn" in soc_register_maps(soc.params)
+    blocks = {name: sub for sub, name, _ in Fragment.get(soc.soc, None).subfragments}
+    arrays = [o for o in blocks["onn"].origins if isinstance(o, OnnArray)]
+    assert [a.params for a in arrays] == [c.onn]
+
+
 # ------------------------------------------------------------------------------ stand-in
-@pytest.mark.parametrize("config", [
-    DesignConfig(imc=ImcParams(rows=4, cols=2, w_bits=2, a_bits=2), lmul=None),
-    DesignConfig(imc=None, lmul="e4m3"),
-], ids=["imc", "lmul"])
-def test_standin_runs_the_units(config):
+@pytest.mark.parametrize("config, cycles", [
+    (DesignConfig(imc=ImcParams(rows=4, cols=2, w_bits=2, a_bits=2), lmul=None), 40),
+    (DesignConfig(imc=None, lmul="e4m3"), 40),
+    (DesignConfig(imc=None, lmul=None, onn=OnnParams(n=2)), 200),
+], ids=["imc", "lmul", "onn"])
+def test_standin_runs_the_units(config, cycles):
     """Each unit alone: its results reach the signature (for the tile: only after its weights
-    were loaded), and a held button freezes it."""
+    were loaded; for the oscillator array: its CSR reads), and a held button freezes it."""
     dut = UnitsStandIn(config, leds=2, buttons=1)
     seen = {}
 
     async def bench(ctx):
-        for _ in range(40):
+        for _ in range(cycles):
             await ctx.tick()
         sig = ctx.get(dut.digest)
         seen["running"] = sig
