@@ -543,8 +543,6 @@ class OnnArray(wiring.Component):
                 sv = _sin_rom(p, m, d[drop:], f"sin{i}")
                 with m.If(s1_valid | u_sin2):
                     m.d.sync += s2_sin[i].eq(Mux(onn & ~u_sin2, Mux(s1_o, 1, -1), sv))
-                with m.If(s2_valid):
-                    m.d.sync += s3_term[i].eq(s2_col[i] * s2_sin[i])
         else:
             s3_term = [Signal(signed(p.acc_bits), name=f"s3_term{i}") for i in range(n)]
             for i in range(n):
@@ -573,8 +571,10 @@ class OnnArray(wiring.Component):
         # noise of this epoch: eta_i = (r_i * a(t)) >> 15, r_i from the LFSR advanced at the
         # first issue, registered in the clock after it; every accumulation (each ONN tick)
         # starts from eta_i, so S_i (ONN) and the x_i (OIM, Kuramoto) need no adder of their
-        # own. One multiplier per cell serves both per-epoch products, in different clocks:
-        # r_i * a(t) (the clock after the first issue) and ks(t) * SIN[2 theta_i] (u_shil).
+        # own. One multiplier per cell serves all three products, in different clocks: r_i *
+        # a(t) (the clock after the first issue: s2 holds no step then), the coupling term
+        # J_ij * SIN (s2 of every step; serial builds) and ks(t) * SIN[2 theta_i] (u_shil, after
+        # the last step left s2). One DSP per cell on ECP5 instead of two.
         acc_shape = signed(max(p.acc_bits, p.noise_bits + 1) + 1)
         acc = [Signal(acc_shape, name=f"acc{i}") for i in range(n)]
         eta = [Signal(signed(p.noise_bits + 1), name=f"eta{i}") for i in range(n)]
@@ -582,25 +582,36 @@ class OnnArray(wiring.Component):
         bias = [Signal(signed(p.update_bits), name=f"bias{i}") for i in range(n)]
         s1_first_epoch = Signal()
         m.d.sync += s1_first_epoch.eq(first_issue)
-        mul_a = Signal(max(p.noise_bits, p.ks_bits))
-        m.d.comb += mul_a.eq(Mux(u_shil, ks_t, a_t))
+        per_epoch = Signal(max(p.noise_bits, p.ks_bits))     # the shared factor a(t) / ks(t)
+        m.d.comb += per_epoch.eq(Mux(s1_first_epoch, a_t, ks_t))
         half = Signal(p.max_shift + 1)
         m.d.comb += half.eq((Const(1, p.max_shift + 2) << shift) >> 1)
         kur = Signal()
         m.d.comb += kur.eq(mode == Mode.KURAMOTO)
+        # -shil + half = ~shil + (half + 1): the +1 goes into the shared constant, so the bias
+        # is one adder per cell
+        half_c = Signal(p.max_shift + 2)
+        m.d.comb += half_c.eq(half + ~kur)
         for i in range(n):
             with m.If(s3_valid):
                 m.d.sync += acc[i].eq(Mux(s3_first, eta[i], acc[i]) + s3_term[i])
             r = lfsr[i][:NOISE_SAMPLE_BITS].as_signed()
+            mul_a = Signal(signed(max(len(per_epoch) + 1, WB)), name=f"mul_a{i}")
             mul_b = Signal(signed(max(NOISE_SAMPLE_BITS, p.sin_bits)), name=f"mul_b{i}")
-            prod = Signal(signed(len(mul_a) + len(mul_b) + 1), name=f"prod{i}")
-            m.d.comb += [mul_b.eq(Mux(u_shil, s2_sin[i], r)), prod.eq(mul_a * mul_b)]
+            prod = Signal(signed(len(mul_a) + len(mul_b)), name=f"prod{i}")
+            if p.with_parallel:
+                m.d.comb += mul_a.eq(per_epoch)
+            else:
+                m.d.comb += mul_a.eq(Mux(s1_first_epoch | u_shil, per_epoch, s2_col[i]))
+                with m.If(s2_valid):
+                    m.d.sync += s3_term[i].eq(prod)
+            m.d.comb += [mul_b.eq(Mux(s1_first_epoch, r, s2_sin[i])), prod.eq(mul_a * mul_b)]
             with m.If(s1_first_epoch):
                 m.d.sync += eta[i].eq(prod >> (NOISE_SAMPLE_BITS - 1))
             with m.If(u_shil):
                 m.d.sync += shil[i].eq(prod >> KS_FRAC)
             with m.If(u_bias):
-                m.d.sync += bias[i].eq(Mux(kur, omega[i], -shil[i]) + half)
+                m.d.sync += bias[i].eq(Mux(kur, omega[i], ~shil[i]) + half_c)
 
         # ONN tick evaluation (s4): y(t) = S > 0, or o_i(t) on a tie (S = acc, eta included);
         # track the first rising edge of y over t = 1..P-1, and y(0) / y(P-1) for a rising edge
