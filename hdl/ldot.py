@@ -121,6 +121,17 @@ def _tree_sum(values):
     return values[0]
 
 
+def _msb_index(bits):
+    """(any bit set, index of the highest set bit) as a balanced mux tree of depth
+    ceil(log2 N): a priority chain (``m.If`` per bit) maps to N LUTs in series on iCE40."""
+    if len(bits) == 1:
+        return bits[0], Const(0, 1)
+    k = 1 << (ceil_log2(len(bits)) - 1)
+    lo_any, lo_idx = _msb_index(bits[:k])
+    hi_any, hi_idx = _msb_index(bits[k:])
+    return lo_any | hi_any, Mux(hi_any, hi_idx + k, lo_idx)
+
+
 class DotUnit(wiring.Component):
     """Streamed dot product of two vectors in ``fmt``, ``lanes`` elements per chunk.
 
@@ -248,9 +259,7 @@ class DotUnit(wiring.Component):
         s4_mag_comb = Signal(w)
         m.d.comb += s4_mag_comb.eq(Mux(s3_sum < 0, -s3_sum, s3_sum))
         msb = Signal(range(w))
-        for bit in range(w):
-            with m.If(s4_mag_comb[bit]):
-                m.d.comb += msb.eq(bit)
+        m.d.comb += msb.eq(_msb_index([s4_mag_comb[b] for b in range(w)])[1])
         with m.If(advance):
             m.d.sync += [
                 s4_valid.eq(s3_valid),
