@@ -585,8 +585,11 @@ def bench(quick: bool = False, out=None) -> str:
     emit(f"OnnParams defaults: {p}")
     emit(f"Model runs: default_config ({DEFAULTS}), {E} epochs, {K} runs (seeds 1..{K}).")
     emit()
+    from hdl.onn import EPOCH_OVERHEAD, start_cycles
+
     emit("TTS99 in clocks: one run = START + E epochs on an n-cell serial array, "
-         "`2 + E * epoch_cycles(OnnParams(n=n), OIM)` = 2 + E (n + 5) clocks.")
+         f"`{start_cycles(False)} + E * epoch_cycles(OnnParams(n=n), OIM)` = "
+         f"{start_cycles(False)} + E (n + {EPOCH_OVERHEAD}) clocks.")
     emit()
     emit("| graph | n | m | optimum (brute force) | best model cut | ratio | Ps(opt) "
          "| TTS99 (epochs) | TTS99 (clocks) |")

@@ -34,7 +34,7 @@ from sim import maxcut, onn
 from sim.toolchain import BUILD, run_yosys
 
 __all__ = ["measure_toggles", "maxcut_convergence", "recall_convergence",
-           "rtl_convergence_check", "ecp5_scaling", "place_64",
+           "rtl_convergence_check", "ecp5_scaling", "place_64", "pack_85f",
            "build_report", "render_markdown", "main"]
 
 COMMAND = "picojoule report onn"
@@ -257,7 +257,10 @@ def sim_summary():
 
 
 def _ecp5_stat(p: OnnParams) -> dict:
-    """``synth_ecp5`` of the bare array: cell counts (no place and route)."""
+    """``synth_ecp5`` of the bare array: cell counts (no place and route). ``comb`` counts
+    LUT4 slots as nextpnr's "Total LUT4s" before packing does: LUT4s, two per CCU2C carry
+    cell, four per TRELLIS_DPR16X4 RAM (n = 8: 4,899 here, 4,940 in nextpnr with the
+    harness; TRELLIS_COMB after packing was 5,222)."""
     from sim.synth import _read_verilog, _stat, synth_dir
     from tb.common.runner import convert
 
@@ -270,36 +273,74 @@ def _ecp5_stat(p: OnnParams) -> dict:
               "tee -q -o ecp5_unit_stat.json stat -json\n", cwd=out, log_name="ecp5_unit.log")
     cells = _stat(out / "ecp5_unit_stat.json", top)
     return {"n": p.n, "cells": cells, "luts": cells.get("LUT4", 0),
+            "comb": (cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
+                     + 4 * cells.get("TRELLIS_DPR16X4", 0)),
             "ffs": sum(v for k, v in cells.items() if k.startswith("TRELLIS_FF")),
             "ebr": cells.get("DP16KD", 0) + cells.get("PDPW16KD", 0),
             "dsp": cells.get("MULT18X18D", 0), "seconds": round(time.monotonic() - t0, 1)}
 
 
 def ecp5_scaling(ns=(8, 16, 32, 64)) -> dict:
-    """ECP5 cells for several n; LUTs and flip-flops per cell (least squares on n) and the
-    largest n that fits an ECP5-85F by LUTs, flip-flops and EBR."""
+    """ECP5 cells for several n; LUT4s, TRELLIS_COMB slots, flip-flops and DSPs per cell
+    (least squares on n) and the largest n that fits an ECP5-85F by each resource
+    (extrapolated from synthesis, not placed)."""
     rows = [_ecp5_stat(OnnParams(n=n)) for n in ns]
     x = np.array([r["n"] for r in rows], dtype=float)
     fit = {}
-    for key in ("luts", "ffs"):
+    keys = ("luts", "comb", "ffs", "dsp")
+    for key in keys:
         y = np.array([r[key] for r in rows], dtype=float)
         slope, icpt = np.polyfit(x, y, 1)
         fit[key] = {"per_cell": float(slope), "fixed": float(icpt)}
-    # LUT slope grows slightly with n (the theta_j broadcast mux, wider accumulators): fit the
-    # last two points too and use the steeper slope for the limit.
-    last = {k: (rows[-1][k] - rows[-2][k]) / (rows[-1]["n"] - rows[-2]["n"])
-            for k in ("luts", "ffs")}
+    # the LUT slope grows slightly with n (the theta_j broadcast mux, wider accumulators): fit
+    # the last two points too and use the steeper slope for the limit
+    last = {k: (rows[-1][k] - rows[-2][k]) / (rows[-1]["n"] - rows[-2]["n"]) for k in keys}
     lim = {}
-    for key, cap in (("luts", ECP5_85F["luts"]), ("ffs", ECP5_85F["ffs"])):
+    for key, cap in (("comb", ECP5_85F["luts"]), ("ffs", ECP5_85F["ffs"]),
+                     ("dsp", ECP5_85F["dsp_mult18"])):
         per = max(fit[key]["per_cell"], last[key])
-        lim[key] = int((cap - max(fit[key]["fixed"], 0)) // per)
+        lim[key] = int((cap - max(fit[key]["fixed"], 0)) // per) if per > 0 else None
     # coupling memory: n words of n*weight_bits bits; DP16KD is 512 x 36 at most that wide
     wb = OnnParams().weight_bits
     n_ebr = max(n for n in range(2, 4097)
                 if math.ceil(n * wb / 36) * math.ceil(n / 512) <= ECP5_85F["ebr"])
     lim["ebr"] = n_ebr
     return {"rows": rows, "fit": fit, "last_slope": last, "limits": lim,
-            "n_max": min(lim.values()), "device": ECP5_85F}
+            "n_max": min(v for v in lim.values() if v is not None), "device": ECP5_85F}
+
+
+def pack_85f(n: int) -> dict:
+    """Does the n-cell array (default params, inside ``sim.synth.IoHarness``) fit an ECP5-85F?
+    ``synth_ecp5`` of the harness, then ``nextpnr-ecp5 --pack-only`` (packing, no placement);
+    returns nextpnr's device utilisation {resource: (used, available)} (``fits``: nothing over
+    100 %) and the wall time. Fitting is necessary, not sufficient, for routing."""
+    import re
+    import subprocess
+
+    from sim.synth import IoHarness, _read_verilog, nextpnr_ecp5_command, synth_dir
+    from tb.common.runner import convert
+
+    p = OnnParams(n=n)
+    top = f"{p.name}_harness"
+    out = synth_dir(p.name)
+    out.mkdir(parents=True, exist_ok=True)
+    t0 = time.monotonic()
+    (out / f"{top}.v").write_text(convert(IoHarness(OnnArray(p)), top))
+    run_yosys(f"{_read_verilog(top)}synth_ecp5 -top {top} -json {top}_ecp5.json\n", cwd=out,
+              log_name="ecp5_harness.log")
+    t1 = time.monotonic()
+    log = out / "nextpnr_ecp5_pack.log"
+    subprocess.run([*nextpnr_ecp5_command(), "--85k", "--package", "CABGA381", "--json",
+                    f"{top}_ecp5.json", "--pack-only", "--log", log.name, "-q"], cwd=out,
+                   capture_output=True, text=True)
+    text = log.read_text(errors="replace")
+    util = {}
+    part = text.split("Device utilisation:", 1)[-1]
+    for m in re.finditer(r"^Info:\s+(\w+):\s+(\d+)/\s*(\d+)\s+\d+%", part, re.M):
+        util.setdefault(m.group(1), (int(m.group(2)), int(m.group(3))))
+    return {"n": n, "utilization": {k: v for k, v in util.items() if v[0]},
+            "fits": bool(util) and all(u <= a for u, a in util.values()),
+            "synth_s": round(t1 - t0, 1), "pack_s": round(time.monotonic() - t1, 1)}
 
 
 def place_64(seeds=(1,)) -> dict:
@@ -416,17 +457,18 @@ def render_markdown(rep: dict) -> str:
     if "ecp5_scaling" in rep:
         sc = rep["ecp5_scaling"]
         L += ["", "ECP5 `synth_ecp5` of the bare array (default params, serial):", "",
-              "| n | LUT4 | flip-flops | EBR (DP16KD) | MULT18X18D | yosys s |",
-              "|---|---|---|---|---|---|"]
+              "| n | LUT4 | CCU2C | LUT4 slots (LUT4 + 2 CCU2C + 4 DPR16X4) | flip-flops | "
+              "EBR (DP16KD) | MULT18X18D | yosys s |", "|---|---|---|---|---|---|---|---|"]
         for r in sc["rows"]:
-            L.append(f"| {r['n']} | {r['luts']} | {r['ffs']} | {r['ebr']} | {r['dsp']} | "
-                     f"{r['seconds']} |")
-        f = sc["fit"]
-        L += ["", f"Per cell: {f['luts']['per_cell']:.0f} LUT4 (fit; {sc['last_slope']['luts']:.0f}"
-              f" between the last two sizes), {f['ffs']['per_cell']:.0f} flip-flops. "
-              f"ECP5-85F limits: {sc['limits']['luts']} cells by LUTs, {sc['limits']['ffs']} by "
-              f"flip-flops, {sc['limits']['ebr']} by EBR -> **largest n ~ {sc['n_max']}** "
-              "(extrapolated, not placed)."]
+            L.append(f"| {r['n']} | {r['luts']} | {r['cells'].get('CCU2C', 0)} | {r['comb']} | "
+                     f"{r['ffs']} | {r['ebr']} | {r['dsp']} | {r['seconds']} |")
+        f, lim = sc["fit"], sc["limits"]
+        L += ["", f"Per cell (fit): {f['luts']['per_cell']:.0f} LUT4, {f['comb']['per_cell']:.0f}"
+              f" LUT4 slots ({sc['last_slope']['comb']:.0f} between the last two sizes), "
+              f"{f['ffs']['per_cell']:.0f} flip-flops, {f['dsp']['per_cell']:.2f} MULT18X18D. "
+              f"ECP5-85F limits: {lim['comb']} cells by logic, {lim['ffs']} by flip-flops, "
+              f"{lim['dsp']} by DSPs, {lim['ebr']} by EBR -> **largest n ~ {sc['n_max']}** "
+              "(extrapolated from synthesis, not placed)."]
     if "ecp5_64" in rep:
         e = rep["ecp5_64"]
         run = e["runs"][0]
