@@ -501,8 +501,11 @@ class OnnArray(wiring.Component):
         # the sine register (L+2, the sine tables being free), ks(t) SIN2 (L+3), the bias
         # (L+4), x and the step (L+5), the phase write (L+6). One register between each, so no
         # clock holds more than one adder or table (the routed critical paths, docs/onn.md).
-        u_sin2, u_shil, u_bias, u_step, u_write = (
-            Signal(name=nm) for nm in ("u_sin2", "u_shil", "u_bias", "u_step", "u_write"))
+        # The strobes are flip-flops (a one-hot chain started by the last issue), so the
+        # selects they drive in every cell come straight from a register.
+        u_chain = Signal(6)         # bit k-1: clock L+k
+        m.d.sync += u_chain.eq(Cat(last_issue, u_chain[:-1]))
+        u_sin2, u_shil, u_bias, u_step, u_write = (u_chain[k] for k in range(1, 6))
 
         # Flags travel with each issued step: s<k> is the step issued k clocks ago.
         # s1: theta_j and the sine of the phase difference; s2: the coupling column (memory
@@ -582,6 +585,10 @@ class OnnArray(wiring.Component):
         bias = [Signal(signed(p.update_bits), name=f"bias{i}") for i in range(n)]
         s1_first_epoch = Signal()
         m.d.sync += s1_first_epoch.eq(first_issue)
+        # the multiplier takes the per-epoch operands (s1_first_epoch or u_shil): one register
+        # drives the select in every cell
+        mul_per_epoch = Signal()
+        m.d.sync += mul_per_epoch.eq(first_issue | u_sin2)
         per_epoch = Signal(max(p.noise_bits, p.ks_bits))     # the shared factor a(t) / ks(t)
         m.d.comb += per_epoch.eq(Mux(s1_first_epoch, a_t, ks_t))
         half = Signal(p.max_shift + 1)
@@ -602,7 +609,7 @@ class OnnArray(wiring.Component):
             if p.with_parallel:
                 m.d.comb += mul_a.eq(per_epoch)
             else:
-                m.d.comb += mul_a.eq(Mux(s1_first_epoch | u_shil, per_epoch, s2_col[i]))
+                m.d.comb += mul_a.eq(Mux(mul_per_epoch, per_epoch, s2_col[i]))
                 with m.If(s2_valid):
                     m.d.sync += s3_term[i].eq(prod)
             m.d.comb += [mul_b.eq(Mux(s1_first_epoch, r, s2_sin[i])), prod.eq(mul_a * mul_b)]
@@ -651,7 +658,6 @@ class OnnArray(wiring.Component):
         # ---- control FSM
         remaining = Signal(32)
         keep = Signal()
-        drain = Signal(3)
         cmd = regs["CMD"].layout
         c_start = wdata[cmd["start"].offset]
         c_resume = wdata[cmd["resume"].offset]
@@ -711,19 +717,13 @@ class OnnArray(wiring.Component):
                 m.d.comb += [issue.eq(1), first_issue.eq(1)]
                 m.d.sync += state.eq(_STATES.index("ISSUE"))
                 with m.If(last_issue):
-                    m.d.sync += drain.eq(0)
                     m.d.sync += state.eq(_STATES.index("DRAIN"))
         with m.If(state == _STATES.index("ISSUE")):
             m.d.comb += issue.eq(1)
             with m.If(last_issue):
-                m.d.sync += drain.eq(0)
                 m.d.sync += state.eq(_STATES.index("DRAIN"))
         with m.If(state == _STATES.index("DRAIN")):
-            # drain = k - 1 in clock L+k (L: the last issue)
-            m.d.sync += drain.eq(drain + 1)
-            m.d.comb += [u_sin2.eq(drain == 1), u_shil.eq(drain == 2), u_bias.eq(drain == 3),
-                         u_step.eq(drain == 4), u_write.eq(drain == 5)]
-            with m.If(drain == 5):
+            with m.If(u_write):
                 finish_epoch()
                 with m.If((remaining == 1) | (until_stable & ~changed.any())):
                     m.d.sync += [busy.eq(0), done.eq(1)]
