@@ -9,8 +9,9 @@ download), seeded, then:
   set; logits ``acc2 + b2``; prediction the first maximum. The IMC demo and the software
   baseline must both reproduce these integers exactly.
 - **fp8** (:func:`quantize_fp8`, :func:`golden_fp8`): e4m3 weights and activations; each
-  neuron is one dot product through the SoC's dot unit (L-Mul or exact products, fp32
-  accumulation, ``sim/ldot.py``) with its bias folded in as one more element (``1.0 * b``);
+  neuron is one dot product through the SoC's dot unit (L-Mul or exact products, summed
+  exactly and rounded to fp32 once, ``sim/ldot.py``) with its bias folded in as one more
+  element (``1.0 * b``);
   the hidden fp32 values go through ReLU and back to e4m3 with the firmware's integer
   conversion (:func:`fp32_to_fp8`, RNE, saturating), mirrored here bit for bit.
 
