@@ -254,8 +254,7 @@ class DotUnit(wiring.Component):
         s4_neg = Signal()
         s4_mag = Signal(w)                 # |sum| <= 2^(w-1): w bits
         s4_msb = Signal(range(w))
-        s4_special = Signal(32)
-        s4_is_special = Signal()
+        s4_nan, s4_inf = Signal(), Signal()     # the special result as 2 flags + s4_neg
         s4_mag_comb = Signal(w)
         m.d.comb += s4_mag_comb.eq(Mux(s3_sum < 0, -s3_sum, s3_sum))
         msb = Signal(range(w))
@@ -263,10 +262,9 @@ class DotUnit(wiring.Component):
         with m.If(advance):
             m.d.sync += [
                 s4_valid.eq(s3_valid),
-                s4_neg.eq(s3_sum < 0), s4_mag.eq(s4_mag_comb), s4_msb.eq(msb),
-                s4_is_special.eq(s3_nan | s3_pinf | s3_ninf),
-                s4_special.eq(Mux(s3_nan, FP32_NAN,
-                                  Mux(s3_pinf, FP32_INF, FP32_INF | (1 << 31)))),
+                s4_neg.eq(Mux(s3_nan | s3_pinf | s3_ninf, s3_ninf, s3_sum < 0)),
+                s4_mag.eq(s4_mag_comb), s4_msb.eq(msb),
+                s4_nan.eq(s3_nan), s4_inf.eq(~s3_nan & (s3_pinf | s3_ninf)),
             ]
 
         # -- s5: normalize, round to nearest even, pack -----------------------------------------
@@ -292,5 +290,6 @@ class DotUnit(wiring.Component):
         with m.If(advance):
             m.d.sync += self.o.valid.eq(s4_valid)
             with m.If(s4_valid):
-                m.d.sync += self.o.payload.eq(Mux(s4_is_special, s4_special, finite))
+                m.d.sync += self.o.payload.eq(
+                    Mux(s4_nan, FP32_NAN, Mux(s4_inf, FP32_INF | (s4_neg << 31), finite)))
         return m
