@@ -17,7 +17,7 @@ __all__ = ["ICEBREAKER"]
 #: per vector; 32 AND gates per activation bit, so no bit register), a 4-lane L-Mul dot unit
 #: (the smallest the peripheral allows), 4 KiB of RAM for the smoke firmware. No oscillator
 #: array: the SoC alone does not fit yet, and the array alone fits the UP5K only at n = 2
-#: (3,903 of 5,280 logic cells; n = 4 needs 127%; docs/fpga.md).
+#: (3,815 of 5,280 logic cells; n = 4 needs 123%; docs/fpga.md).
 ICEBREAKER = Board("icebreaker", ICEBreakerPlatform, leds=2, buttons=1,
                    config=DesignConfig(imc=ImcParams(rows=4, cols=4, with_bit_register=False),
                                        lmul="e4m3", with_muldiv=False, dot_lanes=4,

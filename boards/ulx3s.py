@@ -21,8 +21,8 @@ ULX3S_25F = Board("ulx3s-25f", ULX3S_25F_Platform, leds=8, buttons=6,
 #: Full sizes. The default 64 x 16 tile with tree_stages=1 did not route on the 85F (its
 #: 64-input column sums become carry-save LUT trees, ~48k LUT4); with every tree level
 #: registered (tree_stages=6) the sums map to carry chains (docs/fpga.md). A 16-cell oscillator
-#: array (routed alone at 33.3 MHz, 13.9k TRELLIS_COMB, 32 MULT18X18D; docs/onn.md): with the
-#: SoC's ~34.5k that is ~58% of the logic cells, where 64 cells alone (64%) did not route.
+#: array: the SoC with it placed and routed at 52% of the logic cells (40.6 MHz, docs/fpga.md);
+#: 64 cells alone (64%) did not route (docs/onn.md).
 ULX3S_85F = Board("ulx3s-85f", ULX3S_85F_Platform, leds=8, buttons=6,
                   config=DesignConfig(imc=ImcParams(tree_stages=6), lmul="e4m3",
                                       onn=OnnParams(n=16)),
