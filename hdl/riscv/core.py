@@ -1,29 +1,33 @@
 # Ref: RISC-V Unprivileged ISA 20191213 (RV32I, M, Zicsr, Zicntr, Zifencei); Privileged
 #      Architecture 20211203 (machine mode); riscv-formal RVFI (rvfi_* port names).
-"""``Core``: a small RV32I(+M) machine-mode core with a three-stage pipeline.
+"""``Core``: a small RV32I(+M) machine-mode core with a four-stage pipeline.
 
 Pipeline (one instruction per clock when nothing waits):
 
 - **F**etch: the fetch address goes out on ``ibus`` (Wishbone B4 pipelined).
-- **D**ecode: the instruction word arrives; its rs1/rs2 fields address the register file (a
-  block RAM) directly, and everything that depends only on the word and its pc (one-hot
-  selects, legality, the immediate, the branch/jal target, lui/auipc/link values) is computed
-  and registered into X with it.
-- e**X**ecute: ALU, branch, CSR, trap and memory access; the result is written back at the end
-  of the clock in which the instruction completes.
+- **D**: the instruction word arrives (D buffers up to two, so the fetch decides from
+  flip-flops whether an answer will find room); its rs1/rs2 fields address the register file
+  (a block RAM); the B/J/U immediate is selected, and a jal, a backward branch (static
+  backward-taken prediction) or a return (a small return-address stack) sends the fetch to
+  its target as the instruction moves on.
+- **R**: decode from registers (one-hot selects, legality, immediates, pc + immediate,
+  lui/auipc/link values), the register file's data, and the operands registered into X. The
+  result of the instruction leaving X in the same clock is forwarded into them (ALU results
+  on their own mux input, loads/CSRs/M/custom-0/lui-auipc-link on the other).
+- e**X**ecute: ALU, branch check, CSR, trap and memory access from flip-flops; the result is
+  written back at the end of the clock in which the instruction completes.
 
-Operands are read at the edge where an instruction moves into X; a write at that same edge (by
-the instruction leaving X) is forwarded by a one-entry bypass, so there is no forwarding network.
-Every change of flow is registered: X's redirects (taken branch, jalr, trap, interrupt, mret,
-fence.i) set ``r_flush``, and in the clock after, whatever entered D and X meanwhile is dropped
-and the fetch leaves for the new pc. A jal redirects the fetch as it moves from D into X (its
-target is computed in D). The branch comparator thus reaches only a few flip-flops, not the
-valid bits, clock enables or trap logic (the iCE40 critical paths, see docs/riscv.md).
+Every redirect from X is registered: a wrong branch guess, a jalr (unless a correctly
+predicted return), a trap, an interrupt, mret and fence.i set ``flush``, and in the clock
+after, whatever entered D, R and X meanwhile is dropped and the fetch leaves for the new pc.
+The branch comparator reaches only ``flush`` and the redirect target, not the valid bits, clock
+enables or trap logic (the iCE40 critical paths, see docs/riscv.md).
 
 Costs in clocks per instruction (with single-cycle memories): 1 for ALU (shifts included), CSR
-and untaken branches, 2 for loads, stores and jal, 3 for taken branches, jalr, traps and
-``mret``, 34 for divisions and 1 for multiplies (``with_muldiv``).
-A misaligned address or branch target traps in X's second clock.
+and correctly predicted untaken (forward) branches; 2 for loads, stores, jal, correctly
+predicted taken (backward) branches and returns; 4 for a wrong branch guess, other jalr, traps
+and ``mret``; 34 for divisions and 1 for multiplies (``with_muldiv``). A misaligned address or
+branch target traps in X's second clock.
 
 Traps are precise: an instruction that faults writes nothing, and mepc/mcause/mtval follow
 ``hdl/riscv/isa.py``. Interrupts (MTI, MEI; MEI first) are taken before an instruction enters
@@ -70,6 +74,7 @@ class CoreParams:
     with_muldiv: bool = False
     with_custom0: bool = False
     with_rvfi: bool = True
+    ras_depth: int = 2            # return-address stack entries (0: returns are not predicted)
     reset_pc: int = RESET_PC
     mtvec_reset: int = RESET_PC
 
@@ -78,6 +83,8 @@ class CoreParams:
             v = getattr(self, name)
             if not isinstance(v, int) or v % 4 or not 0 <= v < 1 << 32:
                 raise ValueError(f"{name} must be a 4-aligned 32-bit address, not {v!r}")
+        if not isinstance(self.ras_depth, int) or not 0 <= self.ras_depth <= 8:
+            raise ValueError(f"ras_depth must be an integer in 0..8, not {self.ras_depth!r}")
 
     @property
     def name(self) -> str:
@@ -145,13 +152,15 @@ class Core(wiring.Component):
         ibus, dbus = self.ibus, self.dbus
 
         # ---------------------------------------------------------------- register file
-        # Block RAM, read at the edge where an instruction moves from D into X. A write at that
-        # same edge (by the instruction leaving X) is forwarded by the explicit bypass below,
-        # so the ports need no (slow, tool-emulated) transparency.
+        # Block RAM, read at the edge where an instruction moves from D into R. A write at that
+        # same edge (by the instruction leaving X) is seen through the ports' transparency
+        # (on iCE40 and ECP5 Yosys builds it from a flip-flop and a mux per bit, the same cost
+        # as a hand-written bypass; a non-transparent port would cost more: Yosys then delays
+        # the write by a clock to give "old data").
         m.submodules.regs = regs = memory.Memory(shape=32, depth=32, init=[])
         rf_w = regs.write_port()
-        rf_r1 = regs.read_port()
-        rf_r2 = regs.read_port()
+        rf_r1 = regs.read_port(transparent_for=(rf_w,))
+        rf_r2 = regs.read_port(transparent_for=(rf_w,))
 
         # ---------------------------------------------------------------- pipeline state
         fetch_pc = Signal(32, init=p.reset_pc)     # next address to fetch
@@ -161,22 +170,32 @@ class Core(wiring.Component):
         f_hold = Signal()                          # a request is on the bus but stalled
         f_hold_adr = Signal(30)
 
-        d_valid = Signal()                         # D holds an instruction that arrived earlier
-        d_insn = Signal(32)
-        d_pc = Signal(32)
-        d_fault = Signal()
+        # D buffers up to two words that arrived earlier (head: d_*, then d1_*), so that the
+        # fetch decides from flip-flops alone whether an answer will find room.
+        d_valid, d1_valid = Signal(), Signal()
+        d_insn, d1_insn = Signal(32), Signal(32)
+        d_pc, d1_pc = Signal(32), Signal(32)
+        d_fault, d1_fault = Signal(), Signal()
+
+        r_valid = Signal()                         # R holds a decoded instruction
+        r_insn = Signal(32)
+        r_pc = Signal(32)
+        r_fault = Signal()
+        r_tsrc = Signal(32)                        # the B/J/U immediate, or a return's guess
+        r_ret = Signal()                           # R holds a predicted return
 
         x_valid = Signal()
         x_first = Signal()                         # first clock in X
-        # A redirect is registered: in the clock after it, what entered X and D meanwhile is
-        # wrong-path and is dropped (``x_live``), and the fetch leaves for ``r_target``.
-        # ``f_redir`` redirects the fetch only: set by X's redirects (with ``r_flush``) and by
-        # a jal moving from D into X, whose target is known in D (a jal costs 2 clocks, not 3).
-        r_flush = Signal()
+        # A redirect is registered: in the clock after it, what entered D, R and X meanwhile
+        # is wrong-path and is dropped (``r_live``, ``x_live``), and the fetch leaves for
+        # ``flush_target``. ``f_redir`` redirects the fetch only: set by X's redirects (with
+        # ``flush``) and by a jal or a backward branch moving from D into R (their target is
+        # added in D): a jal and a correctly predicted backward branch cost 2 clocks.
+        flush = Signal()
         f_redir = Signal()
-        r_target = Signal(32)
-        x_live = Signal()
-        m.d.comb += x_live.eq(x_valid & ~r_flush)
+        flush_target = Signal(32)
+        r_live, x_live = Signal(), Signal()
+        m.d.comb += [r_live.eq(r_valid & ~flush), x_live.eq(x_valid & ~flush)]
         m_issued = Signal()                        # dbus request accepted, waiting for answer
         next_intr = Signal()                       # the next retire is a handler's first
 
@@ -207,65 +226,72 @@ class Core(wiring.Component):
             dfault.eq(Mux(d_valid, d_fault, ibus.err)),
         ]
 
-        # ---------------------------------------------------------------- D: decode
-        # Everything that depends only on the instruction word and its pc is computed here and
-        # registered into X, so X's paths start at flip-flops.
-        dd = self._decode(m, dinsn, dpc, dfault)
+        # ---------------------------------------------------------------- D: branch targets
+        # Only what the fetch needs early: the B/J/U immediate (or a return's guess from the
+        # return-address stack), and whether the fetch follows the target as the instruction
+        # moves into R (jal; backward branches: static backward-taken prediction, never to a
+        # misaligned target, which traps in X; returns).
+        d_tsrc, d_follow = Signal(32), Signal()
+        imm_jbu, follow_imm = self._targets(m, dinsn)
+        ras_update = Signal()
+        d_ret, ras_top = self._return_stack(m, dinsn, dpc, ras_update)
+        m.d.comb += [d_tsrc.eq(Mux(d_ret, ras_top, imm_jbu)), d_follow.eq(follow_imm | d_ret)]
+        # R: the target (pc + immediate is added here, from flip-flops, not in D from the bus)
+        r_target = Signal(32)
+        m.d.comb += r_target.eq(Mux(r_ret, r_tsrc, r_pc + r_tsrc))
+
+        # ---------------------------------------------------------------- R: decode, operands
+        # Everything that depends only on the instruction word and its pc is decoded from R's
+        # registers and registered into X with the operands, so X's paths start at flip-flops.
+        dd, r_imm = self._decode(m, r_insn, r_pc, r_fault, r_target)
         x = {k: Signal.like(v, name=f"x_{k}") for k, v in dd.items()}
         insn, x_pc = x["insn"], x["pc"]
         f3, rd, rs1, rs2 = insn[12:15], insn[7:12], insn[15:20], insn[20:25]
         f7_5 = insn[30]
 
-        # Register-file bypass for the write at the D -> X edge.
-        byp1, byp2 = Signal(), Signal()
-        byp_data = Signal(32)
-        a = Signal(32)
-        b = Signal(32)
-        m.d.comb += [a.eq(Mux(byp1, byp_data, rf_r1.data)), b.eq(Mux(byp2, byp_data, rf_r2.data))]
+        # X's operands: ``a`` = rs1, ``b`` = the ALU's second operand (the immediate or rs2,
+        # inverted for a subtraction), ``rs2v`` = rs2 as read (stores, M, custom-0, RVFI).
+        a, b, rs2v = Signal(32), Signal(32), Signal(32)
+        x_c = {k: Signal(name=f"x_c_{k}") for k in ("one", "mem", "two", "jalr", "md", "custom")}
 
         # ---------------------------------------------------------------- X: ALU
-        opb = Signal(32)
-        m.d.comb += opb.eq(Mux(x["use_imm"], x["imm"], b))
+        # ``b`` arrives inverted for subtractions (set in R): a + b + 1 = a - rs2.
+        opb = Signal(32)                  # the operand itself (comparisons, shifts, logic)
+        m.d.comb += opb.eq(b ^ x["subtract"].replicate(32))
         addsub = Signal(33)
-        m.d.comb += addsub.eq(Cat(a, Const(0, 1))
-                              + Cat(Mux(x["subtract"], ~opb, opb), Const(0, 1)) + x["subtract"])
+        # One carry chain with ``subtract`` as its carry-in (Cat(c, a) + Cat(c, b) carries c
+        # into bit 1); ``a + b + c`` would map to an adder followed by an incrementer.
+        sub_c = x["subtract"]
+        m.d.comb += addsub.eq((Cat(sub_c, a, Const(0, 1)) + Cat(sub_c, b, Const(0, 1)))[1:34])
         sum_ = addsub[0:32]
         ltu, lt, eq = Signal(), Signal(), Signal()
         # a - b with a borrow: bit 32 of a + ~b + 1 is 1 when a >= b (unsigned).
         m.d.comb += [
             ltu.eq(~addsub[32]),
             lt.eq(Mux(a[31] ^ opb[31], a[31], ltu)),
-            eq.eq(a == opb),
+            # Only branches use ``eq``, and they subtract (``b`` = ~rs2): rs1 == rs2 is
+            # a ^ b all ones, with no inversion level in front of the AND tree.
+            eq.eq((a ^ b).all()),
         ]
-        # One right barrel shifter serves both directions: a left shift is a right shift of
-        # the bit-reversed operand, reversed back (about 100 LUT4s fewer than two shifters).
-        # Splitting it over two clocks gave 21.3 instead of 20.2 MHz (UP5K, median of 3 seeds)
-        # but CPI up to 1.80 on shift-heavy code; shifts stay single-clock.
-        left = ~f3[2]
-        sh_in = Signal(32)
-        sh_fill = Signal()
-        sh_out = Signal(32)
-        m.d.comb += [
-            sh_in.eq(Mux(left, a[::-1], a)),
-            sh_fill.eq(f7_5 & a[31] & ~left),
-            sh_out.eq((Cat(sh_in, sh_fill).as_signed() >> opb[0:5])[0:32]),
-        ]
-        shl = sh_out[::-1]
-        shr = sh_out
-        # The ALU result as a flat AND-OR over one-hot selects decoded in D (one LUT level
-        # per two sources) rather than a funct3 mux followed by the result mux.
+        # Two barrel shifters (five LUT levels each): one shared shifter with the operand
+        # bit-reversed for left shifts is ~100 LUT4s smaller but puts a mux level on the
+        # ALU-to-operand loop. Shifts stay single-clock (two clocks raised CPI to 1.80).
+        shl, shr = Signal(32), Signal(32)
+        m.d.comb += [shl.eq((a << b[0:5])[0:32]),
+                     shr.eq((Cat(a, f7_5 & a[31]).as_signed() >> b[0:5])[0:32])]
+        # The one-clock results (``fast``: ALU and lui/auipc/link values) as a flat AND-OR over
+        # one-hot selects decoded in R (one LUT level per two sources): this is the path that
+        # is forwarded into the next instruction's operands, so it has no other sources.
+        # The logic ops as one LUT per bit: ``lop`` is 0 (none), 1 xor, 2 or, 3 and. Shifts,
+        # logic ops and additions have ``subtract`` clear, so they take ``b`` as it is.
+        lop = x["lop"]
         logic = Signal(32)
-        with m.Switch(f3[0:2]):
-            with m.Case(0):                     # xor
-                m.d.comb += logic.eq(a ^ opb)
-            with m.Case(2):                     # or
-                m.d.comb += logic.eq(a | opb)
-            with m.Default():                   # and
-                m.d.comb += logic.eq(a & opb)
-        alu = Signal(32)
-        m.d.comb += alu.eq(Mux(x["sel_add"], sum_, 0) | Mux(x["sel_sh"], Mux(left, shl, shr), 0)
-                           | Mux(x["sel_logic"], logic, 0)
-                           | Mux(x["sel_slt"], Mux(f3[0], ltu, lt), 0))
+        m.d.comb += logic.eq(Mux(lop == 1, a ^ b, 0) | Mux(lop == 2, a | b, 0)
+                             | Mux(lop == 3, a & b, 0))
+        fast = Signal(32)
+        m.d.comb += fast.eq(Mux(x["sel_add"], sum_, 0) | Mux(x["sel_shl"], shl, 0)
+                            | Mux(x["sel_shr"], shr, 0) | logic
+                            | Mux(x["sel_slt"], Mux(f3[0], ltu, lt), 0))
 
         taken = Signal()
         with m.Switch(f3):
@@ -324,10 +350,14 @@ class Core(wiring.Component):
         # The two low address bits straight from the operands (loads, stores and jalr add an
         # immediate), not from the end of the carry chain: they decide traps and lanes.
         addr_lo = Signal(2)
-        m.d.comb += addr_lo.eq(a[0:2] + x["imm"][0:2])
+        m.d.comb += addr_lo.eq(a[0:2] + b[0:2])
         size = f3[0:2]
         misaligned = Signal()
         m.d.comb += misaligned.eq(((size == 1) & addr_lo[0]) | ((size == 2) & (addr_lo != 0)))
+        # Registered for the second clock, where address traps are taken: completion and the
+        # trap logic see flip-flops, not the operands (which are stable while X waits).
+        mis_q = Signal()
+        m.d.sync += mis_q.eq((x["load"] | x["store"]) & misaligned)
         is_mem = x["load"] | x["store"]
         lanes = Signal(4)
         with m.Switch(size):
@@ -340,11 +370,11 @@ class Core(wiring.Component):
         st_data = Signal(32)
         with m.Switch(size):
             with m.Case(0):
-                m.d.comb += st_data.eq(b[0:8].replicate(4))
+                m.d.comb += st_data.eq(rs2v[0:8].replicate(4))
             with m.Case(1):
-                m.d.comb += st_data.eq(b[0:16].replicate(2))
+                m.d.comb += st_data.eq(rs2v[0:16].replicate(2))
             with m.Default():
-                m.d.comb += st_data.eq(b)
+                m.d.comb += st_data.eq(rs2v)
         ld_shift = Signal(32)
         m.d.comb += ld_shift.eq(dbus.dat_r >> Cat(Const(0, 3), addr_lo))
         ld_data = Signal(32)
@@ -373,11 +403,19 @@ class Core(wiring.Component):
         md_busy, md_done = Signal(), Signal()
         md_result = Signal(32)
         if p.with_muldiv:
-            self._muldiv(m, f3, a, b, x_live & x_first & x["muldiv"] & ~x["fault"] & ~take_irq,
+            self._muldiv(m, f3, a, rs2v, x_live & x_first & x["muldiv"] & ~x["fault"] & ~take_irq,
                          md_busy, md_done, md_result)
 
-        jump = Signal()          # a taken branch (target computed in D; jal redirects from D)
+        jump = Signal()          # a taken branch
         m.d.comb += jump.eq(x["branch"] & taken)
+        # The fetch followed the branch's target iff ``pred`` (backward): a wrong guess
+        # redirects from X, to pc + 4 (``static``) or to the target. Written flat from R's
+        # one-hot condition and sense, for a branch that cannot trap (``br_ok``), so the
+        # comparator reaches ``flush`` through two LUTs.
+        mispredict = Signal()
+        m.d.comb += mispredict.eq(
+            x_live & x["br_ok"] & ~take_irq
+            & (((x["br_eq"] & eq) | (x["br_lt"] & lt) | (x["br_ltu"] & ltu)) ^ x["br_inv"]))
         # A branch to a misaligned target traps only if taken; such a branch (rare) takes a
         # second clock in X and traps on the registered outcome, which keeps the comparator
         # off the trap logic and the CSR clock enables.
@@ -390,25 +428,36 @@ class Core(wiring.Component):
         exc = Signal()          # synchronous exception known before any bus access
         exc_cause = Signal(5)
         exc_tval = Signal(32)
-        with m.If(x["fault"]):
-            m.d.comb += [exc.eq(1), exc_cause.eq(Cause.INSN_ACCESS_FAULT.value),
-                         exc_tval.eq(x_pc)]
-        with m.Elif(x["illegal"]):
-            m.d.comb += [exc.eq(1), exc_cause.eq(Cause.ILLEGAL_INSN.value), exc_tval.eq(insn)]
-        with m.Elif(x["ebreak"]):
-            m.d.comb += [exc.eq(1), exc_cause.eq(Cause.BREAKPOINT.value), exc_tval.eq(x_pc)]
-        with m.Elif(x["ecall"]):
-            m.d.comb += [exc.eq(1), exc_cause.eq(Cause.ECALL_M.value)]
-        with m.Elif(x["target"][1] & (x["jal"] | (br_mis_wait & taken_q))):
-            m.d.comb += [exc.eq(1), exc_cause.eq(Cause.INSN_MISALIGNED.value),
-                         exc_tval.eq(x["target"])]
         # Address traps are taken in X's second clock with the registered sum as mtval, so the
         # carry chain does not reach mtval (operands are stable while X waits).
-        with m.Elif(x["jalr"] & addr_lo[1] & ~x_first):
-            m.d.comb += [exc.eq(1), exc_cause.eq(Cause.INSN_MISALIGNED.value),
+        mis_target = Signal()
+        mis_jalr = Signal()
+        mis_addr = Signal()
+        m.d.comb += [
+            mis_target.eq(x["target"][1] & (x["jal"] | (br_mis_wait & taken_q))),
+            mis_jalr.eq(x["jalr"] & addr_lo[1] & ~x_first),
+            mis_addr.eq(mis_q & ~x_first),
+            # ``exc`` as one expression (a continuous assignment), not from the priority chain
+            # below: Icarus does not run a combinational process at time 0, so a chain whose
+            # inputs never change would leave it undefined.
+            exc.eq(x["exc_static"] | mis_target | mis_jalr | mis_addr),
+        ]
+        with m.If(x["fault"]):
+            m.d.comb += [exc_cause.eq(Cause.INSN_ACCESS_FAULT.value),
+                         exc_tval.eq(x_pc)]
+        with m.Elif(x["illegal"]):
+            m.d.comb += [exc_cause.eq(Cause.ILLEGAL_INSN.value), exc_tval.eq(insn)]
+        with m.Elif(x["ebreak"]):
+            m.d.comb += [exc_cause.eq(Cause.BREAKPOINT.value), exc_tval.eq(x_pc)]
+        with m.Elif(x["ecall"]):
+            m.d.comb += exc_cause.eq(Cause.ECALL_M.value)
+        with m.Elif(mis_target):
+            m.d.comb += [exc_cause.eq(Cause.INSN_MISALIGNED.value), exc_tval.eq(x["target"])]
+        with m.Elif(mis_jalr):
+            m.d.comb += [exc_cause.eq(Cause.INSN_MISALIGNED.value),
                          exc_tval.eq(Cat(Const(0, 1), sum_q[1:32]))]
-        with m.Elif(is_mem & misaligned & ~x_first):
-            m.d.comb += [exc.eq(1), exc_tval.eq(sum_q),
+        with m.Elif(mis_addr):
+            m.d.comb += [exc_tval.eq(sum_q),
                          exc_cause.eq(Mux(x["store"], Cause.STORE_MISALIGNED.value,
                                           Cause.LOAD_MISALIGNED.value))]
 
@@ -433,7 +482,7 @@ class Core(wiring.Component):
             cgo = x_live & x["custom"] & ~x["fault"] & ~take_irq
             m.d.comb += [
                 self.custom.valid.eq(cgo), self.custom.insn.eq(insn),
-                self.custom.rs1.eq(a), self.custom.rs2.eq(b),
+                self.custom.rs1.eq(a), self.custom.rs2.eq(rs2v),
                 custom_wait.eq(cgo & ~self.custom.ready),
                 custom_err.eq(cgo & self.custom.ready & self.custom.error),
                 custom_result.eq(self.custom.result),
@@ -443,17 +492,14 @@ class Core(wiring.Component):
         # x_done: the instruction in X completes (retires or traps) this clock. Written so the
         # branch comparator is not on its path: only memory, M and custom instructions wait.
         x_done = Signal()
-        static_exc = x["fault"] | x["illegal"] | x["ebreak"] | x["ecall"]
-        with m.If(~x_live | take_irq):
-            m.d.comb += x_done.eq(0)
-        with m.Elif(is_mem):
-            m.d.comb += x_done.eq(mem_answer | static_exc | (misaligned & ~x_first))
-        with m.Elif(x["muldiv"]):
-            m.d.comb += x_done.eq(md_done | static_exc)
-        with m.Elif((x["branch"] & x["target"][1]) | (x["jalr"] & addr_lo[1])):
-            m.d.comb += x_done.eq(~x_first)
-        with m.Else():
-            m.d.comb += x_done.eq(~custom_wait)
+        # Flat, over the completion class registered from R (one-hot; ``c_one``: done in the
+        # first clock), so the pipeline's advance logic starts two LUT levels after X's
+        # flip-flops and the bus answer.
+        m.d.comb += x_done.eq(x_live & ~take_irq & (
+            x_c["one"] | (x_c["mem"] & (mem_answer | (mis_q & ~x_first)))
+            | (x_c["two"] & ~x_first) | (x_c["jalr"] & ~(addr_lo[1] & x_first))
+            | (x_c["md"] & md_done)
+            | (x_c["custom"] & (self.custom.ready if p.with_custom0 else 0))))
 
         trap = Signal()
         trap_cause = Signal(5)
@@ -470,12 +516,15 @@ class Core(wiring.Component):
         retire = Signal()
         m.d.comb += retire.eq(x_done & ~trap)
 
-        # Result (one-hot sources, selected in D) and write-back.
-        result = Signal(32)
-        m.d.comb += result.eq(alu | Mux(x["load"], ld_data, 0)
-                              | Mux(x["csr"], csr_rdata, 0) | Mux(x["sel_static"], x["static"], 0)
-                              | Mux(x["muldiv"], md_result, 0)
-                              | Mux(x["custom"], custom_result, 0))
+        # Result (one-hot sources, selected in R) and write-back. ``slow``: the results that
+        # arrive late in the clock or after several (loads, CSRs, M, custom-0).
+        slow_res, result = Signal(32), Signal(32)
+        m.d.comb += [
+            slow_res.eq(Mux(x["load"], ld_data, 0) | Mux(x["csr"], csr_rdata, 0)
+                        | Mux(x["sel_static"], x["static"], 0)
+                        | Mux(x["muldiv"], md_result, 0) | Mux(x["custom"], custom_result, 0)),
+            result.eq(fast | slow_res),
+        ]
         m.d.comb += [rf_w.addr.eq(rd), rf_w.data.eq(result),
                      rf_w.en.eq(retire & x["writes_rd"])]
 
@@ -485,15 +534,19 @@ class Core(wiring.Component):
         # fetch address combinationally (the iCE40 critical path, see docs/riscv.md).
         # The target is selected by the decoded kind (one kind per instruction) and the trap:
         # the branch outcome only decides ``slow``, whether to use it.
+        # A return (jalr x0, 0(ra|t0)) was fetched from the return-address stack's guess in
+        # ``target``: right iff rs1 (bit 0 cleared) equals it.
+        ret_ok = Signal()
+        m.d.comb += ret_ok.eq(x["ret"] & ((a ^ x["target"])[1:32] == 0))
         slow = Signal()
         slow_pc = Signal(32)
         m.d.comb += [
-            slow.eq(take_irq | (x_done & trap)
-                    | (retire & (x["mret"] | jump | x["jalr"] | x["fencei"]))),
+            slow.eq(take_irq | (x_done & trap) | mispredict
+                    | (retire & (x["mret"] | (x["jalr"] & ~ret_ok) | x["fencei"]))),
             slow_pc.eq(Mux(take_irq | trap, Cat(Const(0, 2), mtvec),
                            Mux(x["jalr"], jalr_to,
                                Mux(x["mret"], Cat(Const(0, 2), mepc),
-                                   Mux(x["fencei"], x["static"], x["target"]))))),
+                                   Mux(x["fencei"] | x["pred"], x["static"], x["target"]))))),
         ]
 
         # ---------------------------------------------------------------- CSR updates
@@ -526,44 +579,90 @@ class Core(wiring.Component):
                 with m.If(csr_is(csr)):
                     m.d.sync += stmts
 
-        # ---------------------------------------------------------------- D -> X
-        # D moves into X whenever X frees up; a redirect in the same clock only clears the
+        # ---------------------------------------------------------------- R -> X
+        # R moves into X whenever X frees up; a redirect in the same clock only clears the
         # valid bits, so the comparator never gates the clock enables of X's registers.
         x_free = ~x_live | x_done
-        advance = Signal()
-        m.d.comb += advance.eq(dv & x_free)
-        d_valid_next = Signal()          # D will still hold an instruction next clock
-        m.d.comb += d_valid_next.eq(dv & ~advance)
+        r_go = Signal()
+        m.d.comb += r_go.eq(r_live & x_free)
+        # R waits only while X is busy, so the one write it can miss is that of the
+        # instruction leaving X as R's moves in: forwarded from ``result`` (whether that
+        # instruction retires does not matter: if it traps, what moves into X is flushed).
+        # The fast results have their own mux input, so the ALU-to-operand loop is the ALU,
+        # the fast AND-OR and one mux (``b``'s immediate and inversion are selected beside it).
+        fwd1, fwd2 = Signal(), Signal()
+        m.d.comb += [fwd1.eq(x_valid & x["writes_rd"] & (rd == r_insn[15:20])),
+                     fwd2.eq(x_valid & x["writes_rd"] & (rd == r_insn[20:25]))]
+        is_fast = x["sel_fast"]
+        rs1_val, rs2_val, b_other = Signal(32), Signal(32), Signal(32)
+        sub = dd["subtract"].replicate(32)
+        m.d.comb += [
+            rs1_val.eq(Mux(fwd1 & is_fast, fast, Mux(fwd1, slow_res, rf_r1.data))),
+            rs2_val.eq(Mux(fwd2 & is_fast, fast, Mux(fwd2, slow_res, rf_r2.data))),
+            b_other.eq(Mux(dd["use_imm"], r_imm,
+                           Mux(fwd2, slow_res, rf_r2.data)) ^ sub),
+        ]
+        # Completion class (see x_done): memory, M and custom-0 wait for their unit; a taken
+        # branch to a misaligned target and a misaligned jalr trap in their second clock; an
+        # instruction that faults in decode completes at once.
+        ex = dd["exc_static"]
+        r_c = {"mem": (dd["load"] | dd["store"]) & ~ex, "md": dd["muldiv"] & ~ex,
+               "custom": dd["custom"] & ~ex, "jalr": dd["jalr"] & ~ex,
+               "two": dd["branch"] & dd["target"][1] & ~ex}
+        r_c["one"] = ~(r_c["mem"] | r_c["md"] | r_c["custom"] | r_c["two"] | r_c["jalr"])
+        m.d.sync += x_first.eq(0)
+        with m.If(r_go):
+            m.d.sync += [x_valid.eq(1), x_first.eq(1), a.eq(rs1_val), rs2v.eq(rs2_val),
+                         *(x_c[k].eq(v) for k, v in r_c.items()),
+                         b.eq(Mux(fwd2 & is_fast & ~dd["use_imm"], fast ^ sub, b_other))]
+            m.d.sync += [x[k].eq(v) for k, v in dd.items()]
+        with m.Elif(x_free):
+            m.d.sync += x_valid.eq(0)
 
+        # ---------------------------------------------------------------- D -> R
+        r_free = ~r_live | r_go
+        advance = Signal()               # D moves into R; the register file is read
+        m.d.comb += advance.eq(dv & r_free)
         m.d.comb += [rf_r1.addr.eq(dinsn[15:20]), rf_r2.addr.eq(dinsn[20:25]),
                      rf_r1.en.eq(advance), rf_r2.en.eq(advance)]
-        m.d.sync += x_first.eq(0)
         with m.If(advance):
-            m.d.sync += [x_valid.eq(1), x_first.eq(1), d_valid.eq(0),
-                         byp1.eq(rf_w.en & (rf_w.addr == dinsn[15:20])),
-                         byp2.eq(rf_w.en & (rf_w.addr == dinsn[20:25])),
-                         byp_data.eq(rf_w.data)]
-            m.d.sync += [x[k].eq(v) for k, v in dd.items()]
-        with m.Else():
-            with m.If(x_free):
-                m.d.sync += x_valid.eq(0)
-            with m.If(arrive):
-                m.d.sync += [d_valid.eq(1), d_insn.eq(ibus.dat_r), d_pc.eq(f_pending_pc),
-                             d_fault.eq(ibus.err)]
-            with m.Elif(f_redir):
-                m.d.sync += d_valid.eq(0)
-        d_jal = advance & dd["jal"] & ~dd["fault"] & ~slow
-        m.d.sync += [r_flush.eq(slow), f_redir.eq(slow | d_jal), r_target.eq(slow_pc)]
+            m.d.sync += [r_valid.eq(1), r_insn.eq(dinsn), r_pc.eq(dpc), r_fault.eq(dfault),
+                         r_tsrc.eq(d_tsrc), r_ret.eq(d_ret)]
+        with m.Elif(r_free):
+            m.d.sync += r_valid.eq(0)
+        # The D buffer: the head leaves when it advances; an arriving word that does not go
+        # straight into R is kept (the fetch never asks for a word there is no room for).
+        new = [ibus.dat_r, f_pending_pc, ibus.err]
+        with m.If(f_redir):
+            m.d.sync += [d_valid.eq(0), d1_valid.eq(0)]
+        with m.Elif(advance & d_valid):
+            with m.If(d1_valid):
+                m.d.sync += [d_insn.eq(d1_insn), d_pc.eq(d1_pc), d_fault.eq(d1_fault),
+                             d1_valid.eq(0)]
+            with m.Else():
+                m.d.sync += [d_valid.eq(arrive), Cat(d_insn, d_pc, d_fault).eq(Cat(*new))]
+        with m.Elif(arrive & ~advance):
+            with m.If(d_valid):
+                m.d.sync += [d1_valid.eq(1), Cat(d1_insn, d1_pc, d1_fault).eq(Cat(*new))]
+            with m.Else():
+                m.d.sync += [d_valid.eq(1), Cat(d_insn, d_pc, d_fault).eq(Cat(*new))]
+        # (A redirect from X in the same clock wins: ``f_redir`` is set either way, and the
+        # return-address stack only guesses, so neither needs ``~slow``.)
+        d_jump = advance & d_follow & ~dfault
+        m.d.comb += ras_update.eq(advance & ~dfault)
+        m.d.sync += [flush.eq(slow), f_redir.eq(slow | d_jump), flush_target.eq(slow_pc)]
 
         # ---------------------------------------------------------------- fetch
-        # At most one request in flight; issue when its answer will find D empty.
+        # At most one request in flight; issue when D has room for its answer even if nothing
+        # advances meanwhile (from flip-flops: the pipeline's stalls do not reach the fetch).
         pending_after = f_pending & ~answer
         # Not gated by redirects either: a fetch issued in a redirecting clock is discarded.
         issue = Signal()
-        m.d.comb += issue.eq(~f_hold & ~pending_after & ~d_valid_next)
+        m.d.comb += issue.eq(~f_hold & ~pending_after
+                             & (f_redir | ~(d1_valid | (d_valid & f_pending))))
         fetch_addr = Signal(32)
-        # After a jal left D, its target is X's registered ``target``.
-        redir_pc = Mux(r_flush, r_target, x["target"])
+        # After a jal or a predicted branch left D, its target is R's ``r_target``.
+        redir_pc = Mux(flush, flush_target, r_target)
         m.d.comb += fetch_addr.eq(Mux(f_redir, redir_pc, fetch_pc))
         m.d.comb += [
             ibus.cyc.eq(f_hold | issue), ibus.stb.eq(f_hold | issue),
@@ -581,10 +680,15 @@ class Core(wiring.Component):
         with m.If(f_redir & (f_hold | pending_after)):
             m.d.sync += f_discard.eq(1)
         with m.If(ibus.stb & ~ibus.stall):
-            m.d.sync += [f_pending.eq(1), f_hold.eq(0),
-                         f_pending_pc.eq(Cat(Const(0, 2), ibus.adr))]
+            m.d.sync += [f_pending.eq(1), f_hold.eq(0)]
         with m.Elif(ibus.stb):
-            m.d.sync += [f_hold.eq(1), f_hold_adr.eq(ibus.adr)]
+            m.d.sync += f_hold.eq(1)
+        # Both address registers load whenever they are not needed, not on the bus handshake
+        # (which would put the whole issue decision on 60 clock enables): ``f_hold_adr``
+        # reloads its own value while held, ``f_pending_pc`` holds while a request is pending.
+        m.d.sync += f_hold_adr.eq(ibus.adr)
+        with m.If(~pending_after):
+            m.d.sync += f_pending_pc.eq(Cat(Const(0, 2), ibus.adr))
 
         # ---------------------------------------------------------------- RVFI
         if p.with_rvfi:
@@ -600,10 +704,11 @@ class Core(wiring.Component):
             m.d.comb += [
                 r.valid.eq(x_done), r.order.eq(order), r.insn.eq(Mux(x["fault"], 0, insn)),
                 r.trap.eq(trap), r.halt.eq(0), r.intr.eq(next_intr), r.mode.eq(3), r.ixl.eq(1),
-                r.rs1_addr.eq(rs1), r.rs2_addr.eq(rs2), r.rs1_rdata.eq(a), r.rs2_rdata.eq(b),
+                r.rs1_addr.eq(rs1), r.rs2_addr.eq(rs2), r.rs1_rdata.eq(a), r.rs2_rdata.eq(rs2v),
                 r.rd_addr.eq(Mux(rd_w, rd, 0)), r.rd_wdata.eq(Mux(rd_w, result, 0)),
                 r.pc_rdata.eq(x_pc),
-                r.pc_wdata.eq(Mux(slow, slow_pc, Mux(x["jal"], x["target"], x_pc + 4))),
+                r.pc_wdata.eq(Mux(slow, slow_pc, Mux(x["jal"] | jump | x["jalr"], x["target"],
+                                                    x_pc + 4))),
                 r.mem_addr.eq(Cat(Const(0, 2), addr[2:32])),
                 r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),
                 r.mem_rdata.eq(Mux(load_ok, dbus.dat_r, 0)),
@@ -616,9 +721,63 @@ class Core(wiring.Component):
     def _csr_list(self):
         return list(CSR_INFO)
 
-    def _decode(self, m, insn, pc, fault) -> dict:
-        """D-stage decode of ``insn`` at ``pc``: the signals X needs, as a dict of comb
-        signals (registered into X when the instruction advances)."""
+    @staticmethod
+    def _is_return(insn):
+        """jalr x0, 0(x1 or x5): a return, predicted by the return-address stack."""
+        return ((insn[0:7] == Opcode.JALR.value) & (insn[12:15] == 0) & (insn[7:12] == 0)
+                & ((insn[15:20] == 1) | (insn[15:20] == 5)) & (insn[20:32] == 0))
+
+    def _return_stack(self, m, insn, pc, update):
+        """D: the return-address stack (``ras_depth`` entries, flip-flops). A jal/jalr that
+        links (rd = x1 or x5) pushes pc + 4, a return pops, as the instruction moves into R
+        (``update``; wrong-path ones included: it only guesses, X checks). The push or pop is
+        registered and applied in the next clock (the top read through it), so the pipeline's
+        advance logic reaches three flip-flops, not the stack's clock enables.
+        Returns (``insn`` is a return, the guess)."""
+        depth = self.params.ras_depth
+        ret = Signal()
+        if depth == 0:
+            return ret, Const(0, 32)
+        m.d.comb += ret.eq(self._is_return(insn))
+        opcode, rd = insn[0:7], insn[7:12]
+        link = (((opcode == Opcode.JAL.value) | (opcode == Opcode.JALR.value))
+                & ((rd == 1) | (rd == 5)))
+        stack = [Signal(30, name=f"ras{i}") for i in range(depth)]
+        push_q, pop_q, val_q = Signal(), Signal(), Signal(30)
+        m.d.sync += [push_q.eq(update & link), pop_q.eq(update & ret & ~link),
+                     val_q.eq(pc[2:32] + 1)]
+        with m.If(push_q):
+            m.d.sync += [stack[0].eq(val_q)]
+            m.d.sync += [stack[i + 1].eq(stack[i]) for i in range(depth - 1)]
+        with m.Elif(pop_q):
+            m.d.sync += [stack[i].eq(stack[i + 1]) for i in range(depth - 1)]
+        top = Mux(push_q, val_q, Mux(pop_q, stack[min(1, depth - 1)], stack[0]))
+        return ret, Cat(Const(0, 2), top)
+
+    @staticmethod
+    def _targets(m, insn):
+        """D: the B (branch), J (jal) or U (auipc) immediate of ``insn`` (R adds the pc), and
+        whether the fetch follows the target (jal; a branch backward to an aligned target:
+        the pc is 4-aligned, so target bit 1 is immediate bit 1)."""
+        opcode = insn[0:7]
+        branch = opcode == Opcode.BRANCH.value
+        jal = opcode == Opcode.JAL.value
+        imm = Signal(32)
+        with m.If(branch):
+            m.d.comb += imm.eq(Cat(Const(0, 1), insn[8:12], insn[25:31], insn[7],
+                                   insn[31]).as_signed())
+        with m.Elif(jal):
+            m.d.comb += imm.eq(Cat(Const(0, 1), insn[21:31], insn[20], insn[12:20],
+                                   insn[31]).as_signed())
+        with m.Else():
+            m.d.comb += imm.eq(Cat(Const(0, 12), insn[12:32]))
+        follow = Signal()
+        m.d.comb += follow.eq(jal | (branch & insn[31] & ~imm[1]))
+        return imm, follow
+
+    def _decode(self, m, insn, pc, fault, target_in) -> dict:
+        """R-stage decode of ``insn`` at ``pc`` (``target_in``: from :meth:`_targets`): the
+        signals X needs, as a dict of comb signals (registered into X with the operands)."""
         p = self.params
         d = {}
 
@@ -661,6 +820,7 @@ class Core(wiring.Component):
         m.d.comb += [
             sig("ecall").eq(priv & (f12 == Priv.ECALL.value)),
             sig("ebreak").eq(priv & (f12 == Priv.EBREAK.value)),
+            sig("exc_static").eq(fault | d["illegal"] | d["ecall"] | d["ebreak"]),
             sig("mret").eq(priv & (f12 == Priv.MRET.value)),
             sig("fencei").eq(ops[Opcode.MISC_MEM] & f3[0]),
         ]
@@ -673,34 +833,46 @@ class Core(wiring.Component):
                                | (ops[Opcode.OP] & (f3 == Alu.ADD.value) & insn[30])),
             sig("writes_rd").eq(~(ops[Opcode.BRANCH] | ops[Opcode.STORE]
                                   | ops[Opcode.MISC_MEM] | priv) & (insn[7:12] != 0)),
-            sig("sel_alu").eq(op_alu & ~muldiv),
             sig("sel_add").eq(op_alu & ~muldiv & (f3 == Alu.ADD.value)),
-            sig("sel_sh").eq(op_alu & ~muldiv & ((f3 == Alu.SLL.value) | (f3 == Alu.SR.value))),
-            sig("sel_logic").eq(op_alu & ~muldiv & ((f3 == Alu.XOR.value) | (f3 == Alu.OR.value)
-                                                    | (f3 == Alu.AND.value))),
+            sig("sel_shl").eq(op_alu & ~muldiv & (f3 == Alu.SLL.value)),
+            sig("sel_shr").eq(op_alu & ~muldiv & (f3 == Alu.SR.value)),
+            sig("lop", 2).eq(Mux(op_alu & ~muldiv & (f3 == Alu.XOR.value), 1, 0)
+                             | Mux(op_alu & ~muldiv & (f3 == Alu.OR.value), 2, 0)
+                             | Mux(op_alu & ~muldiv & (f3 == Alu.AND.value), 3, 0)),
             sig("sel_slt").eq(op_alu & ~muldiv & ((f3 == Alu.SLT.value) | (f3 == Alu.SLTU.value))),
             sig("sel_static").eq(ops[Opcode.LUI] | ops[Opcode.AUIPC] | ops[Opcode.JAL]
                                  | ops[Opcode.JALR] | ops[Opcode.MISC_MEM]),
+            sig("sel_fast").eq(op_alu & ~muldiv),
         ]
-        imm = sig("imm", 32)
+        # The I/S immediate (the ALU's operand) and lui's; B/J/U targets come from D.
+        imm = Signal(32)
         with m.If(ops[Opcode.STORE]):
             m.d.comb += imm.eq(Cat(insn[7:12], insn[25:32]).as_signed())
-        with m.Elif(ops[Opcode.BRANCH]):
-            m.d.comb += imm.eq(Cat(Const(0, 1), insn[8:12], insn[25:31], insn[7],
-                                   insn[31]).as_signed())
-        with m.Elif(ops[Opcode.LUI] | ops[Opcode.AUIPC]):
+        with m.Elif(ops[Opcode.LUI]):
             m.d.comb += imm.eq(Cat(Const(0, 12), insn[12:32]))
-        with m.Elif(ops[Opcode.JAL]):
-            m.d.comb += imm.eq(Cat(Const(0, 1), insn[21:31], insn[20], insn[12:20],
-                                   insn[31]).as_signed())
         with m.Else():
             m.d.comb += imm.eq(insn[20:32].as_signed())
         target = sig("target", 32)
-        m.d.comb += target.eq(pc + imm)
+        pred = sig("pred")
+        if p.ras_depth:
+            m.d.comb += sig("ret").eq(self._is_return(insn))
+        else:
+            sig("ret")
+        m.d.comb += [target.eq(target_in), pred.eq(ops[Opcode.BRANCH] & insn[31] & ~target_in[1])]
+        # Branch condition, one-hot (beq/bne, blt/bge, bltu/bgeu), and its sense relative to
+        # the prediction; ``br_ok``: a branch that cannot trap (legal, aligned target).
+        branch = ops[Opcode.BRANCH]
+        m.d.comb += [
+            sig("br_eq").eq(branch & (f3[1:3] == 0)),
+            sig("br_lt").eq(branch & (f3[1:3] == 2)),
+            sig("br_ltu").eq(branch & (f3[1:3] == 3)),
+            sig("br_inv").eq(f3[0] ^ pred),
+            sig("br_ok").eq(branch & ~fault & ~d["illegal"] & ~target_in[1]),
+        ]
         static = sig("static", 32)        # lui: imm; auipc: pc + imm; jal/jalr/fence.i: pc + 4
         m.d.comb += static.eq(Mux(ops[Opcode.LUI], imm,
                                   Mux(ops[Opcode.AUIPC], target, pc + 4)))
-        return d
+        return d, imm
 
     def _muldiv(self, m, f3, a, b, start, busy, done, result):
         """M extension: multiplies in one clock (``*``; DSP blocks where there are any),
