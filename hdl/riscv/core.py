@@ -26,7 +26,7 @@ enables or trap logic (the iCE40 critical paths, see docs/riscv.md).
 Costs in clocks per instruction (with single-cycle memories): 1 for ALU (shifts included), CSR
 and correctly predicted untaken (forward) branches; 2 for loads, stores, jal, correctly
 predicted taken (backward) branches and returns; 4 for a wrong branch guess, other jalr, traps
-and ``mret``; 34 for divisions and 1 for multiplies (``with_muldiv``). A misaligned address or
+and ``mret``; 34 for divisions and 2 for multiplies (``with_muldiv``). A misaligned address or
 branch target traps in X's second clock.
 
 Traps are precise: an instruction that faults writes nothing, and mepc/mcause/mtval follow
@@ -875,14 +875,18 @@ class Core(wiring.Component):
         return d, imm
 
     def _muldiv(self, m, f3, a, b, start, busy, done, result):
-        """M extension: multiplies in one clock (``*``; DSP blocks where there are any),
-        divisions in 33 clocks (restoring, one quotient bit per clock)."""
+        """M extension: multiplies in two clocks (``*`` into a register: DSP blocks where
+        there are any, and the product's adders stay off the forwarding path), divisions in
+        33 clocks (restoring, one quotient bit per clock)."""
         is_div = f3[2]
         # Multiply: MULH (s x s), MULHSU (s x u), MULHU (u x u).
         a_s = Cat(a, a[31] & (f3 != 3)).as_signed()
         b_s = Cat(b, b[31] & ((f3 == 1) | (f3 == 0))).as_signed()
         prod = Signal(signed(66))
+        prod_q = Signal(64)
+        mul_done = Signal()
         m.d.comb += prod.eq(a_s * b_s)
+        m.d.sync += [prod_q.eq(prod[0:64]), mul_done.eq(start & ~is_div)]
         # Divide: magnitudes, then signs.
         signed_op = ~f3[0]
         neg_a = signed_op & a[31]
@@ -914,13 +918,13 @@ class Core(wiring.Component):
         rr = Mux(flip_r, -rem[0:32], rem[0:32])
         m.d.comb += [
             busy.eq(running),
-            done.eq(Mux(is_div, running & (count == 0), start)),
+            done.eq(Mux(is_div, running & (count == 0), mul_done)),
         ]
         with m.Switch(f3):
             with m.Case(0):
-                m.d.comb += result.eq(prod[0:32])
+                m.d.comb += result.eq(prod_q[0:32])
             with m.Case(1, 2, 3):
-                m.d.comb += result.eq(prod[32:64])
+                m.d.comb += result.eq(prod_q[32:64])
             with m.Case(4, 5):
                 m.d.comb += result.eq(q)
             with m.Case(6, 7):
