@@ -97,6 +97,30 @@ def test_benchmark(name, sim):
           f"{res.cycles_per_s / 1e6:.2f} M cycles/s")
 
 
+@pytest.mark.parametrize("kwargs", [{"ras_depth": 9}, {"ras_depth": -1}, {"ras_depth": 1.5},
+                                    {"reset_pc": 2}, {"mtvec_reset": 1 << 32}])
+def test_core_params_refused(kwargs):
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        CoreParams(**kwargs)
+
+
+def test_return_stack_depths(sim):
+    """The return-address stack only guesses: every depth runs the program to the same end, and
+    with returns predicted (the default depth) it takes fewer cycles than without (depth 0)."""
+    from sim.firmware import build
+
+    if sim == "icarus":
+        pytest.skip("benchmarks run on Verilator (Icarus covers the directed programs)")
+    img = load_elf(build("control"))
+    cycles = {}
+    for depth in (0, 1, CoreParams().ras_depth):
+        res = run_rtl(_segments(img), img.tohost, sim=sim, core=CoreParams(ras_depth=depth),
+                      max_cycles=5_000_000)
+        _check(res, f"control, ras_depth={depth}")
+        cycles[depth] = res.cycles
+    assert cycles[CoreParams().ras_depth] < cycles[0], cycles
+
+
 def test_run_elf_rtl_contract(sim, tmp_path, capsys):
     """`picojoule run-elf --sim`: PASS and exit 0, the signature equals the independently
     computed one, cycles/instret/CPI printed; a timeout names the last pc and exits non-zero."""
