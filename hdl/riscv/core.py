@@ -189,8 +189,8 @@ class Core(wiring.Component):
         # A redirect is registered: in the clock after it, what entered D, R and X meanwhile
         # is wrong-path and is dropped (``r_live``, ``x_live``), and the fetch leaves for
         # ``flush_target``. ``f_redir`` redirects the fetch only: set by X's redirects (with
-        # ``flush``) and by a jal or a backward branch moving from D into R (their target is
-        # added in D): a jal and a correctly predicted backward branch cost 2 clocks.
+        # ``flush``) and by a jal, a backward branch or a return moving from D into R (the
+        # target is R's ``r_target`` the clock after): these cost 2 clocks when guessed right.
         flush = Signal()
         f_redir = Signal()
         flush_target = Signal(32)
@@ -844,7 +844,7 @@ class Core(wiring.Component):
                                  | ops[Opcode.JALR] | ops[Opcode.MISC_MEM]),
             sig("sel_fast").eq(op_alu & ~muldiv),
         ]
-        # The I/S immediate (the ALU's operand) and lui's; B/J/U targets come from D.
+        # The I/S immediate (the ALU's operand) and lui's; B/J/U ones come from D (target_in).
         imm = Signal(32)
         with m.If(ops[Opcode.STORE]):
             m.d.comb += imm.eq(Cat(insn[7:12], insn[25:32]).as_signed())
