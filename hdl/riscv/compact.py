@@ -27,7 +27,7 @@ interrupts. Interrupts are taken at the start of EXEC when ``mstatus.MIE`` and `
 from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import enum, memory
 
-from .isa import Cause, Opcode
+from .isa import Cause, Csr, Opcode
 from .parts import csr_block, csr_update, load_align, mem_lanes, store_data
 
 __all__ = ["elaborate_compact"]
@@ -101,12 +101,14 @@ def elaborate_compact(core, platform):
     m.d.sync += wb.eq(0)
 
     # ---------------------------------------------------------------- operands
-    pc_tgt, pc4, static = Signal(32), Signal(32), Signal(32)
+    # lui's result is its immediate, auipc's the target adder's sum, a link pc + 4: three
+    # sources of ``res`` (below) instead of a mux in front of one.
+    pc_tgt, pc4 = Signal(32), Signal(32)
     is_lui, is_auipc = Signal(), Signal()
-    m.d.sync += [is_lui.eq(ibus.dat_r[0:7] == Opcode.LUI.value),
-                 is_auipc.eq(ibus.dat_r[0:7] == Opcode.AUIPC.value)]
-    m.d.comb += [pc_tgt.eq(pc + imm_bju), pc4.eq(pc + 4),
-                 static.eq(Mux(is_lui, imm, Mux(is_auipc, pc_tgt, pc4)))]
+    with m.If(f_answer):
+        m.d.sync += [is_lui.eq(ibus.dat_r[0:7] == Opcode.LUI.value),
+                     is_auipc.eq(ibus.dat_r[0:7] == Opcode.AUIPC.value)]
+    m.d.comb += [pc_tgt.eq(pc + imm_bju), pc4.eq(pc + 4)]
     f3, rs1 = ir[12:15], ir[15:20]
     a, rs2v = rf_r1.data, rf_r2.data
     sub = d["subtract"]
@@ -212,6 +214,7 @@ def elaborate_compact(core, platform):
                  c_err.eq(d["custom"] & c_ready & c_error)]
     in_shift, in_wait, in_branch = (state == State.SHIFT), (state == State.WAIT), \
         (state == State.BRANCH)
+    # State changes (``retire`` and ``go_trap`` send the state machine to FETCH and TRAP).
     with m.Switch(state):
         with m.Case(State.EXEC):
             with m.If(take_irq | exc | c_err):
@@ -223,63 +226,59 @@ def elaborate_compact(core, platform):
                 m.d.sync += state.eq(State.MEM)
             with m.Elif(is_shift):
                 m.d.sync += cnt.eq(b[0:5])
-                with m.If(b[0:5] == 0):
-                    m.d.comb += retire.eq(1)
-                with m.Else():
+                with m.If(b[0:5] != 0):
                     m.d.sync += state.eq(State.SHIFT)
             with m.Elif(waits & ~c_ready):
                 m.d.comb += md_start.eq(d["muldiv"])
                 m.d.sync += state.eq(State.WAIT)
-            with m.Else():
-                m.d.comb += retire.eq(1)
         with m.Case(State.MEM):
             with m.If(m_answer & dbus.err):
                 m.d.comb += [go_trap.eq(1),
                              trap_cause.eq(Mux(d["store"], Cause.STORE_ACCESS_FAULT.value,
                                                Cause.LOAD_ACCESS_FAULT.value))]
-            with m.Elif(m_answer):
-                m.d.comb += retire.eq(1)
         with m.Case(State.SHIFT):
             m.d.sync += cnt.eq(cnt - 1)
-            with m.If(cnt == 1):
-                m.d.comb += retire.eq(1)
         with m.Case(State.WAIT):
-            with m.If(c_err):
-                m.d.comb += go_trap.eq(1)
-            with m.Elif(md_done | c_ready):
-                m.d.comb += retire.eq(1)
+            m.d.comb += go_trap.eq(c_err)
         with m.Case(State.BRANCH):
-            with m.If(taken_q):
-                m.d.comb += [go_trap.eq(1), trap_cause.eq(Cause.INSN_MISALIGNED.value)]
-            with m.Else():
-                m.d.comb += retire.eq(1)
+            m.d.comb += [go_trap.eq(taken_q), trap_cause.eq(Cause.INSN_MISALIGNED.value)]
         with m.Case(State.TRAP):
             m.d.sync += [pc.eq(Cat(Const(0, 2), csr.mtvec)), state.eq(State.FETCH)]
 
-    # The next ``res``: a flat AND-OR over selects that are one-hot by construction (each
-    # source's select depends on the state and the registered decode, so the data paths go
-    # through two LUT levels here, not through the state machine's priority chain). What
-    # ``res`` holds matters in the clock after it is loaded only (write-back, or mtval in
-    # TRAP; SHIFT reads it every clock); an interrupt loads 0 (mtval).
-    e_ok = in_exec & ~take_irq
-    e_exc = e_ok & exc
-    e_done = e_ok & ~exc & ~c_err & ~br_mis & ~is_mem & ~is_shift & ~(waits & ~c_ready)
+    e_plain = in_exec & ~take_irq & ~d["exc_static"] & ~mis_target
+    # ``retire``: the instruction completes without a trap in this clock; written flat (an
+    # address trap reaches it only through jalr's target bit 1).
+    m.d.comb += retire.eq(
+        (e_plain & ~mis_jalr & ~c_err & ~br_mis & ~is_mem & ~(is_shift & (b[0:5] != 0))
+         & ~(waits & ~c_ready))
+        | (in_mem & m_answer & ~dbus.err) | (in_shift & (cnt == 1))
+        | (in_wait & ~c_err & (md_done | c_ready)) | (in_branch & ~taken_q))
+
+    # The next ``res``: a flat AND-OR over selects that are one-hot whenever the value is
+    # used. ``res`` matters only in the clock after it is loaded (write-back, or mtval in TRAP;
+    # SHIFT reads it every clock), so the EXEC terms are not gated by what else happens in that
+    # clock (a load, a wait, a branch to BRANCH load ``res`` again before it is used), and
+    # their selects come from the registered decode, the state and the interrupt decision
+    # alone: only the address-trap terms see the adder, and they select the adder's sum.
+    # An interrupt loads 0 (mtval).
+    e_exc = in_exec & ~take_irq & d["exc_static"]
     t_pc = d["fault"] | (~d["illegal"] & d["ebreak"])
     t_ir = ~d["fault"] & d["illegal"]
-    t_tgt = ~d["exc_static"] & mis_target
-    t_sum = ~d["exc_static"] & ~mis_target
     m_err = in_mem & m_answer & dbus.err
     terms = [
-        (e_done, fast), (e_done & d["sel_static"], static), (e_done & d["csr"], csr.rdata),
-        ((e_done | (in_wait & c_ready)) & d["custom"], c_result),
-        (in_wait & md_done & ~d["custom"], md_result),
-        (e_ok & ~exc & is_shift, a),
+        (e_plain, fast), (e_plain & is_lui, imm),
+        (e_plain & (d["jal"] | (d["jalr"] & ~mis_jalr)), pc4),
+        (e_plain & d["csr"], csr.rdata),
+        ((e_plain | in_wait) & d["custom"] & ~c_error, c_result),
+        (in_wait & ~d["custom"], md_result),
+        (e_plain & is_shift, a),
         (in_shift & d["sel_shl"], Cat(Const(0, 1), res[0:31])),
         (in_shift & ~d["sel_shl"], Cat(res[1:32], ir[30] & res[31])),
-        (in_mem & m_answer & ~dbus.err, ld_data),
+        (in_mem & ~dbus.err, ld_data),
         (e_exc & t_pc, pc), ((e_exc & t_ir) | c_err, ir),
-        ((e_exc & t_tgt) | (in_branch & taken_q), pc_tgt),
-        ((e_exc & t_sum) | m_err, Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
+        ((in_exec & ~take_irq & ~d["exc_static"] & mis_target) | in_branch
+         | (e_plain & is_auipc), pc_tgt),
+        ((e_plain & (mis_jalr | mis_addr)) | m_err, Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
     ]
     rn = Const(0, 32)
     for sel_, value in terms:
@@ -295,9 +294,17 @@ def elaborate_compact(core, platform):
                      pc.eq(Mux(in_exec, npc, pc4))]
 
     # CSR updates: counters, trap entry (in TRAP), mret and CSR writes (in EXEC).
-    csr_write = retire & in_exec & d["csr"] & d["csr_writes"]
-    csr_update(m, csr, retire=retire, csr_write=csr_write, trap=state == State.TRAP, pc=pc,
-               cause_irq=cause_irq, cause=cause, tval=res, mret=retire & in_exec & d["mret"])
+    # The count of a retiring instruction is added in the next clock (the next instruction
+    # reads the counters at least three clocks later), so neither the adder nor the trap
+    # checks reach minstret's 64-bit carry chain; a CSR instruction that writes minstret is
+    # not counted. A CSR instruction and mret cannot take an address trap, so their writes
+    # depend on the registered decode only.
+    csr_write = e_plain & d["csr"] & d["csr_writes"]
+    counted = Signal()
+    m.d.sync += counted.eq(retire & ~(csr_write & (csr.is_(Csr.MINSTRET)
+                                                   | csr.is_(Csr.MINSTRETH))))
+    csr_update(m, csr, retire=counted, csr_write=csr_write, trap=state == State.TRAP, pc=pc,
+               cause_irq=cause_irq, cause=cause, tval=res, mret=e_plain & d["mret"])
 
     # ---------------------------------------------------------------- RVFI
     if p.with_rvfi:
