@@ -14,7 +14,8 @@ One instruction at a time, as a small state machine:
   the next instruction's operands are read after the write). Loads and stores start their bus
   request here.
 - **MEM**: waits for the data bus (the address and store data stay on the operands).
-- **SHIFT**: shifts ``res`` by one bit per clock (no barrel shifter).
+- **SHIFT**: shifts ``res`` by four bits per clock while four or more are left, then by
+  one (no barrel shifter).
 - **WAIT**: M extension (``with_muldiv``, the same unit as the pipelined core) and custom-0.
 - **TRAP**: the trap's mepc/mcause/mtval/mstatus update and the jump to mtvec, from
   registers (cause and mtval were put in ``res`` and ``cause`` in EXEC).
@@ -68,8 +69,11 @@ def elaborate_compact(core, platform):
     f_acc = Signal()                  # fetch request accepted, answer pending
     m_acc = Signal()                  # data request accepted, answer pending
     cnt = Signal(5)                   # shift bits left
+    big = Signal()                    # shift by 4 in this clock (else by 1)
     next_intr = Signal()
     taken_q = Signal()
+    redir = Signal()                  # FETCH's first clock after a taken branch or a jal
+    tgt_q = Signal(32)                # its target
 
     in_exec = state == State.EXEC
     in_mem = state == State.MEM
@@ -82,7 +86,7 @@ def elaborate_compact(core, platform):
     f_answer = f_acc & (ibus.ack | ibus.err)
     m.d.comb += [
         ibus.cyc.eq(state == State.FETCH), ibus.stb.eq((state == State.FETCH) & ~f_acc),
-        ibus.adr.eq(pc[2:32]), ibus.we.eq(0), ibus.sel.eq(0b1111),
+        ibus.adr.eq(Mux(redir, tgt_q[2:32], pc[2:32])), ibus.we.eq(0), ibus.sel.eq(0b1111),
         rf_r1.addr.eq(ibus.dat_r[15:20]), rf_r2.addr.eq(ibus.dat_r[20:25]),
         rf_r1.en.eq(f_answer), rf_r2.en.eq(f_answer),
     ]
@@ -200,7 +204,7 @@ def elaborate_compact(core, platform):
         m.d.comb += exc_cause.eq(Mux(d["store"], Cause.STORE_MISALIGNED.value,
                                      Cause.LOAD_MISALIGNED.value))
 
-    npc = Signal(32)                  # the next pc of an instruction completing in EXEC
+    npc = Signal(32)                  # the next pc of an instruction completing in EXEC (RVFI)
     m.d.comb += npc.eq(Mux(d["jal"] | (d["branch"] & taken), pc_tgt,
                            Mux(d["jalr"], Cat(Const(0, 1), sum_[1:32]),
                                Mux(d["mret"], Cat(Const(0, 2), csr.mepc), pc4))))
@@ -214,6 +218,8 @@ def elaborate_compact(core, platform):
                  c_err.eq(d["custom"] & c_ready & c_error)]
     in_shift, in_wait, in_branch = (state == State.SHIFT), (state == State.WAIT), \
         (state == State.BRANCH)
+    m.d.comb += big.eq(cnt[2:5] != 0)
+
     # State changes (``retire`` and ``go_trap`` send the state machine to FETCH and TRAP).
     with m.Switch(state):
         with m.Case(State.EXEC):
@@ -237,7 +243,7 @@ def elaborate_compact(core, platform):
                              trap_cause.eq(Mux(d["store"], Cause.STORE_ACCESS_FAULT.value,
                                                Cause.LOAD_ACCESS_FAULT.value))]
         with m.Case(State.SHIFT):
-            m.d.sync += cnt.eq(cnt - 1)
+            m.d.sync += cnt.eq(cnt - Mux(big, 4, 1))
         with m.Case(State.WAIT):
             m.d.comb += go_trap.eq(c_err)
         with m.Case(State.BRANCH):
@@ -251,7 +257,7 @@ def elaborate_compact(core, platform):
     m.d.comb += retire.eq(
         (e_plain & ~mis_jalr & ~c_err & ~br_mis & ~is_mem & ~(is_shift & (b[0:5] != 0))
          & ~(waits & ~c_ready))
-        | (in_mem & m_answer & ~dbus.err) | (in_shift & (cnt == 1))
+        | (in_mem & m_answer & ~dbus.err) | (in_shift & (cnt == Mux(big, 4, 1)))
         | (in_wait & ~c_err & (md_done | c_ready)) | (in_branch & ~taken_q))
 
     # The next ``res``: a flat AND-OR over selects that are one-hot whenever the value is
@@ -272,8 +278,10 @@ def elaborate_compact(core, platform):
         ((e_plain | in_wait) & d["custom"] & ~c_error, c_result),
         (in_wait & ~d["custom"], md_result),
         (e_plain & is_shift, a),
-        (in_shift & d["sel_shl"], Cat(Const(0, 1), res[0:31])),
-        (in_shift & ~d["sel_shl"], Cat(res[1:32], ir[30] & res[31])),
+        (in_shift & d["sel_shl"] & big, Cat(Const(0, 4), res[0:28])),
+        (in_shift & d["sel_shl"] & ~big, Cat(Const(0, 1), res[0:31])),
+        (in_shift & ~d["sel_shl"] & big, Cat(res[4:32], (ir[30] & res[31]).replicate(4))),
+        (in_shift & ~d["sel_shl"] & ~big, Cat(res[1:32], ir[30] & res[31])),
         (in_mem & ~dbus.err, ld_data),
         (e_exc & t_pc, pc), ((e_exc & t_ir) | c_err, ir),
         ((in_exec & ~take_irq & ~d["exc_static"] & mis_target) | in_branch
@@ -289,9 +297,19 @@ def elaborate_compact(core, platform):
     with m.If(go_trap):
         m.d.sync += [state.eq(State.TRAP), cause.eq(Mux(take_irq, irq_cause, trap_cause)),
                      cause_irq.eq(take_irq)]
+    # The next pc. A taken branch or a jal goes to its target through ``redir``: the target is
+    # registered in EXEC and chosen in FETCH's first clock, so the comparator (the adder's
+    # carry out) reaches one flip-flop, not the pc's 32.
+    m.d.sync += redir.eq(0)
+    with m.If(in_exec):
+        m.d.sync += tgt_q.eq(pc_tgt)
+    with m.If(redir):
+        m.d.sync += pc.eq(tgt_q)
     with m.If(retire):
         m.d.sync += [state.eq(State.FETCH), wb.eq(d["writes_rd"]),
-                     pc.eq(Mux(in_exec, npc, pc4))]
+                     redir.eq(in_exec & (d["jal"] | (d["branch"] & taken))),
+                     pc.eq(Mux(in_exec & d["jalr"], Cat(Const(0, 1), sum_[1:32]),
+                               Mux(in_exec & d["mret"], Cat(Const(0, 2), csr.mepc), pc4)))]
 
     # CSR updates: counters, trap entry (in TRAP), mret and CSR writes (in EXEC).
     # The count of a retiring instruction is added in the next clock (the next instruction
