@@ -290,7 +290,9 @@ def elaborate_compact(core, platform):
         (e_exc & t_pc, pc), ((e_exc & t_ir) | c_err, ir),
         ((in_exec & ~take_irq & ~d["exc_static"] & mis_target) | in_branch
          | (e_plain & is_auipc), pc_tgt),
-        ((e_plain & (mis_jalr | mis_addr)) | m_err, Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
+        # mtval of an address trap; a load or store that does not trap loads it too (MEM
+        # loads ``res`` again), so only jalr's select waits for the adder.
+        ((e_plain & (is_mem | mis_jalr)) | m_err, Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
     ]
     rn = Const(0, 32)
     for sel_, value in terms:
