@@ -5,24 +5,26 @@ the same instruction set, traps, ports and retire port, built for area instead o
 
 One instruction at a time, as a small state machine:
 
-- **FETCH**: the fetch address goes out on ``ibus``; the answer is latched into ``ir`` and its
-  rs1/rs2 fields address the register file (a block RAM), whose outputs then hold.
-- **EXEC** (one clock): decode from ``ir``, one adder (ALU, addresses, jalr targets,
-  comparisons), a second for pc + immediate (branch/jal targets, auipc) and pc + 4. Results go
-  into the one result register ``res``; the register file is written from it in the next
-  clock (the first of the next FETCH: an answer comes at least one clock after its request, so
-  the next instruction's operands are read after the write). Loads and stores start their bus
-  request here.
-- **MEM**: waits for the data bus (the address and store data stay on the operands).
+- **FETCH**: the fetch address goes out on ``ibus``; the answer is latched into ``ir``, decoded
+  as it arrives (the decode is registered with it), and its rs1/rs2 fields address the
+  register file (a block RAM), whose outputs then hold.
+- **EXEC** (one clock): one adder (ALU, addresses, jalr targets, comparisons), a second for
+  pc + immediate (branch/jal targets, auipc) and pc + 4. Results go into the one result
+  register ``res``; the register file is written from it in the next clock (the first of the
+  next FETCH: an answer comes at least one clock after its request, so the next instruction's
+  operands are read after the write). A load or store puts its checked address in ``res``.
+- **MEM**: sends the request from ``res`` (the bus sees flip-flops) and waits for the answer.
 - **SHIFT**: shifts ``res`` by four bits per clock while four or more are left, then by
   one (no barrel shifter).
 - **WAIT**: M extension (``with_muldiv``, the same unit as the pipelined core) and custom-0.
+- **BRANCH**: the second clock of a branch to a misaligned target (it traps if taken).
 - **TRAP**: the trap's mepc/mcause/mtval/mstatus update and the jump to mtvec, from
-  registers (cause and mtval were put in ``res`` and ``cause`` in EXEC).
+  registers (cause and mtval were put in ``cause`` and ``res``).
 
-Clocks per instruction with single-cycle memories: 3 for ALU, CSR, branches and jumps; 4 for
-loads and stores; 3 + shift amount for shifts (3 for a shift by 0); 4 + 1 for traps and
-interrupts. Interrupts are taken at the start of EXEC when ``mstatus.MIE`` and ``mie & mip``.
+Clocks per instruction with single-cycle memories: 3 for ALU, CSR, branches and jumps; 5 for
+loads and stores; 3 + (shift amount / 4) + (shift amount mod 4) for shifts; 3 + 1 for traps
+and interrupts. Interrupts are taken at the start of EXEC when ``mstatus.MIE`` and
+``mie & mip``.
 """
 
 from amaranth import Cat, Const, Module, Mux, Signal
@@ -142,17 +144,18 @@ def elaborate_compact(core, platform):
     is_shift = d["sel_shl"] | d["sel_shr"]
 
     # ---------------------------------------------------------------- memory
-    addr_lo = sum_[0:2]
+    # EXEC checks the address and puts it in ``res``; MEM sends it from there (the bus sees
+    # flip-flops, not the adder: in the iCEBreaker SoC the adder -> data decoder -> RAM enable
+    # path was the critical one) and keeps it until the answer.
     size = f3[0:2]
     is_mem = d["load"] | d["store"]
-    misaligned = ((size == 1) & addr_lo[0]) | ((size == 2) & (addr_lo != 0))
-    lanes = mem_lanes(m, size, addr_lo)
+    misaligned = ((size == 1) & sum_[0]) | ((size == 2) & (sum_[0:2] != 0))
+    lanes = mem_lanes(m, size, res[0:2])
     st_data = store_data(m, size, rs2v)
-    ld_data = load_align(m, f3, addr_lo, dbus.dat_r)
-    mem_go = Signal()
+    ld_data = load_align(m, f3, res[0:2], dbus.dat_r)
     m.d.comb += [
-        dbus.cyc.eq(mem_go | in_mem), dbus.stb.eq(mem_go | (in_mem & ~m_acc)),
-        dbus.we.eq(d["store"]), dbus.adr.eq(sum_[2:32]), dbus.sel.eq(lanes),
+        dbus.cyc.eq(in_mem), dbus.stb.eq(in_mem & ~m_acc),
+        dbus.we.eq(d["store"]), dbus.adr.eq(res[2:32]), dbus.sel.eq(lanes),
         dbus.dat_w.eq(st_data),
     ]
     with m.If(dbus.stb & ~dbus.stall):
@@ -232,7 +235,6 @@ def elaborate_compact(core, platform):
             with m.Elif(br_mis):
                 m.d.sync += [state.eq(State.BRANCH), taken_q.eq(taken)]
             with m.Elif(is_mem):
-                m.d.comb += mem_go.eq(1)
                 m.d.sync += state.eq(State.MEM)
             with m.Elif(is_shift):
                 m.d.sync += cnt.eq(b[0:5])
@@ -286,13 +288,14 @@ def elaborate_compact(core, platform):
         (in_shift & d["sel_shl"] & ~big, Cat(Const(0, 1), res[0:31])),
         (in_shift & ~d["sel_shl"] & big, Cat(res[4:32], (ir[30] & res[31]).replicate(4))),
         (in_shift & ~d["sel_shl"] & ~big, Cat(res[1:32], ir[30] & res[31])),
-        (in_mem & ~dbus.err, ld_data),
+        (in_mem & ~m_answer, res), (in_mem & m_answer & ~dbus.err, ld_data),
         (e_exc & t_pc, pc), ((e_exc & t_ir) | c_err, ir),
         ((in_exec & ~take_irq & ~d["exc_static"] & mis_target) | in_branch
          | (e_plain & is_auipc), pc_tgt),
         # mtval of an address trap; a load or store that does not trap loads it too (MEM
         # loads ``res`` again), so only jalr's select waits for the adder.
-        ((e_plain & (is_mem | mis_jalr)) | m_err, Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
+        (m_err, res),
+        (e_plain & (is_mem | mis_jalr), Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
     ]
     rn = Const(0, 32)
     for sel_, value in terms:
@@ -351,7 +354,7 @@ def elaborate_compact(core, platform):
             r.rd_wdata.eq(Mux(rd_w, res_next, 0)), r.pc_rdata.eq(pc),
             r.pc_wdata.eq(Mux(in_trap, Cat(Const(0, 2), csr.mtvec),
                               Mux(in_exec, npc, pc4))),
-            r.mem_addr.eq(Cat(Const(0, 2), sum_[2:32])),
+            r.mem_addr.eq(Cat(Const(0, 2), res[2:32])),
             r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),
             r.mem_rdata.eq(Mux(load_ok, dbus.dat_r, 0)),
             r.mem_wdata.eq(Mux(store_ok, st_data & Cat(*(lanes[i].replicate(8)
