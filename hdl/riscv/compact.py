@@ -270,32 +270,32 @@ def elaborate_compact(core, platform):
     # used. ``res`` matters only in the clock after it is loaded (write-back, or mtval in TRAP;
     # SHIFT reads it every clock), so the EXEC terms are not gated by what else happens in that
     # clock (a load, a wait, a branch to BRANCH load ``res`` again before it is used), and
-    # their selects come from the registered decode, the state and the interrupt decision
-    # alone: only the address-trap terms see the adder, and they select the adder's sum.
-    # An interrupt loads 0 (mtval).
-    e_exc = in_exec & ~take_irq & d["exc_static"]
+    # their selects come from the registered decode and the state alone, not the interrupt
+    # decision (TRAP writes mtval 0 for an interrupt): only the address-trap terms see the
+    # adder, and they select the adder's sum.
+    e_res = in_exec & ~d["exc_static"] & ~mis_target
+    e_exc = in_exec & d["exc_static"]
     t_pc = d["fault"] | (~d["illegal"] & d["ebreak"])
     t_ir = ~d["fault"] & d["illegal"]
     m_err = in_mem & m_answer & dbus.err
     terms = [
-        (e_plain, fast), (e_plain & is_lui, imm),
-        (e_plain & (d["jal"] | (d["jalr"] & ~mis_jalr)), pc4),
-        (e_plain & d["csr"], csr.rdata),
-        ((e_plain | in_wait) & d["custom"] & ~c_error, c_result),
+        (e_res, fast), (e_res & is_lui, imm),
+        (e_res & (d["jal"] | (d["jalr"] & ~mis_jalr)), pc4),
+        (e_res & d["csr"], csr.rdata),
+        ((e_res | in_wait) & d["custom"] & ~c_error, c_result),
         (in_wait & ~d["custom"], md_result),
-        (e_plain & is_shift, a),
+        (e_res & is_shift, a),
         (in_shift & d["sel_shl"] & big, Cat(Const(0, 4), res[0:28])),
         (in_shift & d["sel_shl"] & ~big, Cat(Const(0, 1), res[0:31])),
         (in_shift & ~d["sel_shl"] & big, Cat(res[4:32], (ir[30] & res[31]).replicate(4))),
         (in_shift & ~d["sel_shl"] & ~big, Cat(res[1:32], ir[30] & res[31])),
         (in_mem & ~m_answer, res), (in_mem & m_answer & ~dbus.err, ld_data),
         (e_exc & t_pc, pc), ((e_exc & t_ir) | c_err, ir),
-        ((in_exec & ~take_irq & ~d["exc_static"] & mis_target) | in_branch
-         | (e_plain & is_auipc), pc_tgt),
+        ((in_exec & ~d["exc_static"] & mis_target) | in_branch | (e_res & is_auipc), pc_tgt),
         # mtval of an address trap; a load or store that does not trap loads it too (MEM
         # loads ``res`` again), so only jalr's select waits for the adder.
         (m_err, res),
-        (e_plain & (is_mem | mis_jalr), Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
+        (e_res & (is_mem | mis_jalr), Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
     ]
     rn = Const(0, 32)
     for sel_, value in terms:
@@ -331,7 +331,8 @@ def elaborate_compact(core, platform):
     m.d.sync += counted.eq(retire & ~(csr_write & (csr.is_(Csr.MINSTRET)
                                                    | csr.is_(Csr.MINSTRETH))))
     csr_update(m, csr, retire=counted, csr_write=csr_write, trap=state == State.TRAP, pc=pc,
-               cause_irq=cause_irq, cause=cause, tval=res, mret=e_plain & d["mret"])
+               cause_irq=cause_irq, cause=cause, tval=Mux(cause_irq, 0, res),
+               mret=e_plain & d["mret"])
 
     # ---------------------------------------------------------------- RVFI
     if p.with_rvfi:
