@@ -21,8 +21,13 @@ from hdl.float import FORMATS
 from hdl.imc import ImcParams
 from hdl.onn import OnnParams
 
-__all__ = ["DesignConfig", "board_signature", "check_design", "DESIGNS", "DEFAULT_DESIGN",
+__all__ = ["CORE_VARIANTS", "DesignConfig", "board_signature", "check_design", "DESIGNS", "DEFAULT_DESIGN",
            "design_factory"]
+
+
+#: Core variants a board's SoC can carry. ``pipelined``: ``hdl/riscv/core.py`` as it is; the
+#: lead's compact core will add ``compact`` (selected by ``CoreParams.variant`` once it exists).
+CORE_VARIANTS = ("pipelined",)
 
 
 @dataclass(frozen=True)
@@ -42,6 +47,16 @@ class DesignConfig:
     with_muldiv: bool = True
     dot_lanes: int = 8
     ram_size: int = 8 * 1024
+    #: ``soc`` only: the core (``CORE_VARIANTS``; ``pipelined``: ``hdl/riscv/core.py``'s
+    #: four-stage core) and its return-address stack depth (``CoreParams.ras_depth``).
+    core_variant: str = "pipelined"
+    ras_depth: int = 2
+    #: ``soc`` only: how ``lmul`` is offered: ``dot`` (the L-Mul dot-product peripheral with
+    #: ``dot_lanes`` lanes) or ``mul`` (``hdl/periph.MulPeriph``: four L-Mul products per word
+    #: pair, no accumulator).
+    lmul_periph: str = "dot"
+    #: ``soc`` only: word DMAs feed the accelerators' streams (else register FIFOs, PIO).
+    with_dma: bool = True
 
     def __post_init__(self):
         if self.imc is not None and not isinstance(self.imc, ImcParams):
@@ -57,6 +72,13 @@ class DesignConfig:
                              f"not {self.ram_size!r}")
         if self.onn is not None and not isinstance(self.onn, OnnParams):
             raise TypeError(f"onn must be an OnnParams or None, not {self.onn!r}")
+        if self.core_variant not in CORE_VARIANTS:
+            raise ValueError(f"core_variant must be one of {', '.join(CORE_VARIANTS)}, "
+                             f"not {self.core_variant!r}")
+        if not isinstance(self.ras_depth, int) or not 0 <= self.ras_depth <= 8:
+            raise ValueError(f"ras_depth must be an integer in 0..8, not {self.ras_depth!r}")
+        if self.lmul_periph not in ("dot", "mul"):
+            raise ValueError(f"lmul_periph must be 'dot' or 'mul', not {self.lmul_periph!r}")
 
     def describe(self) -> str:
         parts = []

@@ -10,8 +10,11 @@
   ``irq``), :class:`Gpio` (LEDs, buttons): CSR register blocks of ``hdl/memory_map.py``.
 - :class:`WordDma`: moves words between RAM and an accelerator (``o``: RAM -> accelerator,
   ``i``: accelerator -> RAM) as a Wishbone initiator, one word per clock when the bus is free.
+- :class:`WordPio`: the same two streams as registers the core writes and reads (no DMA: the
+  small SoC of the UP5K).
 - :class:`ImcPeriph`, :class:`DotPeriph`: the IMC tile and the L-Mul / exact dot units with the
   word packing their streams need (the DMA feeds them; see ``docs/soc.md`` for why).
+- :class:`MulPeriph`: four L-Mul (or exact) fp8 products per pair of words, no accumulator.
 - :class:`StallInjector`: pseudo-random ``stall`` and delayed answers on a Wishbone port (test
   builds only), to show initiators and targets lose nothing under back-pressure.
 """
@@ -27,9 +30,11 @@ from .csr import CsrSignature, Field, Register, RegisterMap
 from .float import FORMATS
 from .imc import ImcParams, ImcTile
 from .ldot import DotParams, DotUnit
+from .lmul import MULTIPLIERS
 from .memory_map import GPIO_REGS, TIMER_REGS, UART_REGS
 
 __all__ = ["CsrBridge", "Uart", "Timer", "Gpio", "WordDma", "DMA_REGS", "DmaCause",
+           "WordPio", "PIO_REGS", "PioCause", "MulPeriph", "MulPeriphParams",
            "ImcPeriph", "DotPeriph", "DotPeriphParams", "dot_register_map", "DotCause",
            "StallInjector"]
 
@@ -401,6 +406,81 @@ class WordDma(_CsrBlock):
         return m
 
 
+# ---------------------------------------------------------------------------------------- PIO
+class PioCause:
+    """PIO STATUS.cause bits (sticky until CMD.clear)."""
+    FULL = 1          # PUSH while the previous word was not yet taken (the word is dropped)
+    EMPTY = 2         # POP with no word waiting (reads 0)
+
+
+PIO_REGS = RegisterMap("pio", (
+    Register("PUSH", (Field("data", 32),), access="w",
+             doc="a word to the accelerator; taken only when STATUS.room (else cause FULL)"),
+    Register("POP", (Field("data", 32),), access="r",
+             doc="the accelerator's next word, removed by the read (0 and cause EMPTY unless "
+                 "STATUS.avail)"),
+    Register("STATUS", (Field("room", 1), Field("avail", 1), Field("error", 1),
+                        Field("cause", 2)), access="r",
+             doc="room: PUSH is taken; avail: POP has a word; error/cause sticky (PioCause)"),
+    Register("CMD", (Field("clear", 1),), access="w", doc="clear errors"),
+))
+
+
+class WordPio(_CsrBlock):
+    """The core's register path into an accelerator's word streams, in place of a
+    :class:`WordDma` (same ``o``/``i`` streams, no bus initiator): a write to ``PUSH`` offers
+    one word on ``o``, a read of ``POP`` takes one word from ``i``.
+
+    ``o`` holds one word: ``STATUS.room`` is high once the accelerator took the previous one
+    (a ``PUSH`` without room is dropped and sets cause FULL). ``POP`` reads ``i``'s payload and
+    accepts it in the same clock (``i.ready`` is the read strobe), so ``i`` is not buffered here;
+    with nothing waiting it reads 0 and sets cause EMPTY. Firmware alternates: pop while
+    ``avail``, push while ``room`` (``firmware/demos/soc_drv.h`` ``pj_pio``), which never
+    deadlocks an accelerator that holds its input while an output waits. Reset: empty, no error.
+
+    Members
+    -------
+    csr : In(CsrSignature(PIO_REGS.addr_width))
+    o : Out(stream.Signature(32))     words written by the core
+    i : In(stream.Signature(32))      words the core reads
+    """
+
+    def __init__(self):
+        super().__init__(PIO_REGS, {"o": Out(stream.Signature(32)),
+                                    "i": In(stream.Signature(32))})
+
+    def elaborate(self, platform):
+        m = Module()
+        regs, csr = self.regs, self.csr
+        held = Signal()
+        word = Signal(32)
+        cause = Signal(2)
+        m.d.comb += [self.o.valid.eq(held), self.o.payload.eq(word)]
+        with m.If(self.o.ready):
+            m.d.sync += held.eq(0)
+        with m.If(csr.w_stb & self._at("PUSH")):
+            with m.If(held):
+                m.d.sync += cause.eq(cause | PioCause.FULL)
+            with m.Else():
+                m.d.sync += [word.eq(csr.w_data), held.eq(1)]
+        with m.If(csr.w_stb & self._at("CMD") & _field(regs, "CMD", "clear", csr.w_data)):
+            m.d.sync += cause.eq(0)
+        pop = csr.r_stb & self._at("POP")
+        m.d.comb += self.i.ready.eq(pop)
+        with m.If(pop & ~self.i.valid):
+            m.d.sync += cause.eq(cause | PioCause.EMPTY)
+        st = Signal(regs["STATUS"].layout)
+        m.d.comb += [st.room.eq(~held), st.avail.eq(self.i.valid), st.error.eq(cause != 0),
+                     st.cause.eq(cause)]
+        with m.If(csr.r_stb):
+            m.d.sync += csr.r_data.eq(0)
+            with m.If(pop & self.i.valid):
+                m.d.sync += csr.r_data.eq(self.i.payload)
+            with m.If(self._at("STATUS")):
+                m.d.sync += csr.r_data.eq(st.as_value())
+        return m
+
+
 class _Gather(wiring.Component):
     """``words`` 32-bit words in, one ``32 * words``-bit vector out (first word lowest)."""
 
@@ -677,6 +757,67 @@ class DotPeriph(wiring.Component):
                     m.d.sync += csr.r_data.eq(st.as_value())
                 with m.Case(regs.offset("COUNT")):
                     m.d.sync += csr.r_data.eq(count)
+        return m
+
+
+# ---------------------------------------------------------------------------------------- mul
+@dataclass(frozen=True)
+class MulPeriphParams:
+    """The element-wise multiplier peripheral: ``kind`` (``lmul``: L-Mul, ``fpmul``: exact)
+    products of 8-bit floats in ``fmt``, four lanes (one word) at a time."""
+
+    fmt: str = "e4m3"
+    kind: str = "lmul"
+
+    def __post_init__(self):
+        if self.fmt not in FORMATS or FORMATS[self.fmt].width != 8:
+            narrow = ", ".join(k for k, f in FORMATS.items() if f.width == 8)
+            raise ValueError(f"fmt must be an 8-bit format ({narrow}), not {self.fmt!r}")
+        if self.kind not in MULTIPLIERS:
+            raise ValueError(f"kind must be one of {', '.join(MULTIPLIERS)}, not {self.kind!r}")
+
+    #: Elements per word.
+    lanes = 4
+
+
+class MulPeriph(wiring.Component):
+    """Element-wise products of fp8 vectors, four lanes per word: a word of ``a`` then a word
+    of ``b`` in (element k at byte k), one word out whose byte k is ``a[k] * b[k]``
+    (``hdl/lmul.py``'s ``LMul`` or ``FpMul``; no accumulator: firmware adds). No registers of
+    its own; the SoC feeds it by a :class:`WordPio` or :class:`WordDma`.
+
+    Latency: the product word is valid the clock after ``b`` is accepted and held until taken;
+    the next pair is accepted only then (one pair in flight).
+
+    Members
+    -------
+    i : In(stream.Signature(32))       a, b, a, b, ... words
+    o : Out(stream.Signature(32))      products
+    products : Out(1)                  one clock per product word taken (activity counter)
+    """
+
+    def __init__(self, params: MulPeriphParams):
+        if not isinstance(params, MulPeriphParams):
+            raise TypeError(f"params must be MulPeriphParams, not {params!r}")
+        self.params = params
+        super().__init__({"i": In(stream.Signature(32)), "o": Out(stream.Signature(32)),
+                          "products": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        m.submodules.gather = g = _Gather(2)
+        connect(m, wiring.flipped(self.i), g.i)
+        prods = []
+        for k in range(p.lanes):
+            u = MULTIPLIERS[p.kind](FORMATS[p.fmt])
+            m.submodules[f"mul{k}"] = u
+            m.d.comb += [u.a.eq(g.o.payload[8 * k:8 * k + 8]),
+                         u.b.eq(g.o.payload[32 + 8 * k:32 + 8 * k + 8])]
+            prods.append(u.y)
+        m.d.comb += [self.o.valid.eq(g.o.valid), self.o.payload.eq(Cat(*prods)),
+                     g.o.ready.eq(self.o.ready),
+                     self.products.eq(self.o.valid & self.o.ready)]
         return m
 
 
