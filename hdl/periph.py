@@ -79,12 +79,14 @@ class CsrBridge(wiring.Component):
         s1_adr = Signal(len(bus.adr))
         s1_dat = Signal(32)
         m.d.comb += [req.eq(bus.cyc & bus.stb), bus.stall.eq(0)]
-        m.d.sync += s1_req.eq(req)
-        with m.If(req):
-            m.d.sync += [
-                s1_ok.eq((bus.adr < self.regs.size) & (~bus.we | (bus.sel == 0b1111))),
-                s1_we.eq(bus.we), s1_adr.eq(bus.adr), s1_dat.eq(bus.dat_w),
-            ]
+        # Captured every clock, not only on a request: the strobes below qualify them, and
+        # every bridge then registers the same decoder outputs, so a flattened synthesis keeps
+        # one copy of s1_we/s1_adr/s1_dat for all bridges (opt_merge) instead of one each.
+        m.d.sync += [
+            s1_req.eq(req),
+            s1_ok.eq((bus.adr < self.regs.size) & (~bus.we | (bus.sel == 0b1111))),
+            s1_we.eq(bus.we), s1_adr.eq(bus.adr), s1_dat.eq(bus.dat_w),
+        ]
         m.d.comb += [
             csr.addr.eq(s1_adr), csr.w_data.eq(s1_dat),
             csr.w_stb.eq(s1_req & s1_ok & s1_we), csr.r_stb.eq(s1_req & s1_ok & ~s1_we),
@@ -431,10 +433,12 @@ class WordPio(_CsrBlock):
     :class:`WordDma` (same ``o``/``i`` streams, no bus initiator): a write to ``PUSH`` offers
     one word on ``o``, a read of ``POP`` takes one word from ``i``.
 
-    ``o`` holds one word: ``STATUS.room`` is high once the accelerator took the previous one
-    (a ``PUSH`` without room is dropped and sets cause FULL). ``POP`` reads ``i``'s payload and
-    accepts it in the same clock (``i.ready`` is the read strobe), so ``i`` is not buffered here;
-    with nothing waiting it reads 0 and sets cause EMPTY. Firmware alternates: pop while
+    Nothing is buffered here. A ``PUSH`` is offered on ``o`` for the one clock of its write
+    strobe and dropped (cause FULL) unless ``o.ready``; ``STATUS.room`` is ``o.ready``, so the
+    accelerator's ``ready`` must not fall except by taking a word (true of the word gathers in
+    front of this file's accelerators, which is why firmware may trust a ``room`` it read
+    earlier). ``POP`` reads ``i``'s payload and accepts it in the same clock (``i.ready`` is the
+    read strobe); with nothing waiting it reads 0 and sets cause EMPTY. Firmware alternates: pop while
     ``avail``, push while ``room`` (``firmware/demos/soc_drv.h`` ``pj_pio``), which never
     deadlocks an accelerator that holds its input while an output waits. Reset: empty, no error.
 
@@ -452,17 +456,11 @@ class WordPio(_CsrBlock):
     def elaborate(self, platform):
         m = Module()
         regs, csr = self.regs, self.csr
-        held = Signal()
-        word = Signal(32)
         cause = Signal(2)
-        m.d.comb += [self.o.valid.eq(held), self.o.payload.eq(word)]
-        with m.If(self.o.ready):
-            m.d.sync += held.eq(0)
-        with m.If(csr.w_stb & self._at("PUSH")):
-            with m.If(held):
-                m.d.sync += cause.eq(cause | PioCause.FULL)
-            with m.Else():
-                m.d.sync += [word.eq(csr.w_data), held.eq(1)]
+        push = csr.w_stb & self._at("PUSH")
+        m.d.comb += [self.o.valid.eq(push), self.o.payload.eq(csr.w_data)]
+        with m.If(push & ~self.o.ready):
+            m.d.sync += cause.eq(cause | PioCause.FULL)
         with m.If(csr.w_stb & self._at("CMD") & _field(regs, "CMD", "clear", csr.w_data)):
             m.d.sync += cause.eq(0)
         pop = csr.r_stb & self._at("POP")
@@ -470,7 +468,8 @@ class WordPio(_CsrBlock):
         with m.If(pop & ~self.i.valid):
             m.d.sync += cause.eq(cause | PioCause.EMPTY)
         st = Signal(regs["STATUS"].layout)
-        m.d.comb += [st.room.eq(~held), st.avail.eq(self.i.valid), st.error.eq(cause != 0),
+        m.d.comb += [st.room.eq(self.o.ready), st.avail.eq(self.i.valid),
+                     st.error.eq(cause != 0),
                      st.cause.eq(cause)]
         with m.If(csr.r_stb):
             m.d.sync += csr.r_data.eq(0)

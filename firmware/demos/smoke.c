@@ -141,16 +141,16 @@ int main(void)
     check("imc clean after errors", !(PJ_IMC_STATUS & PJ_IMC_STATUS_ERROR_MASK));
 #endif
 #if PJ_HAVE_MUL && !PJ_HAVE_DMA
-    {   /* a, b: a product waits; a': held by the PIO (the multiplier holds its pair); b': FULL.
-         * Then pop, complete the pending pair, pop again: the unit is back in step. */
+    {   /* a, b: the multiplier holds the pair until its product is popped, so a third word
+         * finds no room: dropped, cause FULL. Popping the product puts the unit back in step. */
         uintptr_t mb = PJ_MUL_PIO_BASE;
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 3; i++)
             PJ_REG(mb, PJ_PIO_PUSH_OFFSET) = 0x38383838u;
         demo_kv("err_pio_full", PJ_FIELD(PJ_REG(mb, PJ_PIO_STATUS_OFFSET), PJ_PIO_STATUS,
                                          CAUSE));
         PJ_REG(mb, PJ_PIO_CMD_OFFSET) = PJ_PIO_CMD_CLEAR_MASK;
-        uint32_t junk[2], one = 0x38383838u;
-        (void)pj_pio(mb, &one, 1, junk, 2);
+        uint32_t junk;
+        (void)pj_pio(mb, 0, 0, &junk, 1);
     }
 #endif
 #if PJ_HAVE_DOT
