@@ -80,7 +80,7 @@ def module_breakdown(board: Board, *, design: str = "soc", config=None, dsp: boo
     result = {name.removeprefix(f"{NAME}.") if name != NAME else "": subtree(name)
               for name in own}
     return {"board": board.name, "family": family, "design": design, "dsp": dsp,
-            "config": board.config.describe(), "modules": dict(sorted(result.items())),
+            "config": board.config.describe(design), "modules": dict(sorted(result.items())),
             "total": result[""], "logic": logic_cells(result[""], family), "dir": str(out)}
 
 

@@ -80,7 +80,8 @@ class DesignConfig:
         if self.lmul_periph not in ("dot", "mul"):
             raise ValueError(f"lmul_periph must be 'dot' or 'mul', not {self.lmul_periph!r}")
 
-    def describe(self) -> str:
+    def describe(self, design: str = "standin") -> str:
+        """The units, and for the ``soc`` design the SoC's own choices."""
         parts = []
         if self.imc is not None:
             parts.append(f"IMC tile {self.imc.rows}x{self.imc.cols} "
@@ -90,7 +91,13 @@ class DesignConfig:
             parts.append(f"L-Mul {self.lmul} stream")
         if self.onn is not None:
             parts.append(f"oscillator array n={self.onn.n}")
-        return ", ".join(parts) or "no units"
+        if design != "soc":
+            return ", ".join(parts) or "no units"
+        soc = [f"{self.core_variant} rv32i{'m' if self.with_muldiv else ''} core "
+               f"(ras_depth={self.ras_depth})",
+               f"L-Mul as {'dot unit' if self.lmul_periph == 'dot' else 'multipliers'}",
+               "DMAs" if self.with_dma else "PIO (no DMAs)", f"{self.ram_size // 1024} KiB RAM"]
+        return (", ".join(parts) or "no units") + f"; soc design: {', '.join(soc)}"
 
 
 def board_signature(*, leds: int, buttons: int) -> wiring.Signature:

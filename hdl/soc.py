@@ -10,6 +10,11 @@
                                                       +--> CsrBridge -> dot units, dot DMA
                                                       +--> CsrBridge -> oscillator array
 
+Without DMAs (``SocParams.with_dma=False``, the UP5K's SoC) there is no arbiter: the core's
+data port drives the decoder, and each stream accelerator (IMC tile, dot units, the element-wise
+multipliers of ``SocParams.mul``) gets a ``WordPio`` register block in place of its DMA: the
+core pushes operand words and pops result words.
+
 Every region of ``hdl/memory_map.REGIONS`` is one decoder target; an address outside every
 region, or beyond a register block's last register, or a sub-word write to a register, answers
 ``err`` and the core takes an access fault. Each register block is a ``hdl/csr.py`` map; the
