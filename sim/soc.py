@@ -163,6 +163,14 @@ def memory_map_markdown(params: SocParams | None = None) -> str:
         out += ["", f"## {name} (`0x{base:08x}`, map `{rmap.name}`, {rmap.size} registers)", "",
                 f"C: `PJ_{name.upper()}_<REGISTER>`, `..._<FIELD>_SHIFT` / `_MASK`.", "",
                 rmap.markdown()]
+    if params.with_dma:
+        from hdl.periph import PIO_REGS
+
+        out += ["", "## PIO blocks (`imc_pio`, `dot_pio`, `mul_pio`: SoCs without DMAs)", "",
+                "With `SocParams.with_dma=False` each stream accelerator's DMA region is empty "
+                "and its `<name>_pio` region holds this map (`hdl/periph.py` `WordPio`; C: "
+                "`PJ_PIO_<REGISTER>_OFFSET` from the block's `PJ_<NAME>_PIO_BASE`).", "",
+                PIO_REGS.markdown()]
     return "\n".join(out) + "\n"
 
 
