@@ -8,8 +8,13 @@
   L-Mul and exact dot units, Max-Cut and recall on the oscillator array: predictions and
   checksums equal ``sim/soc_demos.py``'s golden models.
 - a stall build (random ``stall`` and delayed answers on every peripheral port and RAM's data
-  port) runs the smoke test and the demos to the same results.
-- Icarus runs the smoke test on a small configuration.
+  port) runs the smoke test and the demos to the same results; a second one without DMAs
+  (PIO blocks) runs the smoke test and the IMC and fp8 demos through the PIO registers.
+- the smoke firmware computes one product per stream accelerator (IMC tile, element-wise fp8
+  multipliers) through its DMA or PIO block; the results equal ``sim/imc.py`` and
+  ``sim/lmul.py`` on operands regenerated from the printed seed.
+- Icarus runs the smoke test on a small configuration and on the iCEBreaker's SoC (as
+  ``boards/icebreaker.py`` configures it: no DMAs, multipliers, 4 x 4 tile, 4 KiB RAM).
 - build-time refusals: firmware too large for RAM, bad SocParams; the generated memory-map
   doc is current.
 
