@@ -206,8 +206,11 @@ class Uart(_CsrBlock):
 
 
 class Timer(_CsrBlock):
-    """Machine timer: ``mtime`` counts clocks from reset, ``irq = mtime >= mtimecmp``;
-    ``mtimecmp`` resets to all ones (no interrupt). Both are writable 32 bits at a time.
+    """Machine timer: ``mtime`` counts clocks from reset, ``irq = mtime >= mtimecmp``, from a
+    register (one clock after the condition, so the 64-bit compare's carry chain ends at a
+    flip-flop instead of running into the core's interrupt logic: it was the UP5K SoC's
+    critical path); ``mtimecmp`` resets to all ones (no interrupt). Both are writable 32 bits
+    at a time.
 
     Members
     -------
@@ -223,8 +226,7 @@ class Timer(_CsrBlock):
         csr = self.csr
         mtime = Signal(64)
         cmp = Signal(64, init=(1 << 64) - 1)
-        m.d.sync += mtime.eq(mtime + 1)
-        m.d.comb += self.irq.eq(mtime >= cmp)
+        m.d.sync += [mtime.eq(mtime + 1), self.irq.eq(mtime >= cmp)]
         regs = {"mtime": mtime[:32], "mtimeh": mtime[32:], "mtimecmp": cmp[:32],
                 "mtimecmph": cmp[32:]}
         for name, part in regs.items():
@@ -534,6 +536,12 @@ class ImcPeriph(wiring.Component):
     ``cols`` words, each column's sum sign-extended to 32 bits. So a DMA transfer of ``k``
     products is ``SRC_WORDS = k * in_words`` and ``DST_WORDS = k * cols``.
 
+    ``with_result_buffer`` (the default) copies a result into a ``cols``-word shift register,
+    so the tile computes the next product while the words drain (the DMA SoC). Without it the
+    result words are selected column by column from the tile's held output, and the tile waits
+    until the last one is taken: no buffer (``cols * 32`` flip-flops fewer), for a core that
+    pops words far slower than the tile computes (PIO).
+
     Members
     -------
     csr : In(CsrSignature)             the tile's ``hdl.imc.register_map``
@@ -542,11 +550,12 @@ class ImcPeriph(wiring.Component):
     products : Out(1)                  one clock per product accepted (activity counter)
     """
 
-    def __init__(self, params: ImcParams):
+    def __init__(self, params: ImcParams, *, with_result_buffer: bool = True):
         if (params.rows * params.a_bits) % 32:
             raise ValueError(f"rows * a_bits must be a multiple of 32 for the word packing, "
                              f"not {params.rows} * {params.a_bits}")
         self.params = params
+        self.with_result_buffer = with_result_buffer
         self.tile = ImcTile(params)
         self.in_words = params.rows * params.a_bits // 32
         self.out_words = params.cols
@@ -559,17 +568,27 @@ class ImcPeriph(wiring.Component):
         p = self.params
         m.submodules.tile = tile = self.tile
         m.submodules.gather = g = _Gather(self.in_words)
-        m.submodules.scatter = s = _Scatter(self.out_words)
         connect(m, wiring.flipped(self.csr), tile.csr)
         connect(m, wiring.flipped(self.i), g.i)
-        connect(m, s.o, wiring.flipped(self.o))
         m.d.comb += [tile.i.valid.eq(g.o.valid), tile.i.payload.eq(g.o.payload),
                      g.o.ready.eq(tile.i.ready), tile.w.valid.eq(0),
                      self.products.eq(tile.i.valid & tile.i.ready)]
-        out = Signal(32 * p.cols)
-        m.d.comb += out.eq(Cat(*(_sext32(tile.o.payload[c]) for c in range(p.cols))))
-        m.d.comb += [s.i.valid.eq(tile.o.valid), s.i.payload.eq(out),
-                     tile.o.ready.eq(s.i.ready)]
+        if self.with_result_buffer:
+            m.submodules.scatter = s = _Scatter(self.out_words)
+            connect(m, s.o, wiring.flipped(self.o))
+            out = Signal(32 * p.cols)
+            m.d.comb += out.eq(Cat(*(_sext32(tile.o.payload[c]) for c in range(p.cols))))
+            m.d.comb += [s.i.valid.eq(tile.o.valid), s.i.payload.eq(out),
+                         tile.o.ready.eq(s.i.ready)]
+        else:
+            # The tile holds o.payload while o.valid and not o.ready (a stream's contract).
+            col = Signal(range(max(2, p.cols)))
+            last = col == p.cols - 1
+            m.d.comb += [self.o.valid.eq(tile.o.valid),
+                         self.o.payload.eq(_sext32(tile.o.payload[col])),
+                         tile.o.ready.eq(self.o.ready & last)]
+            with m.If(self.o.valid & self.o.ready):
+                m.d.sync += col.eq(Mux(last, 0, col + 1))
         return m
 
 

@@ -292,7 +292,7 @@ class Soc(wiring.Component):
             else:
                 fb = block(feed, WordPio())
             if name == "imc":
-                acc = block("imc", ImcPeriph(p.imc))
+                acc = block("imc", ImcPeriph(p.imc, with_result_buffer=p.with_dma))
                 perf["imc_products"] = acc.products
             elif name == "dot":
                 acc = block("dot", DotPeriph(p.dot))
