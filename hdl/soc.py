@@ -2,7 +2,7 @@
 
 ::
 
-    core.ibus ---------------------------------------------> RAM port 1 (fetch; RAM only)
+    core.ibus -- FetchPort --------------------------------> RAM port 1 (fetch; RAM only)
     core.dbus --+
     imc DMA ----+-- Arbiter (core first) -- Decoder --+--> RAM port 0
     dot DMA ----+                                     +--> CsrBridge -> UART, timer, GPIO
@@ -47,6 +47,7 @@ from .periph import (
     PIO_REGS,
     CsrBridge,
     DotPeriph,
+    FetchPort,
     DotPeriphParams,
     Gpio,
     ImcPeriph,
@@ -232,7 +233,7 @@ class Soc(wiring.Component):
         core = add("core", Core(p.core))
         ram = add("ram", WishboneRam(p.ram_words, ports=2, init=self.ram_init), reset=False)
         ram_t = ("ram", RAM_BASE >> 2, p.ram_words)
-        idec = add("idec", Decoder([ram_t]))
+        idec = add("idec", FetchPort(RAM_BASE >> 2, p.ram_words, ram.addr_width))
         targets = [ram_t] + [(n, region(n).base >> 2, region(n).size >> 2) for n in self.regs]
         ddec = add("ddec", Decoder(targets))
         dmas = [f"{n}_dma" for n in p.streams] if p.with_dma else []
