@@ -234,9 +234,9 @@ class Soc(wiring.Component):
         ram = add("ram", WishboneRam(p.ram_words, ports=2, init=self.ram_init), reset=False)
         ram_t = ("ram", RAM_BASE >> 2, p.ram_words)
         idec = add("idec", FetchPort(RAM_BASE >> 2, p.ram_words, ram.addr_width))
-        # RAM last: the decoder's read-data mux is a chain whose last target is its final
-        # stage, so block RAM's late data (loads feed the core's forwarding) crosses one mux;
-        # the register blocks' data come from flip-flops and have time for the rest.
+        # RAM last: it was the one stage of the decoder's former read-data mux chain that block
+        # RAM's late data crossed; with the decoder's OR tree the order matters little (kept as
+        # measured in docs/fpga.md).
         targets = [(n, region(n).base >> 2, region(n).size >> 2) for n in self.regs] + [ram_t]
         ddec = add("ddec", Decoder(targets))
         dmas = [f"{n}_dma" for n in p.streams] if p.with_dma else []
