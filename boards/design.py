@@ -21,8 +21,8 @@ from hdl.float import FORMATS
 from hdl.imc import ImcParams
 from hdl.onn import OnnParams
 
-__all__ = ["CORE_VARIANTS", "DesignConfig", "board_signature", "check_design", "DESIGNS", "DEFAULT_DESIGN",
-           "design_factory"]
+__all__ = ["CORE_VARIANTS", "DesignConfig", "board_signature", "check_design", "DESIGNS",
+           "DEFAULT_DESIGN", "design_factory"]
 
 
 #: Core variants a board's SoC can carry. ``pipelined``: ``hdl/riscv/core.py`` as it is; the

@@ -478,9 +478,9 @@ class WordPio(_CsrBlock):
     accelerator's ``ready`` must not fall except by taking a word (true of the word gathers in
     front of this file's accelerators, which is why firmware may trust a ``room`` it read
     earlier). ``POP`` reads ``i``'s payload and accepts it in the same clock (``i.ready`` is the
-    read strobe); with nothing waiting it reads 0 and sets cause EMPTY. Firmware alternates: pop while
-    ``avail``, push while ``room`` (``firmware/demos/soc_drv.h`` ``pj_pio``), which never
-    deadlocks an accelerator that holds its input while an output waits. Reset: empty, no error.
+    read strobe); with nothing waiting it reads 0 and sets cause EMPTY. Firmware alternates:
+    pop while ``avail``, push while ``room`` (``firmware/demos/soc_drv.h`` ``pj_pio``), which
+    never deadlocks an accelerator that holds its input while an output waits. Reset: no error.
 
     Members
     -------
