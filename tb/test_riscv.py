@@ -9,6 +9,10 @@
 - The project's benchmarks (``firmware/``), self-checking, run at full speed (no Python in the
   clock loop); the CPI of each is recorded.
 
+Both core variants (``CoreParams.variant``: the four-stage ``pipelined`` core and the
+``compact`` state machine) run the directed programs, the interrupt run, the benchmarks and the
+custom-0 port; the compact core runs two of the random seeds.
+
 The ISS itself is checked against Spike in ``tb/test_riscv_iss.py``.
 """
 
@@ -30,6 +34,10 @@ IRQ_SCHEDULE = {"irq": ((200, 1, 0), (260, 0, 0), (700, 0, 1), (760, 0, 0), (130
                         (1360, 0, 0))}
 RANDOM_SEEDS = (11, 12, 13, 14)
 RANDOM_LENGTH = 12_000
+# Both core variants (``CoreParams.variant``) run the same programs against the same ISS; the
+# compact one runs two of the random seeds (it is the same instruction set, a smaller machine).
+VARIANTS = pytest.mark.parametrize("variant", ["pipelined", "compact"])
+COMPACT_SEEDS = RANDOM_SEEDS[:2]
 
 
 def _segments(image):
@@ -47,11 +55,12 @@ def _check(res, what):
     assert res.tohost == 1, f"{what}: tohost = {res.tohost} (failing test {res.tohost >> 1})"
 
 
+@VARIANTS
 @pytest.mark.parametrize("name", DIRECTED)
-def test_directed(name, sim):
+def test_directed(name, variant, sim):
     img = load_elf(directed_elf(name))
     res = run_rtl(_segments(img), img.tohost, sim=sim, max_cycles=50_000, lockstep=True,
-                  irq=IRQ_SCHEDULE.get(name, ()))
+                  irq=IRQ_SCHEDULE.get(name, ()), core=CoreParams(variant=variant))
     _check(res, name)
     assert res.lockstep_retired == res.instret + _traps(res)
 
@@ -61,44 +70,52 @@ def _traps(res) -> int:
     return res.lockstep_retired - res.instret
 
 
+@VARIANTS
 @pytest.mark.parametrize("with_muldiv", [False, True], ids=["rv32i", "rv32im"])
 @pytest.mark.parametrize("seed", RANDOM_SEEDS)
-def test_random_lockstep(seed, with_muldiv, sim):
+def test_random_lockstep(seed, with_muldiv, variant, sim):
     if sim == "icarus" and seed != RANDOM_SEEDS[0]:
         pytest.skip("Icarus runs one random seed (the rest are Verilator's)")
+    if variant == "compact" and seed not in COMPACT_SEEDS:
+        pytest.skip(f"the compact core runs seeds {COMPACT_SEEDS}")
     length = RANDOM_LENGTH if sim == "verilator" else 1500
     prog = random_program(seed, length, with_muldiv)
     res = run_rtl([(0x8000_0000, prog.image())], prog.tohost, sim=sim,
-                  core=CoreParams(with_muldiv=with_muldiv), max_cycles=40 * length,
+                  core=CoreParams(with_muldiv=with_muldiv, variant=variant),
+                  max_cycles=40 * length,
                   lockstep=True)
     _check(res, f"random seed {seed}")
     assert res.lockstep_retired > length
 
 
-def test_random_interrupts(sim):
+@VARIANTS
+def test_random_interrupts(variant, sim):
     prog = random_program(21, 2000, with_interrupts=True)
     # Interrupt lines rise and fall while the random code runs; the handler returns.
     irq = tuple((c, (c // 500) % 2, (c // 700) % 2) for c in range(300, 6000, 350))
     res = run_rtl([(0x8000_0000, prog.image())], prog.tohost, sim=sim, max_cycles=200_000,
-                  lockstep=True, irq=irq + ((6000, 0, 0),))
+                  lockstep=True, irq=irq + ((6000, 0, 0),), core=CoreParams(variant=variant))
     _check(res, "random with interrupts")
 
 
+@VARIANTS
 @pytest.mark.parametrize("name", ["crc32", "sort", "matmul", "control"])
-def test_benchmark(name, sim):
+def test_benchmark(name, variant, sim):
     from sim.firmware import build
 
     if sim == "icarus":
         pytest.skip("benchmarks run on Verilator (Icarus covers the directed programs)")
     img = load_elf(build(name))
-    res = run_rtl(_segments(img), img.tohost, sim=sim, max_cycles=5_000_000)
+    res = run_rtl(_segments(img), img.tohost, sim=sim, max_cycles=10_000_000,
+                  core=CoreParams(variant=variant))
     _check(res, name)
-    print(f"{name}: {res.instret} instructions, {res.cycles} cycles, CPI {res.cpi:.3f}, "
+    print(f"{name} ({variant}): {res.instret} instructions, {res.cycles} cycles, CPI {res.cpi:.3f}, "
           f"{res.cycles_per_s / 1e6:.2f} M cycles/s")
 
 
 @pytest.mark.parametrize("kwargs", [{"ras_depth": 9}, {"ras_depth": -1}, {"ras_depth": 1.5},
-                                    {"reset_pc": 2}, {"mtvec_reset": 1 << 32}])
+                                    {"reset_pc": 2}, {"mtvec_reset": 1 << 32},
+                                    {"variant": "tiny"}])
 def test_core_params_refused(kwargs):
     with pytest.raises(ValueError, match=next(iter(kwargs))):
         CoreParams(**kwargs)
@@ -142,9 +159,10 @@ def test_run_elf_rtl_contract(sim, tmp_path, capsys):
     assert "last pc 0x8" in (out.out + out.err)
 
 
-def test_custom0_port(sim):
+@VARIANTS
+def test_custom0_port(variant, sim):
     """The custom-0 port with tb's example accelerator: results, wait states, x0, refusal."""
     img = load_elf(directed_elf("custom"))
     res = run_rtl(_segments(img), img.tohost, sim=sim, max_cycles=20_000,
-                  core=CoreParams(with_custom0=True))
+                  core=CoreParams(with_custom0=True, variant=variant))
     _check(res, "custom")

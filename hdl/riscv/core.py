@@ -50,6 +50,7 @@ from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
 from ..bus import WishboneSignature
+from .compact import elaborate_compact
 from .isa import (
     CSR_INFO,
     INSTRUCTIONS,
@@ -57,16 +58,16 @@ from .isa import (
     Alu,
     Branch,
     Cause,
-    Csr,
-    Irq,
-    Mstatus,
     Opcode,
     Priv,
     System,
-    misa,
 )
+from .parts import csr_block, csr_update, load_align, mem_lanes, store_data
 
 __all__ = ["CoreParams", "Core", "RvfiSignature", "CustomSignature"]
+
+
+VARIANTS = ("pipelined", "compact")
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ class CoreParams:
     with_custom0: bool = False
     with_rvfi: bool = True
     ras_depth: int = 2            # return-address stack entries (0: returns are not predicted)
+    #: ``"pipelined"``: the four-stage core described above; ``"compact"``: the same ISA,
+    #: ports and retire port as a small state machine (``hdl/riscv/compact.py``), about three
+    #: clocks per instruction, for boards where logic is scarce (``ras_depth`` is unused).
+    variant: str = "pipelined"
     reset_pc: int = RESET_PC
     mtvec_reset: int = RESET_PC
 
@@ -83,12 +88,15 @@ class CoreParams:
             v = getattr(self, name)
             if not isinstance(v, int) or v % 4 or not 0 <= v < 1 << 32:
                 raise ValueError(f"{name} must be a 4-aligned 32-bit address, not {v!r}")
+        if self.variant not in VARIANTS:
+            raise ValueError(f"variant must be one of {', '.join(VARIANTS)}, not {self.variant!r}")
         if not isinstance(self.ras_depth, int) or not 0 <= self.ras_depth <= 8:
             raise ValueError(f"ras_depth must be an integer in 0..8, not {self.ras_depth!r}")
 
     @property
     def name(self) -> str:
-        return "rv32i" + ("m" if self.with_muldiv else "") + ("_x" if self.with_custom0 else "")
+        return ("rv32i" + ("m" if self.with_muldiv else "") + ("_x" if self.with_custom0 else "")
+                + ("_compact" if self.variant == "compact" else ""))
 
 
 class RvfiSignature(wiring.Signature):
@@ -147,8 +155,10 @@ class Core(wiring.Component):
         super().__init__(members)
 
     def elaborate(self, platform):
-        m = Module()
         p = self.params
+        if p.variant == "compact":
+            return elaborate_compact(self, platform)
+        m = Module()
         ibus, dbus = self.ibus, self.dbus
 
         # ---------------------------------------------------------------- register file
@@ -198,18 +208,6 @@ class Core(wiring.Component):
         m.d.comb += [r_live.eq(r_valid & ~flush), x_live.eq(x_valid & ~flush)]
         m_issued = Signal()                        # dbus request accepted, waiting for answer
         next_intr = Signal()                       # the next retire is a handler's first
-
-        # CSR state
-        mie_b, mpie_b = Signal(), Signal()
-        mtie, meie = Signal(), Signal()
-        mtvec = Signal(30, init=p.mtvec_reset >> 2)
-        mscratch = Signal(32)
-        mepc = Signal(30)
-        mcause_irq, mcause_code = Signal(), Signal(5)
-        mtval = Signal(32)
-        pmpaddr0 = Signal(32)
-        mcycle = Signal(64)
-        minstret = Signal(64)
 
         # ---------------------------------------------------------------- F -> D
         arrive = Signal()       # an instruction word (or a fetch fault) arrives this clock
@@ -304,46 +302,8 @@ class Core(wiring.Component):
         jalr_to = Cat(Const(0, 1), sum_[1:32])
 
         # ---------------------------------------------------------------- X: CSR
-        csr_rdata = Signal(32)
-        mip = Cat(Const(0, Irq.MTI), self.irq_timer, Const(0, Irq.MEI - Irq.MTI - 1),
-                  self.irq_external)
-        cyc_lo, cyc_hi = mcycle[0:32], mcycle[32:64]
-        ins_lo, ins_hi = minstret[0:32], minstret[32:64]
-        values = {
-            Csr.MSTATUS: Cat(Const(0, Mstatus.MIE), mie_b,
-                             Const(0, Mstatus.MPIE - Mstatus.MIE - 1), mpie_b,
-                             Const(0, Mstatus.MPP - Mstatus.MPIE - 1), Const(0b11, 2)),
-            Csr.MISA: Const(misa(p.with_muldiv), 32),
-            Csr.MIE: Cat(Const(0, Irq.MTI), mtie, Const(0, Irq.MEI - Irq.MTI - 1), meie),
-            Csr.MTVEC: Cat(Const(0, 2), mtvec), Csr.MSCRATCH: mscratch,
-            Csr.MEPC: Cat(Const(0, 2), mepc),
-            Csr.MCAUSE: Cat(mcause_code, Const(0, 26), mcause_irq),
-            Csr.MTVAL: mtval, Csr.MIP: mip, Csr.PMPADDR0: pmpaddr0,
-            Csr.MCYCLE: cyc_lo, Csr.MCYCLEH: cyc_hi, Csr.MINSTRET: ins_lo, Csr.MINSTRETH: ins_hi,
-            Csr.CYCLE: cyc_lo, Csr.CYCLEH: cyc_hi, Csr.INSTRET: ins_lo, Csr.INSTRETH: ins_hi,
-        }
-        sel = x["csr_sel"]
-        # One AND-OR term per distinct source (cycle and mcycle share one), not per CSR.
-        groups = {}
-        for i, csr in enumerate(self._csr_list):
-            if csr in values:
-                groups.setdefault(id(values[csr]), (values[csr], []))[1].append(sel[i])
-        rdata = Const(0, 32)
-        for value, sels in groups.values():
-            rdata = rdata | Mux(Cat(*sels).any(), value, 0)
-        m.d.comb += csr_rdata.eq(rdata)
-        csr_src = Mux(f3[2], Cat(rs1, Const(0, 27)), a)
-        csr_wdata = Signal(32)
-        with m.Switch(f3[0:2]):
-            with m.Case(2):
-                m.d.comb += csr_wdata.eq(csr_rdata | csr_src)
-            with m.Case(3):
-                m.d.comb += csr_wdata.eq(csr_rdata & ~csr_src)
-            with m.Default():          # csrrw(i); 0 is not a CSR instruction
-                m.d.comb += csr_wdata.eq(csr_src)
-
-        def csr_is(csr):
-            return sel[self._csr_list.index(csr)]
+        csr = csr_block(m, self, x["csr_sel"], f3, rs1, a)
+        mtvec, mepc = csr.mtvec, csr.mepc
 
         # ---------------------------------------------------------------- X: memory
         addr = sum_
@@ -359,44 +319,12 @@ class Core(wiring.Component):
         mis_q = Signal()
         m.d.sync += mis_q.eq((x["load"] | x["store"]) & misaligned)
         is_mem = x["load"] | x["store"]
-        lanes = Signal(4)
-        with m.Switch(size):
-            with m.Case(0):
-                m.d.comb += lanes.eq(Const(0b0001, 4) << addr_lo)
-            with m.Case(1):
-                m.d.comb += lanes.eq(Mux(addr_lo[1], 0b1100, 0b0011))
-            with m.Default():
-                m.d.comb += lanes.eq(0b1111)
-        st_data = Signal(32)
-        with m.Switch(size):
-            with m.Case(0):
-                m.d.comb += st_data.eq(rs2v[0:8].replicate(4))
-            with m.Case(1):
-                m.d.comb += st_data.eq(rs2v[0:16].replicate(2))
-            with m.Default():
-                m.d.comb += st_data.eq(rs2v)
-        ld_shift = Signal(32)
-        m.d.comb += ld_shift.eq(dbus.dat_r >> Cat(Const(0, 3), addr_lo))
-        ld_data = Signal(32)
-        with m.Switch(f3):
-            with m.Case(0):
-                m.d.comb += ld_data.eq(ld_shift[0:8].as_signed())
-            with m.Case(1):
-                m.d.comb += ld_data.eq(ld_shift[0:16].as_signed())
-            with m.Case(4):
-                m.d.comb += ld_data.eq(ld_shift[0:8])
-            with m.Case(5):
-                m.d.comb += ld_data.eq(ld_shift[0:16])
-            with m.Default():
-                m.d.comb += ld_data.eq(ld_shift)
+        lanes = mem_lanes(m, size, addr_lo)
+        st_data = store_data(m, size, rs2v)
+        ld_data = load_align(m, f3, addr_lo, dbus.dat_r)
 
         # ---------------------------------------------------------------- X: exceptions
-        irq_pending = Signal()
-        irq_cause = Signal(5)
-        m.d.comb += [
-            irq_pending.eq(mie_b & ((mtie & self.irq_timer) | (meie & self.irq_external))),
-            irq_cause.eq(Mux(meie & self.irq_external, Irq.MEI, Irq.MTI)),
-        ]
+        irq_pending, irq_cause = csr.irq_pending, csr.irq_cause
         take_irq = Signal()
         m.d.comb += [take_irq.eq(x_live & x_first & irq_pending), self.irq_ack.eq(take_irq)]
 
@@ -520,7 +448,7 @@ class Core(wiring.Component):
         # arrive late in the clock or after several (loads, CSRs, M, custom-0).
         slow_res, result = Signal(32), Signal(32)
         m.d.comb += [
-            slow_res.eq(Mux(x["load"], ld_data, 0) | Mux(x["csr"], csr_rdata, 0)
+            slow_res.eq(Mux(x["load"], ld_data, 0) | Mux(x["csr"], csr.rdata, 0)
                         | Mux(x["sel_static"], x["static"], 0)
                         | Mux(x["muldiv"], md_result, 0) | Mux(x["custom"], custom_result, 0)),
             result.eq(fast | slow_res),
@@ -550,34 +478,10 @@ class Core(wiring.Component):
         ]
 
         # ---------------------------------------------------------------- CSR updates
-        m.d.sync += mcycle.eq(mcycle + 1)
         csr_write = retire & x["csr"] & x["csr_writes"]
-        # A write to either half of minstret takes precedence over this instruction's count.
-        with m.If(retire & ~(csr_write & (csr_is(Csr.MINSTRET) | csr_is(Csr.MINSTRETH)))):
-            m.d.sync += minstret.eq(minstret + 1)
-        with m.If(take_irq | (x_done & trap)):
-            m.d.sync += [
-                mepc.eq(x_pc[2:32]), mie_b.eq(0), mpie_b.eq(mie_b),
-                mcause_irq.eq(take_irq), mcause_code.eq(Mux(take_irq, irq_cause, trap_cause)),
-                mtval.eq(Mux(take_irq, 0, trap_tval)),
-            ]
-        with m.Elif(retire & x["mret"]):
-            m.d.sync += [mie_b.eq(mpie_b), mpie_b.eq(1)]
-        with m.Elif(csr_write):
-            w = csr_wdata
-            for csr, stmts in (
-                (Csr.MSTATUS, [mie_b.eq(w[Mstatus.MIE]), mpie_b.eq(w[Mstatus.MPIE])]),
-                (Csr.MIE, [mtie.eq(w[Irq.MTI]), meie.eq(w[Irq.MEI])]),
-                (Csr.MTVEC, [mtvec.eq(w[2:32])]), (Csr.MSCRATCH, [mscratch.eq(w)]),
-                (Csr.MEPC, [mepc.eq(w[2:32])]),
-                (Csr.MCAUSE, [mcause_irq.eq(w[31]), mcause_code.eq(w[0:5])]),
-                (Csr.MTVAL, [mtval.eq(w)]), (Csr.PMPADDR0, [pmpaddr0.eq(w)]),
-                (Csr.MCYCLE, [mcycle[0:32].eq(w)]), (Csr.MCYCLEH, [mcycle[32:64].eq(w)]),
-                (Csr.MINSTRET, [minstret[0:32].eq(w)]),
-                (Csr.MINSTRETH, [minstret[32:64].eq(w)]),
-            ):
-                with m.If(csr_is(csr)):
-                    m.d.sync += stmts
+        csr_update(m, csr, retire=retire, csr_write=csr_write, trap=take_irq | (x_done & trap),
+                   pc=x_pc, cause_irq=take_irq, cause=Mux(take_irq, irq_cause, trap_cause),
+                   tval=Mux(take_irq, 0, trap_tval), mret=retire & x["mret"])
 
         # ---------------------------------------------------------------- R -> X
         # R moves into X whenever X frees up; a redirect in the same clock only clears the

@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from ..firmware import FIRMWARE, RUNTIME, compile_elf
+from .run import add_core_option
 
 __all__ = ["build", "run"]
 
@@ -92,7 +93,8 @@ def build(checkout: Path, out_dir: Path, runs: int = 500, with_muldiv: bool = Fa
                               "-Wno-implicit-function-declaration", "-fno-builtin-printf"])
 
 
-def run(elf: Path, runs: int, sim: str = "verilator", with_muldiv: bool = False) -> dict:
+def run(elf: Path, runs: int, sim: str = "verilator", with_muldiv: bool = False,
+        variant: str = "pipelined") -> dict:
     from hdl.riscv.core import CoreParams
 
     from .elf import load_elf
@@ -100,7 +102,8 @@ def run(elf: Path, runs: int, sim: str = "verilator", with_muldiv: bool = False)
 
     img = load_elf(elf)
     res = run_rtl([(s.addr, s.data) for s in img.segments], img.tohost, sim=sim,
-                  core=CoreParams(with_muldiv=with_muldiv), max_cycles=50_000_000,
+                  core=CoreParams(with_muldiv=with_muldiv, variant=variant),
+                  max_cycles=50_000_000,
                   signature=img.signature)
     if not (res.halted and res.tohost == 1):
         raise SystemExit(f"dhrystone did not pass (tohost {res.tohost}, last pc "
@@ -118,11 +121,12 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=500)
     ap.add_argument("--sim", default="verilator")
     ap.add_argument("--muldiv", action="store_true", help="RV32IM build on a core with M")
+    add_core_option(ap)
     args = ap.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
         elf = build(args.checkout, Path(tmp), args.runs, args.muldiv)
-        r = run(elf, args.runs, args.sim, args.muldiv)
-    arch = "rv32im" if args.muldiv else "rv32i"
+        r = run(elf, args.runs, args.sim, args.muldiv, args.core)
+    arch = ("rv32im" if args.muldiv else "rv32i") + f", {args.core} core"
     print(f"dhrystone ({arch}): {r['runs']} runs, {r['cycles']:,} cycles, "
           f"{r['instret']:,} instructions, "
           f"CPI {r['cpi']:.3f}, {r['cycles_per_dhrystone']:.0f} cycles/Dhrystone, "

@@ -3,6 +3,7 @@ local checkout, through the same path as ``picojoule run-elf``.
 
     python -m sim.riscv.riscv_tests /path/to/riscv-tests [--engine iss|rtl] [--sim ...]
                                     [--suite rv32ui ...] [-k substring] [--spike]
+                                    [--core pipelined|compact]
 
 The checkout must contain ``env/`` (the riscv-test-env submodule). ELFs are built with the
 firmware compiler (zig cc or riscv64-unknown-elf-gcc) into ``--out`` (default: a folder under
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from ..firmware import compile_elf
 from ..toolchain import ToolError
-from .run import decode_tohost, run_elf
+from .run import add_core_option, decode_tohost, run_elf
 
 __all__ = ["SUITES", "build_tests", "main"]
 
@@ -109,6 +110,7 @@ def main(argv=None) -> int:
                    default=Path(tempfile.gettempdir()) / "picojoule-riscv-tests")
     p.add_argument("--max-cycles", type=int, default=1_000_000)
     p.add_argument("--spike", action="store_true", help="also print Spike's verdict")
+    add_core_option(p)
     args = p.parse_args(argv)
     try:
         built = build_tests(args.checkout.resolve(), args.out, args.suite or list(SUITES), args.k)
@@ -122,7 +124,7 @@ def main(argv=None) -> int:
             failed.append(name)
             continue
         res = run_elf(elf, engine=args.engine, sim=args.sim, max_cycles=args.max_cycles,
-                      with_muldiv=True)
+                      with_muldiv=True, variant=args.core)
         verdict = decode_tohost(res.tohost) if res.tohost is not None else \
             f"TIMEOUT at pc 0x{res.last_pc:08x}"
         extra = ""

@@ -166,20 +166,21 @@ def run_iss(image: Image, *, max_cycles: int = DEFAULT_MAX_CYCLES, trace=None,
 
 def run_elf(path, *, engine: str = "iss", sim: str | None = None,
             max_cycles: int = DEFAULT_MAX_CYCLES, trace=None, echo=None,
-            with_muldiv: bool = True) -> RunResult:
-    """Load and run ``path`` on ``engine`` (``iss``, or ``rtl`` with ``sim``)."""
+            with_muldiv: bool = True, variant: str = "pipelined") -> RunResult:
+    """Load and run ``path`` on ``engine`` (``iss``, or ``rtl`` with ``sim`` on the core
+    ``variant``: ``CoreParams.variant``)."""
     image = load_elf(path)
     if engine == "iss":
         return run_iss(image, max_cycles=max_cycles, trace=trace, echo=echo,
                        with_muldiv=with_muldiv)
     if engine == "rtl":
         return _run_rtl(image, sim=sim or "verilator", max_cycles=max_cycles, trace=trace,
-                        with_muldiv=with_muldiv)
+                        with_muldiv=with_muldiv, variant=variant)
     raise ValueError(f"unknown engine {engine!r}; choose iss or rtl")
 
 
-def _run_rtl(image: Image, *, sim: str, max_cycles: int, trace, with_muldiv: bool
-             ) -> RunResult:
+def _run_rtl(image: Image, *, sim: str, max_cycles: int, trace, with_muldiv: bool,
+             variant: str) -> RunResult:
     """The core in ``CoreSystem`` (RAM, console, tohost) on ``sim``: no Python in the clock loop
     unless ``trace`` asks for every retired instruction."""
     from types import SimpleNamespace
@@ -192,8 +193,9 @@ def _run_rtl(image: Image, *, sim: str, max_cycles: int, trace, with_muldiv: boo
         raise ValueError(f"{image.path}: entry 0x{image.entry:08x}; the core starts at "
                          f"0x{RAM_BASE:08x} (its reset pc)")
     res = run_rtl([(s.addr, s.data) for s in image.segments], image.tohost, sim=sim,
-                  core=CoreParams(with_muldiv=with_muldiv), max_cycles=max_cycles,
-                  signature=image.signature, trace=trace is not None, ram_size=RAM_SIZE)
+                  core=CoreParams(with_muldiv=with_muldiv, variant=variant),
+                  max_cycles=max_cycles, signature=image.signature, trace=trace is not None,
+                  ram_size=RAM_SIZE)
     if trace is not None:
         for rec in res.trace or ():
             trace(SimpleNamespace(**rec))
@@ -217,7 +219,17 @@ def add_run_elf_parser(sub) -> None:
     p.add_argument("--trace", action="store_true", help="print every retired instruction")
     p.add_argument("--no-muldiv", action="store_true",
                    help="ISS without the M extension (M instructions trap as illegal)")
+    add_core_option(p)
     p.set_defaults(func=cmd_run_elf)
+
+
+def add_core_option(p) -> None:
+    """``--core``: which core variant an RTL run builds (``CoreParams.variant``)."""
+    from hdl.riscv.core import VARIANTS
+
+    p.add_argument("--core", choices=VARIANTS, default=VARIANTS[0],
+                   help="core variant for RTL runs: the four-stage pipelined core (default) or "
+                        "the compact state machine")
 
 
 def _trace_line(rec) -> str:
@@ -251,7 +263,7 @@ def cmd_run_elf(args) -> int:
         if ch == "\n":
             sys.stdout.flush()
     res = run_elf(args.elf, engine=engine, sim=args.sim, max_cycles=args.max_cycles,
-                  trace=trace, echo=echo, with_muldiv=not args.no_muldiv)
+                  trace=trace, echo=echo, with_muldiv=not args.no_muldiv, variant=args.core)
     if res.console and not res.console.endswith("\n"):
         print()
     name = Path(args.elf).name

@@ -1,0 +1,354 @@
+# Ref: RISC-V Unprivileged ISA 20191213 (RV32I, M, Zicsr, Zicntr, Zifencei); Privileged
+#      Architecture 20211203 (machine mode); riscv-formal RVFI (rvfi_* port names).
+"""The ``compact`` variant of :class:`hdl.riscv.core.Core` (``CoreParams(variant="compact")``):
+the same instruction set, traps, ports and retire port, built for area instead of speed.
+
+One instruction at a time, as a small state machine:
+
+- **FETCH**: the fetch address goes out on ``ibus``; the answer is latched into ``ir`` and its
+  rs1/rs2 fields address the register file (a block RAM), whose outputs then hold.
+- **EXEC** (one clock): decode from ``ir``, one adder (ALU, addresses, jalr targets,
+  comparisons), a second for pc + immediate (branch/jal targets, auipc) and pc + 4. Results go
+  into the one result register ``res``; the register file is written from it in the next
+  clock (the first of the next FETCH: an answer comes at least one clock after its request, so
+  the next instruction's operands are read after the write). Loads and stores start their bus
+  request here.
+- **MEM**: waits for the data bus (the address and store data stay on the operands).
+- **SHIFT**: shifts ``res`` by four bits per clock while four or more are left, then by
+  one (no barrel shifter).
+- **WAIT**: M extension (``with_muldiv``, the same unit as the pipelined core) and custom-0.
+- **TRAP**: the trap's mepc/mcause/mtval/mstatus update and the jump to mtvec, from
+  registers (cause and mtval were put in ``res`` and ``cause`` in EXEC).
+
+Clocks per instruction with single-cycle memories: 3 for ALU, CSR, branches and jumps; 4 for
+loads and stores; 3 + shift amount for shifts (3 for a shift by 0); 4 + 1 for traps and
+interrupts. Interrupts are taken at the start of EXEC when ``mstatus.MIE`` and ``mie & mip``.
+"""
+
+from amaranth import Cat, Const, Module, Mux, Signal
+from amaranth.lib import enum, memory
+
+from .isa import Cause, Csr, Opcode
+from .parts import csr_block, csr_update, load_align, mem_lanes, store_data
+
+__all__ = ["elaborate_compact"]
+
+
+class State(enum.Enum):
+    FETCH = 0
+    EXEC = 1
+    MEM = 2
+    SHIFT = 3
+    WAIT = 4
+    TRAP = 5
+    BRANCH = 6
+
+
+def elaborate_compact(core, platform):
+    """Build ``core`` (a :class:`Core` with ``params.variant == "compact"``)."""
+    m = Module()
+    p = core.params
+    ibus, dbus = core.ibus, core.dbus
+
+    # Register file: block RAM; reads and writes never meet (see the module docstring), so the
+    # read ports need no transparency.
+    m.submodules.regs = regs = memory.Memory(shape=32, depth=32, init=[])
+    rf_w = regs.write_port()
+    rf_r1 = regs.read_port()
+    rf_r2 = regs.read_port()
+
+    state = Signal(State)
+    pc = Signal(32, init=p.reset_pc)
+    ir = Signal(32)
+    fault = Signal()                  # the fetch of ``ir`` was answered by err
+    res = Signal(32)                  # result (or mtval on the way to TRAP)
+    res_next = Signal(32)
+    cause = Signal(5)
+    cause_irq = Signal()
+    wb = Signal()                     # write ``res`` to rd in this clock
+    f_acc = Signal()                  # fetch request accepted, answer pending
+    m_acc = Signal()                  # data request accepted, answer pending
+    cnt = Signal(5)                   # shift bits left
+    big = Signal()                    # shift by 4 in this clock (else by 1)
+    next_intr = Signal()
+    taken_q = Signal()
+    redir = Signal()                  # FETCH's first clock after a taken branch or a jal
+    tgt_q = Signal(32)                # its target
+
+    in_exec = state == State.EXEC
+    in_mem = state == State.MEM
+
+    # ---------------------------------------------------------------- fetch, decode
+    # The answer is decoded as it arrives and the decode registered with it, so EXEC starts
+    # from flip-flops (and the register file's outputs). ``_decode`` gets the B/J/U immediate
+    # as its target: bit 1 of a target is that of the immediate (the pc is 4-aligned); the
+    # target itself (pc + immediate) is added in EXEC.
+    f_answer = f_acc & (ibus.ack | ibus.err)
+    m.d.comb += [
+        ibus.cyc.eq(state == State.FETCH), ibus.stb.eq((state == State.FETCH) & ~f_acc),
+        ibus.adr.eq(Mux(redir, tgt_q[2:32], pc[2:32])), ibus.we.eq(0), ibus.sel.eq(0b1111),
+        rf_r1.addr.eq(ibus.dat_r[15:20]), rf_r2.addr.eq(ibus.dat_r[20:25]),
+        rf_r1.en.eq(f_answer), rf_r2.en.eq(f_answer),
+    ]
+    imm_bju_in, _ = core._targets(m, ibus.dat_r)
+    d_in, imm_in = core._decode(m, ibus.dat_r, pc, ibus.err, imm_bju_in)
+    keep = [k for k in d_in if k not in ("insn", "pc", "static", "target", "ret", "pred")]
+    d = {k: Signal.like(d_in[k], name=f"q_{k}") for k in keep}
+    imm, imm_bju = Signal(32), Signal(32)
+    with m.If(ibus.stb & ~ibus.stall):
+        m.d.sync += f_acc.eq(1)
+    with m.If(f_answer):
+        m.d.sync += [f_acc.eq(0), ir.eq(ibus.dat_r), fault.eq(ibus.err),
+                     state.eq(State.EXEC), imm.eq(imm_in), imm_bju.eq(imm_bju_in)]
+        m.d.sync += [d[k].eq(d_in[k]) for k in keep]
+    m.d.comb += [rf_w.addr.eq(ir[7:12]), rf_w.data.eq(res), rf_w.en.eq(wb)]
+    m.d.sync += wb.eq(0)
+
+    # ---------------------------------------------------------------- operands
+    # lui's result is its immediate, auipc's the target adder's sum, a link pc + 4: three
+    # sources of ``res`` (below) instead of a mux in front of one.
+    pc_tgt, pc4 = Signal(32), Signal(32)
+    is_lui, is_auipc = Signal(), Signal()
+    with m.If(f_answer):
+        m.d.sync += [is_lui.eq(ibus.dat_r[0:7] == Opcode.LUI.value),
+                     is_auipc.eq(ibus.dat_r[0:7] == Opcode.AUIPC.value)]
+    m.d.comb += [pc_tgt.eq(pc + imm_bju), pc4.eq(pc + 4)]
+    f3, rs1 = ir[12:15], ir[15:20]
+    a, rs2v = rf_r1.data, rf_r2.data
+    sub = d["subtract"]
+    b = Signal(32)
+    m.d.comb += b.eq(Mux(d["use_imm"], imm, rs2v) ^ sub.replicate(32))
+
+    # ---------------------------------------------------------------- ALU
+    addsub = Signal(33)
+    m.d.comb += addsub.eq((Cat(sub, a, Const(0, 1)) + Cat(sub, b, Const(0, 1)))[1:34])
+    sum_ = addsub[0:32]
+    opb = b ^ sub.replicate(32)
+    ltu, lt, eq = Signal(), Signal(), Signal()
+    m.d.comb += [ltu.eq(~addsub[32]), lt.eq(Mux(a[31] ^ opb[31], a[31], ltu)),
+                 eq.eq((a ^ b).all())]
+    lop = d["lop"]
+    fast = Signal(32)
+    m.d.comb += fast.eq(Mux(d["sel_add"], sum_, 0) | Mux(lop == 1, a ^ b, 0)
+                        | Mux(lop == 2, a | b, 0) | Mux(lop == 3, a & b, 0)
+                        | Mux(d["sel_slt"], Mux(f3[0], ltu, lt), 0))
+    taken = Signal()
+    m.d.comb += taken.eq(((d["br_eq"] & eq) | (d["br_lt"] & lt) | (d["br_ltu"] & ltu))
+                         ^ f3[0])
+    is_shift = d["sel_shl"] | d["sel_shr"]
+
+    # ---------------------------------------------------------------- memory
+    addr_lo = sum_[0:2]
+    size = f3[0:2]
+    is_mem = d["load"] | d["store"]
+    misaligned = ((size == 1) & addr_lo[0]) | ((size == 2) & (addr_lo != 0))
+    lanes = mem_lanes(m, size, addr_lo)
+    st_data = store_data(m, size, rs2v)
+    ld_data = load_align(m, f3, addr_lo, dbus.dat_r)
+    mem_go = Signal()
+    m.d.comb += [
+        dbus.cyc.eq(mem_go | in_mem), dbus.stb.eq(mem_go | (in_mem & ~m_acc)),
+        dbus.we.eq(d["store"]), dbus.adr.eq(sum_[2:32]), dbus.sel.eq(lanes),
+        dbus.dat_w.eq(st_data),
+    ]
+    with m.If(dbus.stb & ~dbus.stall):
+        m.d.sync += m_acc.eq(1)
+    m_answer = m_acc & (dbus.ack | dbus.err)
+    with m.If(m_answer):
+        m.d.sync += m_acc.eq(0)
+
+    # ---------------------------------------------------------------- CSRs
+    csr = csr_block(m, core, d["csr_sel"], f3, rs1, a)
+    irq_pending, irq_cause = csr.irq_pending, csr.irq_cause
+    take_irq = Signal()
+    m.d.comb += [take_irq.eq(in_exec & irq_pending), core.irq_ack.eq(take_irq)]
+
+    # ---------------------------------------------------------------- M and custom-0
+    md_start, md_busy, md_done = Signal(), Signal(), Signal()
+    md_result = Signal(32)
+    if p.with_muldiv:
+        core._muldiv(m, f3, a, rs2v, md_start, md_busy, md_done, md_result)
+    c_ready, c_error = Signal(), Signal()
+    c_result = Signal(32)
+    if p.with_custom0:
+        c_go = (in_exec & ~take_irq & d["custom"] & ~d["exc_static"]) \
+            | ((state == State.WAIT) & d["custom"])
+        cp = core.custom
+        m.d.comb += [cp.valid.eq(c_go), cp.insn.eq(ir), cp.rs1.eq(a), cp.rs2.eq(rs2v),
+                     c_ready.eq(c_go & cp.ready), c_error.eq(cp.error),
+                     c_result.eq(cp.result)]
+
+    # ---------------------------------------------------------------- EXEC
+    # Synchronous exceptions known in EXEC (in priority order: fault, illegal, ebreak, ecall,
+    # misaligned jal target, misaligned jalr target or data address). A jal to a misaligned
+    # target traps in EXEC; a branch to one (rare) takes a second clock (BRANCH) and traps
+    # there if taken, so the comparator does not reach the state machine.
+    br_mis = d["branch"] & imm_bju[1]
+    mis_target = d["jal"] & imm_bju[1]
+    mis_jalr = d["jalr"] & sum_[1]
+    mis_addr = is_mem & misaligned
+    exc = Signal()
+    exc_cause = Signal(5)
+    m.d.comb += exc.eq(d["exc_static"] | mis_target | mis_jalr | mis_addr)
+    with m.If(d["fault"]):
+        m.d.comb += exc_cause.eq(Cause.INSN_ACCESS_FAULT.value)
+    with m.Elif(d["illegal"]):
+        m.d.comb += exc_cause.eq(Cause.ILLEGAL_INSN.value)
+    with m.Elif(d["ebreak"]):
+        m.d.comb += exc_cause.eq(Cause.BREAKPOINT.value)
+    with m.Elif(d["ecall"]):
+        m.d.comb += exc_cause.eq(Cause.ECALL_M.value)
+    with m.Elif(mis_target | mis_jalr):
+        m.d.comb += exc_cause.eq(Cause.INSN_MISALIGNED.value)
+    with m.Else():
+        m.d.comb += exc_cause.eq(Mux(d["store"], Cause.STORE_MISALIGNED.value,
+                                     Cause.LOAD_MISALIGNED.value))
+
+    npc = Signal(32)                  # the next pc of an instruction completing in EXEC (RVFI)
+    m.d.comb += npc.eq(Mux(d["jal"] | (d["branch"] & taken), pc_tgt,
+                           Mux(d["jalr"], Cat(Const(0, 1), sum_[1:32]),
+                               Mux(d["mret"], Cat(Const(0, 2), csr.mepc), pc4))))
+
+    retire = Signal()                 # the instruction completes without a trap this clock
+    go_trap = Signal()                # TRAP follows (an exception, or an interrupt taken)
+    trap_cause = Signal(5)
+    c_err = Signal()                  # custom-0 refused the instruction: illegal
+    waits = d["muldiv"] | d["custom"]
+    m.d.comb += [trap_cause.eq(Mux(c_err, Cause.ILLEGAL_INSN.value, exc_cause)),
+                 c_err.eq(d["custom"] & c_ready & c_error)]
+    in_shift, in_wait, in_branch = (state == State.SHIFT), (state == State.WAIT), \
+        (state == State.BRANCH)
+    m.d.comb += big.eq(cnt[2:5] != 0)
+
+    # State changes (``retire`` and ``go_trap`` send the state machine to FETCH and TRAP).
+    with m.Switch(state):
+        with m.Case(State.EXEC):
+            with m.If(take_irq | exc | c_err):
+                m.d.comb += go_trap.eq(1)
+            with m.Elif(br_mis):
+                m.d.sync += [state.eq(State.BRANCH), taken_q.eq(taken)]
+            with m.Elif(is_mem):
+                m.d.comb += mem_go.eq(1)
+                m.d.sync += state.eq(State.MEM)
+            with m.Elif(is_shift):
+                m.d.sync += cnt.eq(b[0:5])
+                with m.If(b[0:5] != 0):
+                    m.d.sync += state.eq(State.SHIFT)
+            with m.Elif(waits & ~c_ready):
+                m.d.comb += md_start.eq(d["muldiv"])
+                m.d.sync += state.eq(State.WAIT)
+        with m.Case(State.MEM):
+            with m.If(m_answer & dbus.err):
+                m.d.comb += [go_trap.eq(1),
+                             trap_cause.eq(Mux(d["store"], Cause.STORE_ACCESS_FAULT.value,
+                                               Cause.LOAD_ACCESS_FAULT.value))]
+        with m.Case(State.SHIFT):
+            m.d.sync += cnt.eq(cnt - Mux(big, 4, 1))
+        with m.Case(State.WAIT):
+            m.d.comb += go_trap.eq(c_err)
+        with m.Case(State.BRANCH):
+            m.d.comb += [go_trap.eq(taken_q), trap_cause.eq(Cause.INSN_MISALIGNED.value)]
+        with m.Case(State.TRAP):
+            m.d.sync += [pc.eq(Cat(Const(0, 2), csr.mtvec)), state.eq(State.FETCH)]
+
+    e_plain = in_exec & ~take_irq & ~d["exc_static"] & ~mis_target
+    # ``retire``: the instruction completes without a trap in this clock; written flat (an
+    # address trap reaches it only through jalr's target bit 1).
+    m.d.comb += retire.eq(
+        (e_plain & ~mis_jalr & ~c_err & ~br_mis & ~is_mem & ~(is_shift & (b[0:5] != 0))
+         & ~(waits & ~c_ready))
+        | (in_mem & m_answer & ~dbus.err) | (in_shift & (cnt == Mux(big, 4, 1)))
+        | (in_wait & ~c_err & (md_done | c_ready)) | (in_branch & ~taken_q))
+
+    # The next ``res``: a flat AND-OR over selects that are one-hot whenever the value is
+    # used. ``res`` matters only in the clock after it is loaded (write-back, or mtval in TRAP;
+    # SHIFT reads it every clock), so the EXEC terms are not gated by what else happens in that
+    # clock (a load, a wait, a branch to BRANCH load ``res`` again before it is used), and
+    # their selects come from the registered decode, the state and the interrupt decision
+    # alone: only the address-trap terms see the adder, and they select the adder's sum.
+    # An interrupt loads 0 (mtval).
+    e_exc = in_exec & ~take_irq & d["exc_static"]
+    t_pc = d["fault"] | (~d["illegal"] & d["ebreak"])
+    t_ir = ~d["fault"] & d["illegal"]
+    m_err = in_mem & m_answer & dbus.err
+    terms = [
+        (e_plain, fast), (e_plain & is_lui, imm),
+        (e_plain & (d["jal"] | (d["jalr"] & ~mis_jalr)), pc4),
+        (e_plain & d["csr"], csr.rdata),
+        ((e_plain | in_wait) & d["custom"] & ~c_error, c_result),
+        (in_wait & ~d["custom"], md_result),
+        (e_plain & is_shift, a),
+        (in_shift & d["sel_shl"] & big, Cat(Const(0, 4), res[0:28])),
+        (in_shift & d["sel_shl"] & ~big, Cat(Const(0, 1), res[0:31])),
+        (in_shift & ~d["sel_shl"] & big, Cat(res[4:32], (ir[30] & res[31]).replicate(4))),
+        (in_shift & ~d["sel_shl"] & ~big, Cat(res[1:32], ir[30] & res[31])),
+        (in_mem & ~dbus.err, ld_data),
+        (e_exc & t_pc, pc), ((e_exc & t_ir) | c_err, ir),
+        ((in_exec & ~take_irq & ~d["exc_static"] & mis_target) | in_branch
+         | (e_plain & is_auipc), pc_tgt),
+        ((e_plain & (mis_jalr | mis_addr)) | m_err, Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
+    ]
+    rn = Const(0, 32)
+    for sel_, value in terms:
+        rn = rn | Mux(sel_, value, 0)
+    m.d.comb += res_next.eq(rn)
+    m.d.sync += res.eq(res_next)
+
+    with m.If(go_trap):
+        m.d.sync += [state.eq(State.TRAP), cause.eq(Mux(take_irq, irq_cause, trap_cause)),
+                     cause_irq.eq(take_irq)]
+    # The next pc. A taken branch or a jal goes to its target through ``redir``: the target is
+    # registered in EXEC and chosen in FETCH's first clock, so the comparator (the adder's
+    # carry out) reaches one flip-flop, not the pc's 32.
+    m.d.sync += redir.eq(0)
+    with m.If(in_exec):
+        m.d.sync += tgt_q.eq(pc_tgt)
+    with m.If(redir):
+        m.d.sync += pc.eq(tgt_q)
+    with m.If(retire):
+        m.d.sync += [state.eq(State.FETCH), wb.eq(d["writes_rd"]),
+                     redir.eq(in_exec & (d["jal"] | (d["branch"] & taken))),
+                     pc.eq(Mux(in_exec & d["jalr"], Cat(Const(0, 1), sum_[1:32]),
+                               Mux(in_exec & d["mret"], Cat(Const(0, 2), csr.mepc), pc4)))]
+
+    # CSR updates: counters, trap entry (in TRAP), mret and CSR writes (in EXEC).
+    # The count of a retiring instruction is added in the next clock (the next instruction
+    # reads the counters at least three clocks later), so neither the adder nor the trap
+    # checks reach minstret's 64-bit carry chain; a CSR instruction that writes minstret is
+    # not counted. A CSR instruction and mret cannot take an address trap, so their writes
+    # depend on the registered decode only.
+    csr_write = e_plain & d["csr"] & d["csr_writes"]
+    counted = Signal()
+    m.d.sync += counted.eq(retire & ~(csr_write & (csr.is_(Csr.MINSTRET)
+                                                   | csr.is_(Csr.MINSTRETH))))
+    csr_update(m, csr, retire=counted, csr_write=csr_write, trap=state == State.TRAP, pc=pc,
+               cause_irq=cause_irq, cause=cause, tval=res, mret=e_plain & d["mret"])
+
+    # ---------------------------------------------------------------- RVFI
+    if p.with_rvfi:
+        r = core.rvfi
+        order = Signal(64)
+        in_trap = state == State.TRAP
+        valid = retire | (in_trap & ~cause_irq)
+        with m.If(valid):
+            m.d.sync += [order.eq(order + 1), next_intr.eq(in_trap)]
+        with m.If(in_trap & cause_irq):
+            m.d.sync += next_intr.eq(1)
+        load_ok = d["load"] & retire
+        store_ok = d["store"] & retire
+        rd_w = retire & d["writes_rd"]
+        m.d.comb += [
+            r.valid.eq(valid), r.order.eq(order), r.insn.eq(Mux(d["fault"], 0, ir)),
+            r.trap.eq(in_trap), r.halt.eq(0), r.intr.eq(next_intr), r.mode.eq(3), r.ixl.eq(1),
+            r.rs1_addr.eq(rs1), r.rs2_addr.eq(ir[20:25]), r.rs1_rdata.eq(a),
+            r.rs2_rdata.eq(rs2v), r.rd_addr.eq(Mux(rd_w, ir[7:12], 0)),
+            r.rd_wdata.eq(Mux(rd_w, res_next, 0)), r.pc_rdata.eq(pc),
+            r.pc_wdata.eq(Mux(in_trap, Cat(Const(0, 2), csr.mtvec),
+                              Mux(in_exec, npc, pc4))),
+            r.mem_addr.eq(Cat(Const(0, 2), sum_[2:32])),
+            r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),
+            r.mem_rdata.eq(Mux(load_ok, dbus.dat_r, 0)),
+            r.mem_wdata.eq(Mux(store_ok, st_data & Cat(*(lanes[i].replicate(8)
+                                                          for i in range(4))), 0)),
+        ]
+    return m

@@ -1,0 +1,157 @@
+# Ref: RISC-V Privileged Architecture 20211203 (machine mode CSRs, trap entry, mret).
+"""Pieces both core variants build the same way (``core.py``'s pipelined core and
+``compact.py``): the machine-mode CSRs and their updates, and the load/store lane logic."""
+
+from amaranth import Cat, Const, Mux, Signal
+
+from .isa import CSR_INFO, Csr, Irq, Mstatus, misa
+
+__all__ = ["CsrState", "csr_block", "csr_update", "mem_lanes", "store_data", "load_align"]
+
+
+class CsrState:
+    """The CSR registers of one core, its read data and write data for the instruction that
+    ``csr_block`` was given, and the interrupt decision."""
+
+    def __init__(self, mtvec_reset: int):
+        self.mie_b, self.mpie_b = Signal(name="mie_b"), Signal(name="mpie_b")
+        self.mtie, self.meie = Signal(name="mtie"), Signal(name="meie")
+        self.mtvec = Signal(30, init=mtvec_reset >> 2, name="mtvec")
+        self.mscratch = Signal(32, name="mscratch")
+        self.mepc = Signal(30, name="mepc")
+        self.mcause_irq, self.mcause_code = Signal(name="mcause_irq"), Signal(5, name="mcause")
+        self.mtval = Signal(32, name="mtval")
+        self.pmpaddr0 = Signal(32, name="pmpaddr0")
+        self.mcycle = Signal(64, name="mcycle")
+        self.minstret = Signal(64, name="minstret")
+        self.rdata = Signal(32, name="csr_rdata")
+        self.wdata = Signal(32, name="csr_wdata")
+        self.irq_pending = Signal(name="irq_pending")
+        self.irq_cause = Signal(5, name="irq_cause")
+        self.sel = None
+
+    def is_(self, csr: Csr):
+        """The one-hot select bit of ``csr`` (the instruction addresses it)."""
+        return self.sel[list(CSR_INFO).index(csr)]
+
+
+def csr_block(m, core, sel, f3, rs1, rs1_value) -> CsrState:
+    """CSR state of ``core`` and the read/write data of the CSR instruction whose one-hot
+    select (over ``CSR_INFO``, decoded by ``Core._decode``) is ``sel``."""
+    p = core.params
+    c = CsrState(p.mtvec_reset)
+    c.sel = sel
+    mip = Cat(Const(0, Irq.MTI), core.irq_timer, Const(0, Irq.MEI - Irq.MTI - 1),
+              core.irq_external)
+    cyc_lo, cyc_hi = c.mcycle[0:32], c.mcycle[32:64]
+    ins_lo, ins_hi = c.minstret[0:32], c.minstret[32:64]
+    values = {
+        Csr.MSTATUS: Cat(Const(0, Mstatus.MIE), c.mie_b,
+                         Const(0, Mstatus.MPIE - Mstatus.MIE - 1), c.mpie_b,
+                         Const(0, Mstatus.MPP - Mstatus.MPIE - 1), Const(0b11, 2)),
+        Csr.MISA: Const(misa(p.with_muldiv), 32),
+        Csr.MIE: Cat(Const(0, Irq.MTI), c.mtie, Const(0, Irq.MEI - Irq.MTI - 1), c.meie),
+        Csr.MTVEC: Cat(Const(0, 2), c.mtvec), Csr.MSCRATCH: c.mscratch,
+        Csr.MEPC: Cat(Const(0, 2), c.mepc),
+        Csr.MCAUSE: Cat(c.mcause_code, Const(0, 26), c.mcause_irq),
+        Csr.MTVAL: c.mtval, Csr.MIP: mip, Csr.PMPADDR0: c.pmpaddr0,
+        Csr.MCYCLE: cyc_lo, Csr.MCYCLEH: cyc_hi, Csr.MINSTRET: ins_lo, Csr.MINSTRETH: ins_hi,
+        Csr.CYCLE: cyc_lo, Csr.CYCLEH: cyc_hi, Csr.INSTRET: ins_lo, Csr.INSTRETH: ins_hi,
+    }
+    # One AND-OR term per distinct source (cycle and mcycle share one), not per CSR.
+    groups = {}
+    for i, csr in enumerate(CSR_INFO):
+        if csr in values:
+            groups.setdefault(id(values[csr]), (values[csr], []))[1].append(sel[i])
+    rdata = Const(0, 32)
+    for value, sels in groups.values():
+        rdata = rdata | Mux(Cat(*sels).any(), value, 0)
+    m.d.comb += c.rdata.eq(rdata)
+    src = Mux(f3[2], Cat(rs1, Const(0, 27)), rs1_value)
+    with m.Switch(f3[0:2]):
+        with m.Case(2):
+            m.d.comb += c.wdata.eq(c.rdata | src)
+        with m.Case(3):
+            m.d.comb += c.wdata.eq(c.rdata & ~src)
+        with m.Default():          # csrrw(i); 0 is not a CSR instruction
+            m.d.comb += c.wdata.eq(src)
+    m.d.comb += [
+        c.irq_pending.eq(c.mie_b & ((c.mtie & core.irq_timer) | (c.meie & core.irq_external))),
+        c.irq_cause.eq(Mux(c.meie & core.irq_external, Irq.MEI, Irq.MTI)),
+    ]
+    return c
+
+
+def csr_update(m, c: CsrState, *, retire, csr_write, trap, pc, cause_irq, cause, tval, mret):
+    """The CSRs' next state: the counters; on ``trap`` (entry into the handler for the
+    instruction at ``pc``) mepc/mcause/mtval/mstatus; else ``mret`` (retiring) restores MIE;
+    else a CSR instruction's write (``csr_write``: it retires and writes)."""
+    m.d.sync += c.mcycle.eq(c.mcycle + 1)
+    # A write to either half of minstret takes precedence over this instruction's count.
+    with m.If(retire & ~(csr_write & (c.is_(Csr.MINSTRET) | c.is_(Csr.MINSTRETH)))):
+        m.d.sync += c.minstret.eq(c.minstret + 1)
+    with m.If(trap):
+        m.d.sync += [c.mepc.eq(pc[2:32]), c.mie_b.eq(0), c.mpie_b.eq(c.mie_b),
+                     c.mcause_irq.eq(cause_irq), c.mcause_code.eq(cause), c.mtval.eq(tval)]
+    with m.Elif(mret):
+        m.d.sync += [c.mie_b.eq(c.mpie_b), c.mpie_b.eq(1)]
+    with m.Elif(csr_write):
+        w = c.wdata
+        for csr, stmts in (
+            (Csr.MSTATUS, [c.mie_b.eq(w[Mstatus.MIE]), c.mpie_b.eq(w[Mstatus.MPIE])]),
+            (Csr.MIE, [c.mtie.eq(w[Irq.MTI]), c.meie.eq(w[Irq.MEI])]),
+            (Csr.MTVEC, [c.mtvec.eq(w[2:32])]), (Csr.MSCRATCH, [c.mscratch.eq(w)]),
+            (Csr.MEPC, [c.mepc.eq(w[2:32])]),
+            (Csr.MCAUSE, [c.mcause_irq.eq(w[31]), c.mcause_code.eq(w[0:5])]),
+            (Csr.MTVAL, [c.mtval.eq(w)]), (Csr.PMPADDR0, [c.pmpaddr0.eq(w)]),
+            (Csr.MCYCLE, [c.mcycle[0:32].eq(w)]), (Csr.MCYCLEH, [c.mcycle[32:64].eq(w)]),
+            (Csr.MINSTRET, [c.minstret[0:32].eq(w)]),
+            (Csr.MINSTRETH, [c.minstret[32:64].eq(w)]),
+        ):
+            with m.If(c.is_(csr)):
+                m.d.sync += stmts
+
+
+def mem_lanes(m, size, addr_lo):
+    """Byte enables of a ``size`` (funct3[1:0]) access at byte offset ``addr_lo``."""
+    lanes = Signal(4)
+    with m.Switch(size):
+        with m.Case(0):
+            m.d.comb += lanes.eq(Const(0b0001, 4) << addr_lo)
+        with m.Case(1):
+            m.d.comb += lanes.eq(Mux(addr_lo[1], 0b1100, 0b0011))
+        with m.Default():
+            m.d.comb += lanes.eq(0b1111)
+    return lanes
+
+
+def store_data(m, size, value):
+    """A store's bus data: the byte or halfword of ``value`` on every lane it may go to."""
+    data = Signal(32)
+    with m.Switch(size):
+        with m.Case(0):
+            m.d.comb += data.eq(value[0:8].replicate(4))
+        with m.Case(1):
+            m.d.comb += data.eq(value[0:16].replicate(2))
+        with m.Default():
+            m.d.comb += data.eq(value)
+    return data
+
+
+def load_align(m, f3, addr_lo, dat_r):
+    """A load's result from the bus word ``dat_r``: shifted down and extended per ``f3``."""
+    shifted = Signal(32)
+    m.d.comb += shifted.eq(dat_r >> Cat(Const(0, 3), addr_lo))
+    data = Signal(32)
+    with m.Switch(f3):
+        with m.Case(0):
+            m.d.comb += data.eq(shifted[0:8].as_signed())
+        with m.Case(1):
+            m.d.comb += data.eq(shifted[0:16].as_signed())
+        with m.Case(4):
+            m.d.comb += data.eq(shifted[0:8])
+        with m.Case(5):
+            m.d.comb += data.eq(shifted[0:16])
+        with m.Default():
+            m.d.comb += data.eq(shifted)
+    return data
