@@ -20,14 +20,15 @@ from amaranth.lib.wiring import In, Out
 from hdl.float import FORMATS
 from hdl.imc import ImcParams
 from hdl.onn import OnnParams
+from hdl.riscv.core import VARIANTS
 
 __all__ = ["CORE_VARIANTS", "DesignConfig", "board_signature", "check_design", "DESIGNS",
            "DEFAULT_DESIGN", "design_factory"]
 
 
-#: Core variants a board's SoC can carry. ``pipelined``: ``hdl/riscv/core.py`` as it is; the
-#: lead's compact core will add ``compact`` (selected by ``CoreParams.variant`` once it exists).
-CORE_VARIANTS = ("pipelined",)
+#: Core variants a board's SoC can carry (``CoreParams.variant``): ``pipelined``, the
+#: four-stage core; ``compact``, the multi-cycle core for small devices (``hdl/riscv/``).
+CORE_VARIANTS = VARIANTS
 
 
 @dataclass(frozen=True)
@@ -47,8 +48,8 @@ class DesignConfig:
     with_muldiv: bool = True
     dot_lanes: int = 8
     ram_size: int = 8 * 1024
-    #: ``soc`` only: the core (``CORE_VARIANTS``; ``pipelined``: ``hdl/riscv/core.py``'s
-    #: four-stage core) and its return-address stack depth (``CoreParams.ras_depth``).
+    #: ``soc`` only: the core (``CoreParams.variant``, one of ``CORE_VARIANTS``) and the
+    #: pipelined core's return-address stack depth (``CoreParams.ras_depth``).
     core_variant: str = "pipelined"
     ras_depth: int = 2
     #: ``soc`` only: how ``lmul`` is offered: ``dot`` (the L-Mul dot-product peripheral with

@@ -204,10 +204,9 @@ def soc_params(config, *, leds: int, buttons: int, clk_hz: int = 12_000_000):
     elif config.lmul is not None:
         mul = MulPeriphParams(fmt=config.lmul, kind="lmul")
     # No RVFI port on a board: nothing reads it. ``core_variant`` is the one field that
-    # chooses the core; "pipelined" is the only variant until CoreParams grows one.
-    assert config.core_variant == "pipelined", config.core_variant
+    # chooses the core.
     core = CoreParams(with_muldiv=config.with_muldiv, with_rvfi=False,
-                      ras_depth=config.ras_depth)
+                      ras_depth=config.ras_depth, variant=config.core_variant)
     return SocParams(core=core, ram_size=config.ram_size, clk_hz=clk_hz, imc=config.imc,
                      dot=dot, mul=mul, onn=config.onn, with_dma=config.with_dma, leds=leds,
                      buttons=buttons)

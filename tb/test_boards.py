@@ -157,7 +157,8 @@ def test_design_with_wrong_ports_is_refused():
     with pytest.raises(ValueError, match="ram_size must be a power of two of at least 1 KiB, "
                                          "not 3000"):
         DesignConfig(ram_size=3000)
-    with pytest.raises(ValueError, match="core_variant must be one of pipelined, not 'x'"):
+    with pytest.raises(ValueError, match="core_variant must be one of pipelined, compact, "
+                                         "not 'x'"):
         DesignConfig(core_variant="x")
     with pytest.raises(ValueError, match="lmul_periph must be 'dot' or 'mul', not 'lanes'"):
         DesignConfig(lmul_periph="lanes")
@@ -181,8 +182,8 @@ def test_soc_design_follows_the_board_config():
     c = ICEBREAKER.config
     soc = soc_design(c, leds=2, buttons=1, clk_hz=12_000_000)
     p = soc.params
-    assert (p.core.with_muldiv, p.core.with_rvfi, p.core.ras_depth, p.ram_size) == (
-        c.with_muldiv, False, c.ras_depth, c.ram_size)
+    assert (p.core.with_muldiv, p.core.with_rvfi, p.core.ras_depth, p.core.variant,
+            p.ram_size) == (c.with_muldiv, False, c.ras_depth, c.core_variant, c.ram_size)
     assert (p.imc, p.dot, p.mul.fmt, p.mul.kind, p.with_dma) == (c.imc, None, c.lmul, "lmul",
                                                                   False)
     blocks = {name: sub for sub, name, _ in Fragment.get(soc.soc, None).subfragments}
