@@ -20,9 +20,15 @@ from amaranth.lib.wiring import In, Out
 from hdl.float import FORMATS
 from hdl.imc import ImcParams
 from hdl.onn import OnnParams
+from hdl.riscv.core import VARIANTS
 
-__all__ = ["DesignConfig", "board_signature", "check_design", "DESIGNS", "DEFAULT_DESIGN",
-           "design_factory"]
+__all__ = ["CORE_VARIANTS", "DesignConfig", "board_signature", "check_design", "DESIGNS",
+           "DEFAULT_DESIGN", "design_factory"]
+
+
+#: Core variants a board's SoC can carry (``CoreParams.variant``): ``pipelined``, the
+#: four-stage core; ``compact``, the multi-cycle core for small devices (``hdl/riscv/``).
+CORE_VARIANTS = VARIANTS
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,16 @@ class DesignConfig:
     with_muldiv: bool = True
     dot_lanes: int = 8
     ram_size: int = 8 * 1024
+    #: ``soc`` only: the core (``CoreParams.variant``, one of ``CORE_VARIANTS``) and the
+    #: pipelined core's return-address stack depth (``CoreParams.ras_depth``).
+    core_variant: str = "pipelined"
+    ras_depth: int = 2
+    #: ``soc`` only: how ``lmul`` is offered: ``dot`` (the L-Mul dot-product peripheral with
+    #: ``dot_lanes`` lanes) or ``mul`` (``hdl/periph.MulPeriph``: four L-Mul products per word
+    #: pair, no accumulator).
+    lmul_periph: str = "dot"
+    #: ``soc`` only: word DMAs feed the accelerators' streams (else register FIFOs, PIO).
+    with_dma: bool = True
 
     def __post_init__(self):
         if self.imc is not None and not isinstance(self.imc, ImcParams):
@@ -57,8 +73,16 @@ class DesignConfig:
                              f"not {self.ram_size!r}")
         if self.onn is not None and not isinstance(self.onn, OnnParams):
             raise TypeError(f"onn must be an OnnParams or None, not {self.onn!r}")
+        if self.core_variant not in CORE_VARIANTS:
+            raise ValueError(f"core_variant must be one of {', '.join(CORE_VARIANTS)}, "
+                             f"not {self.core_variant!r}")
+        if not isinstance(self.ras_depth, int) or not 0 <= self.ras_depth <= 8:
+            raise ValueError(f"ras_depth must be an integer in 0..8, not {self.ras_depth!r}")
+        if self.lmul_periph not in ("dot", "mul"):
+            raise ValueError(f"lmul_periph must be 'dot' or 'mul', not {self.lmul_periph!r}")
 
-    def describe(self) -> str:
+    def describe(self, design: str = "standin") -> str:
+        """The units, and for the ``soc`` design the SoC's own choices."""
         parts = []
         if self.imc is not None:
             parts.append(f"IMC tile {self.imc.rows}x{self.imc.cols} "
@@ -68,7 +92,13 @@ class DesignConfig:
             parts.append(f"L-Mul {self.lmul} stream")
         if self.onn is not None:
             parts.append(f"oscillator array n={self.onn.n}")
-        return ", ".join(parts) or "no units"
+        if design != "soc":
+            return ", ".join(parts) or "no units"
+        soc = [f"{self.core_variant} rv32i{'m' if self.with_muldiv else ''} core "
+               f"(ras_depth={self.ras_depth})",
+               f"L-Mul as {'dot unit' if self.lmul_periph == 'dot' else 'multipliers'}",
+               "DMAs" if self.with_dma else "PIO (no DMAs)", f"{self.ram_size // 1024} KiB RAM"]
+        return (", ".join(parts) or "no units") + f"; soc design: {', '.join(soc)}"
 
 
 def board_signature(*, leds: int, buttons: int) -> wiring.Signature:

@@ -91,7 +91,7 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
     t_start = time.monotonic()
     family = board.family
     _say(progress, f"[fpga] {board.name}: {board.device}, design {design!r}: "
-                   f"{board.config.describe()}")
+                   f"{board.config.describe(design)}")
     out = prepare(board, design, out)
     with locked(out):
         for stale in ("report.json", "report.md", f"{NAME}.bin", f"{NAME}.bit"):
@@ -153,7 +153,7 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
     placed = placed_logic(util, family)
     report = {
         "board": board.name, "device": board.device, "family": family, "design": design,
-        "config": board.config.describe(), "synth_cells": dict(sorted(cells.items())),
+        "config": board.config.describe(design), "synth_cells": dict(sorted(cells.items())),
         "utilization": util, "runs": runs, "seeds": list(seeds),
         "fmax_mhz": ({"min": fmax[0], "median": fmax[len(fmax) // 2], "max": fmax[-1]}
                      if fmax else None),

@@ -13,13 +13,17 @@ from .design import DesignConfig
 
 __all__ = ["ICEBREAKER"]
 
-#: A small SoC (docs/fpga.md, "The SoC on the UP5K"): RV32I, a 4 x 4 tile (8-bit: one DMA word
-#: per vector; 32 AND gates per activation bit, so no bit register), a 4-lane L-Mul dot unit
-#: (the smallest the peripheral allows), 4 KiB of RAM for the smoke firmware. No oscillator
-#: array: the SoC alone does not fit yet, and the array alone fits the UP5K only at n = 2
-#: (3,815 of 5,280 logic cells; n = 4 needs 123%; docs/fpga.md).
+#: A small SoC (docs/fpga.md, "The SoC on the UP5K"): RV32I without a return-address stack, a
+#: 4 x 4 tile (8-bit: one word per activation vector; 32 AND gates per activation bit, so no
+#: bit register), the element-wise L-Mul multipliers (four lanes, no accumulator) instead of
+#: the dot unit, no DMAs (the core pushes and pops the streams' words through PIO registers),
+#: 4 KiB of RAM for the smoke firmware, and the compact core (``core_variant``): with the
+#: four-stage core this needs 108% of the logic cells (without the tile: 82%, 25.2 MHz). No
+#: oscillator array: the array alone fits the UP5K only at n = 2 (3,815 of 5,280 logic cells;
+#: n = 4 needs 123%; docs/fpga.md).
 ICEBREAKER = Board("icebreaker", ICEBreakerPlatform, leds=2, buttons=1,
                    config=DesignConfig(imc=ImcParams(rows=4, cols=4, with_bit_register=False),
-                                       lmul="e4m3", with_muldiv=False, dot_lanes=4,
-                                       ram_size=4 * 1024),
+                                       lmul="e4m3", lmul_periph="mul", with_dma=False,
+                                       core_variant="compact", with_muldiv=False,
+                                       ram_size=4 * 1024, ras_depth=0),
                    goal_mhz=24.0)

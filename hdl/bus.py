@@ -10,7 +10,7 @@ keep at most one request outstanding, so the responders below may assume it. Add
 word addresses (``adr`` = byte address >> 2).
 """
 
-from amaranth import Module, Mux, Signal
+from amaranth import Cat, Module, Mux, Signal
 from amaranth.lib import memory, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -114,8 +114,11 @@ class Decoder(wiring.Component):
         m = Module()
         bus = self.bus
         hits = []
-        # The target of the outstanding request routes its answer back.
-        sel_q = Signal(range(len(self.targets) + 1))
+        # The target of the outstanding request routes its answer back, one-hot, and the read
+        # data is an AND-OR over the targets (the hits are disjoint): a balanced tree, where a
+        # chain of muxes on a binary index put up to one LUT level per target between block
+        # RAM's load data and the core (the UP5K SoC's critical path).
+        sel_oh_q = Signal(len(self.targets))
         miss_q = Signal()
         for name, base, size in self.targets:
             sub = getattr(self, name)
@@ -135,20 +138,26 @@ class Decoder(wiring.Component):
         m.d.comb += bus.stall.eq(stall)
         accepted = bus.cyc & bus.stb & ~bus.stall
         with m.If(accepted):
-            m.d.sync += miss_q.eq(~any_hit)
-            for i, hit in enumerate(hits):
-                with m.If(hit):
-                    m.d.sync += sel_q.eq(i)
+            m.d.sync += [miss_q.eq(~any_hit), sel_oh_q.eq(Cat(*hits))]
         with m.Else():
             m.d.sync += miss_q.eq(0)
-        ack, err, dat = 0, miss_q, 0
+        ack, err, terms = 0, miss_q, []
         for i, (name, _, _) in enumerate(self.targets):
             sub = getattr(self, name)
             ack = ack | sub.ack
             err = err | sub.err
-            dat = Mux(sel_q == i, sub.dat_r, dat)
+            terms.append(Mux(sel_oh_q[i], sub.dat_r, 0))
+        dat = _tree_or(terms) if terms else 0
         m.d.comb += [bus.ack.eq(ack), bus.err.eq(err), bus.dat_r.eq(dat)]
         return m
+
+
+def _tree_or(values):
+    """OR of ``values`` as a balanced tree (so synthesis need not rebalance a chain)."""
+    while len(values) > 1:
+        values = [values[i] | values[i + 1] if i + 1 < len(values) else values[i]
+                  for i in range(0, len(values), 2)]
+    return values[0]
 
 
 def _or(signals):

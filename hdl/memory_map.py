@@ -64,9 +64,17 @@ REGIONS: tuple[Region, ...] = (
     # (hdl/soc.py soc_register_maps).
     Region("imc", 0x1001_0000, 0x1000, "in-memory-compute tile: weights, control (hdl/imc.py)"),
     Region("imc_dma", 0x1001_1000, 0x100, "DMA: activations to the IMC tile, results to RAM"),
+    Region("imc_pio", 0x1001_2000, 0x100, "PIO: the IMC tile's activations and results as "
+                                          "registers (a SoC without DMAs)"),
     Region("dot", 0x1002_0000, 0x1000, "L-Mul / exact fp8 dot-product units (hdl/ldot.py)"),
     Region("dot_dma", 0x1002_1000, 0x100, "DMA: vectors to the dot units, results to RAM"),
+    Region("dot_pio", 0x1002_2000, 0x100, "PIO: the dot units' vectors and results as registers"),
     Region("onn", 0x1003_0000, 0x1000, "oscillator array (hdl/onn.py)"),
+    # The element-wise fp8 multiplier (hdl/periph.py MulPeriph) has no registers of its own.
+    Region("mul_dma", 0x1004_1000, 0x100, "DMA: operand words to the fp8 multipliers, products "
+                                          "to RAM"),
+    Region("mul_pio", 0x1004_2000, 0x100, "PIO: operand words to the fp8 multipliers (four "
+                                          "lanes per word), products back"),
 )
 
 

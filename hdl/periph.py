@@ -10,8 +10,11 @@
   ``irq``), :class:`Gpio` (LEDs, buttons): CSR register blocks of ``hdl/memory_map.py``.
 - :class:`WordDma`: moves words between RAM and an accelerator (``o``: RAM -> accelerator,
   ``i``: accelerator -> RAM) as a Wishbone initiator, one word per clock when the bus is free.
+- :class:`WordPio`: the same two streams as registers the core writes and reads (no DMA: the
+  small SoC of the UP5K).
 - :class:`ImcPeriph`, :class:`DotPeriph`: the IMC tile and the L-Mul / exact dot units with the
   word packing their streams need (the DMA feeds them; see ``docs/soc.md`` for why).
+- :class:`MulPeriph`: four L-Mul (or exact) fp8 products per pair of words, no accumulator.
 - :class:`StallInjector`: pseudo-random ``stall`` and delayed answers on a Wishbone port (test
   builds only), to show initiators and targets lose nothing under back-pressure.
 """
@@ -27,9 +30,11 @@ from .csr import CsrSignature, Field, Register, RegisterMap
 from .float import FORMATS
 from .imc import ImcParams, ImcTile
 from .ldot import DotParams, DotUnit
+from .lmul import MULTIPLIERS
 from .memory_map import GPIO_REGS, TIMER_REGS, UART_REGS
 
-__all__ = ["CsrBridge", "Uart", "Timer", "Gpio", "WordDma", "DMA_REGS", "DmaCause",
+__all__ = ["CsrBridge", "FetchPort", "Uart", "Timer", "Gpio", "WordDma", "DMA_REGS", "DmaCause",
+           "WordPio", "PIO_REGS", "PioCause", "MulPeriph", "MulPeriphParams",
            "ImcPeriph", "DotPeriph", "DotPeriphParams", "dot_register_map", "DotCause",
            "StallInjector"]
 
@@ -74,18 +79,58 @@ class CsrBridge(wiring.Component):
         s1_adr = Signal(len(bus.adr))
         s1_dat = Signal(32)
         m.d.comb += [req.eq(bus.cyc & bus.stb), bus.stall.eq(0)]
-        m.d.sync += s1_req.eq(req)
-        with m.If(req):
-            m.d.sync += [
-                s1_ok.eq((bus.adr < self.regs.size) & (~bus.we | (bus.sel == 0b1111))),
-                s1_we.eq(bus.we), s1_adr.eq(bus.adr), s1_dat.eq(bus.dat_w),
-            ]
+        # Captured every clock, not only on a request: the strobes below qualify them, and
+        # every bridge then registers the same decoder outputs, so a flattened synthesis keeps
+        # one copy of s1_we/s1_adr/s1_dat for all bridges (opt_merge) instead of one each.
+        m.d.sync += [
+            s1_req.eq(req),
+            s1_ok.eq((bus.adr < self.regs.size) & (~bus.we | (bus.sel == 0b1111))),
+            s1_we.eq(bus.we), s1_adr.eq(bus.adr), s1_dat.eq(bus.dat_w),
+        ]
         m.d.comb += [
             csr.addr.eq(s1_adr), csr.w_data.eq(s1_dat),
             csr.w_stb.eq(s1_req & s1_ok & s1_we), csr.r_stb.eq(s1_req & s1_ok & ~s1_we),
             bus.dat_r.eq(csr.r_data),
         ]
         m.d.sync += [bus.ack.eq(s1_req & s1_ok), bus.err.eq(s1_req & ~s1_ok)]
+        return m
+
+
+class FetchPort(wiring.Component):
+    """The core's instruction fetch onto one RAM port, in place of a one-target ``Decoder``.
+
+    Every request goes to RAM whatever its address (a read outside RAM is harmless); whether
+    the address lies in RAM's region is registered when the request is accepted and turns
+    RAM's answer into ``ack`` or ``err`` (an instruction access fault). A ``Decoder`` gates
+    RAM's read enable with that address compare, which put the compare between the core's
+    next-pc logic and the block RAM's clock enable: the UP5K SoC's critical path. Read only
+    (``we`` to RAM is 0). Answers as RAM does: the clock after acceptance.
+
+    Members
+    -------
+    bus : In(WishboneSignature(30))          the core's fetch port
+    ram : Out(WishboneSignature(addr_width)) RAM's port (word address inside RAM)
+    """
+
+    def __init__(self, base_word: int, size_words: int, addr_width: int):
+        if size_words & (size_words - 1) or base_word % size_words:
+            raise ValueError(f"size {size_words} must be a power of two and base "
+                             f"{base_word:#x} aligned to it")
+        self.base_word, self.size_words = base_word, size_words
+        super().__init__({"bus": In(WishboneSignature(30)),
+                          "ram": Out(WishboneSignature(addr_width))})
+
+    def elaborate(self, platform):
+        m = Module()
+        bus, ram = self.bus, self.ram
+        k = (self.size_words - 1).bit_length()
+        hit_q = Signal()
+        m.d.comb += [ram.cyc.eq(bus.cyc), ram.stb.eq(bus.stb), ram.we.eq(0),
+                     ram.adr.eq(bus.adr), ram.sel.eq(bus.sel), ram.dat_w.eq(bus.dat_w),
+                     bus.stall.eq(ram.stall), bus.dat_r.eq(ram.dat_r),
+                     bus.ack.eq(ram.ack & hit_q), bus.err.eq(ram.ack & ~hit_q)]
+        with m.If(bus.cyc & bus.stb & ~bus.stall):
+            m.d.sync += hit_q.eq((bus.adr >> k) == (self.base_word >> k))
         return m
 
 
@@ -199,8 +244,11 @@ class Uart(_CsrBlock):
 
 
 class Timer(_CsrBlock):
-    """Machine timer: ``mtime`` counts clocks from reset, ``irq = mtime >= mtimecmp``;
-    ``mtimecmp`` resets to all ones (no interrupt). Both are writable 32 bits at a time.
+    """Machine timer: ``mtime`` counts clocks from reset, ``irq = mtime >= mtimecmp``, from a
+    register (one clock after the condition, so the 64-bit compare's carry chain ends at a
+    flip-flop instead of running into the core's interrupt logic: it was the UP5K SoC's
+    critical path); ``mtimecmp`` resets to all ones (no interrupt). Both are writable 32 bits
+    at a time.
 
     Members
     -------
@@ -216,8 +264,7 @@ class Timer(_CsrBlock):
         csr = self.csr
         mtime = Signal(64)
         cmp = Signal(64, init=(1 << 64) - 1)
-        m.d.sync += mtime.eq(mtime + 1)
-        m.d.comb += self.irq.eq(mtime >= cmp)
+        m.d.sync += [mtime.eq(mtime + 1), self.irq.eq(mtime >= cmp)]
         regs = {"mtime": mtime[:32], "mtimeh": mtime[32:], "mtimecmp": cmp[:32],
                 "mtimecmph": cmp[32:]}
         for name, part in regs.items():
@@ -401,6 +448,78 @@ class WordDma(_CsrBlock):
         return m
 
 
+# ---------------------------------------------------------------------------------------- PIO
+class PioCause:
+    """PIO STATUS.cause bits (sticky until CMD.clear)."""
+    FULL = 1          # PUSH while the previous word was not yet taken (the word is dropped)
+    EMPTY = 2         # POP with no word waiting (reads 0)
+
+
+PIO_REGS = RegisterMap("pio", (
+    Register("PUSH", (Field("data", 32),), access="w",
+             doc="a word to the accelerator; taken only when STATUS.room (else cause FULL)"),
+    Register("POP", (Field("data", 32),), access="r",
+             doc="the accelerator's next word, removed by the read (0 and cause EMPTY unless "
+                 "STATUS.avail)"),
+    Register("STATUS", (Field("room", 1), Field("avail", 1), Field("error", 1),
+                        Field("cause", 2)), access="r",
+             doc="room: PUSH is taken; avail: POP has a word; error/cause sticky (PioCause)"),
+    Register("CMD", (Field("clear", 1),), access="w", doc="clear errors"),
+))
+
+
+class WordPio(_CsrBlock):
+    """The core's register path into an accelerator's word streams, in place of a
+    :class:`WordDma` (same ``o``/``i`` streams, no bus initiator): a write to ``PUSH`` offers
+    one word on ``o``, a read of ``POP`` takes one word from ``i``.
+
+    Nothing is buffered here. A ``PUSH`` is offered on ``o`` for the one clock of its write
+    strobe and dropped (cause FULL) unless ``o.ready``; ``STATUS.room`` is ``o.ready``, so the
+    accelerator's ``ready`` must not fall except by taking a word (true of the word gathers in
+    front of this file's accelerators, which is why firmware may trust a ``room`` it read
+    earlier). ``POP`` reads ``i``'s payload and accepts it in the same clock (``i.ready`` is the
+    read strobe); with nothing waiting it reads 0 and sets cause EMPTY. Firmware alternates:
+    pop while ``avail``, push while ``room`` (``firmware/demos/soc_drv.h`` ``pj_pio``), which
+    never deadlocks an accelerator that holds its input while an output waits. Reset: no error.
+
+    Members
+    -------
+    csr : In(CsrSignature(PIO_REGS.addr_width))
+    o : Out(stream.Signature(32))     words written by the core
+    i : In(stream.Signature(32))      words the core reads
+    """
+
+    def __init__(self):
+        super().__init__(PIO_REGS, {"o": Out(stream.Signature(32)),
+                                    "i": In(stream.Signature(32))})
+
+    def elaborate(self, platform):
+        m = Module()
+        regs, csr = self.regs, self.csr
+        cause = Signal(2)
+        push = csr.w_stb & self._at("PUSH")
+        m.d.comb += [self.o.valid.eq(push), self.o.payload.eq(csr.w_data)]
+        with m.If(push & ~self.o.ready):
+            m.d.sync += cause.eq(cause | PioCause.FULL)
+        with m.If(csr.w_stb & self._at("CMD") & _field(regs, "CMD", "clear", csr.w_data)):
+            m.d.sync += cause.eq(0)
+        pop = csr.r_stb & self._at("POP")
+        m.d.comb += self.i.ready.eq(pop)
+        with m.If(pop & ~self.i.valid):
+            m.d.sync += cause.eq(cause | PioCause.EMPTY)
+        st = Signal(regs["STATUS"].layout)
+        m.d.comb += [st.room.eq(self.o.ready), st.avail.eq(self.i.valid),
+                     st.error.eq(cause != 0),
+                     st.cause.eq(cause)]
+        with m.If(csr.r_stb):
+            m.d.sync += csr.r_data.eq(0)
+            with m.If(pop & self.i.valid):
+                m.d.sync += csr.r_data.eq(self.i.payload)
+            with m.If(self._at("STATUS")):
+                m.d.sync += csr.r_data.eq(st.as_value())
+        return m
+
+
 class _Gather(wiring.Component):
     """``words`` 32-bit words in, one ``32 * words``-bit vector out (first word lowest)."""
 
@@ -455,6 +574,12 @@ class ImcPeriph(wiring.Component):
     ``cols`` words, each column's sum sign-extended to 32 bits. So a DMA transfer of ``k``
     products is ``SRC_WORDS = k * in_words`` and ``DST_WORDS = k * cols``.
 
+    ``with_result_buffer`` (the default) copies a result into a ``cols``-word shift register,
+    so the tile computes the next product while the words drain (the DMA SoC). Without it the
+    result words are selected column by column from the tile's held output, and the tile waits
+    until the last one is taken: no buffer (``cols * 32`` flip-flops fewer), for a core that
+    pops words far slower than the tile computes (PIO).
+
     Members
     -------
     csr : In(CsrSignature)             the tile's ``hdl.imc.register_map``
@@ -463,11 +588,12 @@ class ImcPeriph(wiring.Component):
     products : Out(1)                  one clock per product accepted (activity counter)
     """
 
-    def __init__(self, params: ImcParams):
+    def __init__(self, params: ImcParams, *, with_result_buffer: bool = True):
         if (params.rows * params.a_bits) % 32:
             raise ValueError(f"rows * a_bits must be a multiple of 32 for the word packing, "
                              f"not {params.rows} * {params.a_bits}")
         self.params = params
+        self.with_result_buffer = with_result_buffer
         self.tile = ImcTile(params)
         self.in_words = params.rows * params.a_bits // 32
         self.out_words = params.cols
@@ -480,17 +606,27 @@ class ImcPeriph(wiring.Component):
         p = self.params
         m.submodules.tile = tile = self.tile
         m.submodules.gather = g = _Gather(self.in_words)
-        m.submodules.scatter = s = _Scatter(self.out_words)
         connect(m, wiring.flipped(self.csr), tile.csr)
         connect(m, wiring.flipped(self.i), g.i)
-        connect(m, s.o, wiring.flipped(self.o))
         m.d.comb += [tile.i.valid.eq(g.o.valid), tile.i.payload.eq(g.o.payload),
                      g.o.ready.eq(tile.i.ready), tile.w.valid.eq(0),
                      self.products.eq(tile.i.valid & tile.i.ready)]
-        out = Signal(32 * p.cols)
-        m.d.comb += out.eq(Cat(*(_sext32(tile.o.payload[c]) for c in range(p.cols))))
-        m.d.comb += [s.i.valid.eq(tile.o.valid), s.i.payload.eq(out),
-                     tile.o.ready.eq(s.i.ready)]
+        if self.with_result_buffer:
+            m.submodules.scatter = s = _Scatter(self.out_words)
+            connect(m, s.o, wiring.flipped(self.o))
+            out = Signal(32 * p.cols)
+            m.d.comb += out.eq(Cat(*(_sext32(tile.o.payload[c]) for c in range(p.cols))))
+            m.d.comb += [s.i.valid.eq(tile.o.valid), s.i.payload.eq(out),
+                         tile.o.ready.eq(s.i.ready)]
+        else:
+            # The tile holds o.payload while o.valid and not o.ready (a stream's contract).
+            col = Signal(range(max(2, p.cols)))
+            last = col == p.cols - 1
+            m.d.comb += [self.o.valid.eq(tile.o.valid),
+                         self.o.payload.eq(_sext32(tile.o.payload[col])),
+                         tile.o.ready.eq(self.o.ready & last)]
+            with m.If(self.o.valid & self.o.ready):
+                m.d.sync += col.eq(Mux(last, 0, col + 1))
         return m
 
 
@@ -677,6 +813,67 @@ class DotPeriph(wiring.Component):
                     m.d.sync += csr.r_data.eq(st.as_value())
                 with m.Case(regs.offset("COUNT")):
                     m.d.sync += csr.r_data.eq(count)
+        return m
+
+
+# ---------------------------------------------------------------------------------------- mul
+@dataclass(frozen=True)
+class MulPeriphParams:
+    """The element-wise multiplier peripheral: ``kind`` (``lmul``: L-Mul, ``fpmul``: exact)
+    products of 8-bit floats in ``fmt``, four lanes (one word) at a time."""
+
+    fmt: str = "e4m3"
+    kind: str = "lmul"
+
+    def __post_init__(self):
+        if self.fmt not in FORMATS or FORMATS[self.fmt].width != 8:
+            narrow = ", ".join(k for k, f in FORMATS.items() if f.width == 8)
+            raise ValueError(f"fmt must be an 8-bit format ({narrow}), not {self.fmt!r}")
+        if self.kind not in MULTIPLIERS:
+            raise ValueError(f"kind must be one of {', '.join(MULTIPLIERS)}, not {self.kind!r}")
+
+    #: Elements per word.
+    lanes = 4
+
+
+class MulPeriph(wiring.Component):
+    """Element-wise products of fp8 vectors, four lanes per word: a word of ``a`` then a word
+    of ``b`` in (element k at byte k), one word out whose byte k is ``a[k] * b[k]``
+    (``hdl/lmul.py``'s ``LMul`` or ``FpMul``; no accumulator: firmware adds). No registers of
+    its own; the SoC feeds it by a :class:`WordPio` or :class:`WordDma`.
+
+    Latency: the product word is valid the clock after ``b`` is accepted and held until taken;
+    the next pair is accepted only then (one pair in flight).
+
+    Members
+    -------
+    i : In(stream.Signature(32))       a, b, a, b, ... words
+    o : Out(stream.Signature(32))      products
+    products : Out(1)                  one clock per product word taken (activity counter)
+    """
+
+    def __init__(self, params: MulPeriphParams):
+        if not isinstance(params, MulPeriphParams):
+            raise TypeError(f"params must be MulPeriphParams, not {params!r}")
+        self.params = params
+        super().__init__({"i": In(stream.Signature(32)), "o": Out(stream.Signature(32)),
+                          "products": Out(1)})
+
+    def elaborate(self, platform):
+        m = Module()
+        p = self.params
+        m.submodules.gather = g = _Gather(2)
+        connect(m, wiring.flipped(self.i), g.i)
+        prods = []
+        for k in range(p.lanes):
+            u = MULTIPLIERS[p.kind](FORMATS[p.fmt])
+            m.submodules[f"mul{k}"] = u
+            m.d.comb += [u.a.eq(g.o.payload[8 * k:8 * k + 8]),
+                         u.b.eq(g.o.payload[32 + 8 * k:32 + 8 * k + 8])]
+            prods.append(u.y)
+        m.d.comb += [self.o.valid.eq(g.o.valid), self.o.payload.eq(Cat(*prods)),
+                     g.o.ready.eq(self.o.ready),
+                     self.products.eq(self.o.valid & self.o.ready)]
         return m
 
 

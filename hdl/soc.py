@@ -2,13 +2,18 @@
 
 ::
 
-    core.ibus ---------------------------------------------> RAM port 1 (fetch; RAM only)
+    core.ibus -- FetchPort --------------------------------> RAM port 1 (fetch; RAM only)
     core.dbus --+
     imc DMA ----+-- Arbiter (core first) -- Decoder --+--> RAM port 0
     dot DMA ----+                                     +--> CsrBridge -> UART, timer, GPIO
                                                       +--> CsrBridge -> IMC tile, IMC DMA
                                                       +--> CsrBridge -> dot units, dot DMA
                                                       +--> CsrBridge -> oscillator array
+
+Without DMAs (``SocParams.with_dma=False``, the UP5K's SoC) there is no arbiter: the core's
+data port drives the decoder, and each stream accelerator (IMC tile, dot units, the element-wise
+multipliers of ``SocParams.mul``) gets a ``WordPio`` register block in place of its DMA: the
+core pushes operand words and pops result words.
 
 Every region of ``hdl/memory_map.REGIONS`` is one decoder target; an address outside every
 region, or beyond a register block's last register, or a sub-word write to a register, answers
@@ -39,15 +44,20 @@ from .memory_map import GPIO_REGS, RAM_BASE, RAM_SIZE, TIMER_REGS, UART_REGS, re
 from .onn import OnnArray, OnnParams
 from .periph import (
     DMA_REGS,
+    PIO_REGS,
     CsrBridge,
     DotPeriph,
     DotPeriphParams,
+    FetchPort,
     Gpio,
     ImcPeriph,
+    MulPeriph,
+    MulPeriphParams,
     StallInjector,
     Timer,
     Uart,
     WordDma,
+    WordPio,
     dot_register_map,
 )
 from .riscv.core import Core, CoreParams, RvfiSignature
@@ -61,6 +71,10 @@ class SocParams:
     """Everything a board or a simulation sizes: the core, RAM, clock, UART speed and each
     accelerator (``None`` leaves it out; its region then answers bus errors).
 
+    The stream accelerators (``imc``, ``dot``, ``mul``) are fed by a :class:`hdl.periph.WordDma`
+    each (region ``<name>_dma``) with ``with_dma``, else by a :class:`hdl.periph.WordPio`
+    (region ``<name>_pio``: the core pushes and pops the words; no arbiter, no bus initiator).
+
     ``stall_seed`` (tests only) puts a :class:`hdl.periph.StallInjector` on every peripheral
     port and on RAM's data port.
     """
@@ -72,6 +86,8 @@ class SocParams:
     imc: ImcParams | None = field(default_factory=ImcParams)
     dot: DotPeriphParams | None = field(default_factory=DotPeriphParams)
     onn: OnnParams | None = field(default_factory=lambda: OnnParams(n=16))
+    mul: MulPeriphParams | None = None
+    with_dma: bool = True
     leds: int = 8
     buttons: int = 8
     stall_seed: int | None = None
@@ -88,7 +104,8 @@ class SocParams:
         if not 2 <= self.uart_divisor < 1 << 16:
             raise ValueError(f"uart_baud {self.uart_baud!r} gives a divisor of "
                              f"{self.uart_divisor} at {self.clk_hz} Hz; it must be 2..65535")
-        for name, cls in (("imc", ImcParams), ("dot", DotPeriphParams), ("onn", OnnParams)):
+        for name, cls in (("imc", ImcParams), ("dot", DotPeriphParams), ("onn", OnnParams),
+                          ("mul", MulPeriphParams)):
             v = getattr(self, name)
             if v is not None and not isinstance(v, cls):
                 raise TypeError(f"{name} must be {cls.__name__} or None, not {v!r}")
@@ -114,11 +131,24 @@ class SocParams:
     def perf_counters(self) -> tuple[str, ...]:
         """Activity counters (``perf_<name>`` ports; 32 bits, cleared by ``load_en``)."""
         names = ["fetch", "core_data", "ram_data", "periph", "dma"]
+        busy = ["_dma_busy"] if self.with_dma else []
         if self.imc is not None:
-            names += ["imc_products", "imc_dma_busy"]
+            names += ["imc_products"] + [f"imc{b}" for b in busy]
         if self.dot is not None:
-            names += [f"dot_chunks_{k}" for k in self.dot.kinds] + ["dot_dma_busy"]
+            names += [f"dot_chunks_{k}" for k in self.dot.kinds] + [f"dot{b}" for b in busy]
+        if self.mul is not None:
+            names += ["mul_products"] + [f"mul{b}" for b in busy]
         return tuple(names)
+
+    @property
+    def streams(self) -> tuple[str, ...]:
+        """The accelerators with word streams, each fed by a DMA or a PIO block."""
+        return tuple(n for n in ("imc", "dot", "mul") if getattr(self, n) is not None)
+
+    @property
+    def feeder(self) -> str:
+        """What feeds the streams: ``dma`` or ``pio`` (the suffix of their regions)."""
+        return "dma" if self.with_dma else "pio"
 
     @property
     def name(self) -> str:
@@ -129,6 +159,10 @@ class SocParams:
             parts.append(f"dot{self.dot.fmt}x{self.dot.lanes}")
         if self.onn is not None:
             parts.append(f"onn{self.onn.n}")
+        if self.mul is not None:
+            parts.append(f"mul{self.mul.kind}{self.mul.fmt}")
+        if not self.with_dma:
+            parts.append("pio")
         if self.stall_seed is not None:
             parts.append(f"stall{self.stall_seed}")
         return "_".join(parts)
@@ -137,12 +171,15 @@ class SocParams:
 def soc_register_maps(p: SocParams) -> dict[str, RegisterMap]:
     """Region name -> register map, for every register block this SoC has."""
     maps = {"uart": UART_REGS, "timer": TIMER_REGS, "gpio": GPIO_REGS}
+    feeder = DMA_REGS if p.with_dma else PIO_REGS
     if p.imc is not None:
         maps["imc"] = imc_mod.register_map(p.imc)
-        maps["imc_dma"] = DMA_REGS
+        maps[f"imc_{p.feeder}"] = feeder
     if p.dot is not None:
         maps["dot"] = dot_register_map(p.dot)
-        maps["dot_dma"] = DMA_REGS
+        maps[f"dot_{p.feeder}"] = feeder
+    if p.mul is not None:
+        maps[f"mul_{p.feeder}"] = feeder
     if p.onn is not None:
         maps["onn"] = onn_mod.register_map(p.onn)
     return maps
@@ -196,19 +233,21 @@ class Soc(wiring.Component):
         core = add("core", Core(p.core))
         ram = add("ram", WishboneRam(p.ram_words, ports=2, init=self.ram_init), reset=False)
         ram_t = ("ram", RAM_BASE >> 2, p.ram_words)
-        idec = add("idec", Decoder([ram_t]))
-        targets = [ram_t] + [(n, region(n).base >> 2, region(n).size >> 2) for n in self.regs]
+        idec = add("idec", FetchPort(RAM_BASE >> 2, p.ram_words, ram.addr_width))
+        # RAM last: it was the one stage of the decoder's former read-data mux chain that block
+        # RAM's late data crossed; with the decoder's OR tree the order matters little (kept as
+        # measured in docs/fpga.md).
+        targets = [(n, region(n).base >> 2, region(n).size >> 2) for n in self.regs] + [ram_t]
         ddec = add("ddec", Decoder(targets))
-        dmas = []
-        if p.imc is not None:
-            dmas.append("imc_dma")
-        if p.dot is not None:
-            dmas.append("dot_dma")
-        arb = add("arb", Arbiter(1 + len(dmas)))
+        dmas = [f"{n}_dma" for n in p.streams] if p.with_dma else []
+        if dmas:
+            arb = add("arb", Arbiter(1 + len(dmas)))
+            connect(m, core.dbus, arb.in0)
+            connect(m, arb.out, ddec.bus)
+        else:
+            connect(m, core.dbus, ddec.bus)
         connect(m, core.ibus, idec.bus)
         connect(m, idec.ram, ram.bus1)
-        connect(m, core.dbus, arb.in0)
-        connect(m, arb.out, ddec.bus)
 
         seeds = iter(range(1, 64))
 
@@ -248,23 +287,26 @@ class Soc(wiring.Component):
         ]
 
         perf = {}
-        for i, name in enumerate(dmas):
-            dma = block(name, WordDma())
-            connect(m, dma.bus, getattr(arb, f"in{i + 1}"))
-            perf[name.replace("_dma", "") + "_dma_busy"] = dma.busy
-            if name == "imc_dma":
-                imc = ImcPeriph(p.imc)
-                block("imc", imc)
-                connect(m, dma.o, imc.i)
-                connect(m, imc.o, dma.i)
-                perf["imc_products"] = imc.products
+        for i, name in enumerate(p.streams):
+            feed = f"{name}_{p.feeder}"
+            if p.with_dma:
+                fb = block(feed, WordDma())
+                connect(m, fb.bus, getattr(arb, f"in{i + 1}"))
+                perf[f"{name}_dma_busy"] = fb.busy
             else:
-                dot = DotPeriph(p.dot)
-                block("dot", dot)
-                connect(m, dma.o, dot.i)
-                connect(m, dot.o, dma.i)
+                fb = block(feed, WordPio())
+            if name == "imc":
+                acc = block("imc", ImcPeriph(p.imc, with_result_buffer=p.with_dma))
+                perf["imc_products"] = acc.products
+            elif name == "dot":
+                acc = block("dot", DotPeriph(p.dot))
                 for k, kind in enumerate(p.dot.kinds):
-                    perf[f"dot_chunks_{kind}"] = dot.chunks[k]
+                    perf[f"dot_chunks_{kind}"] = acc.chunks[k]
+            else:
+                acc = add("mul", MulPeriph(p.mul))
+                perf["mul_products"] = acc.products
+            connect(m, fb.o, acc.i)
+            connect(m, acc.o, fb.i)
         if p.onn is not None:
             block("onn", OnnArray(p.onn))
 

@@ -149,16 +149,25 @@ def soc_header(params) -> str:
         o = params.onn
         consts.update(ONN_N=o.n, ONN_PHASE_BITS=o.phase_bits, ONN_WEIGHT_BITS=o.weight_bits,
                       ONN_WEIGHTS_PER_WORD=weights_per_word(o), ONN_MAX_SHIFT=o.max_shift)
+    if params.mul is not None:
+        from hdl.lmul import MULTIPLIERS
+
+        consts.update(MUL_LANES=params.mul.lanes,
+                      MUL_KIND=list(MULTIPLIERS).index(params.mul.kind))
     for k, v in consts.items():
         out.append(f"#define PJ_{k} {v}")
-    for name in ("imc", "dot", "onn"):
+    for name in ("imc", "dot", "onn", "mul"):
         out.append(f"#define PJ_HAVE_{name.upper()} {int(getattr(params, name) is not None)}")
-    # The DMA register layout, present or not (one driver serves every DMA block).
-    from hdl.periph import DMA_REGS
+    # Whether the stream accelerators are fed by DMA blocks (<name>_DMA) or PIO (<name>_PIO).
+    out.append(f"#define PJ_HAVE_DMA {int(params.with_dma)}")
+    # The DMA and PIO register layouts, present or not (one driver serves every such block).
+    from hdl.periph import DMA_REGS, PIO_REGS
 
-    out += ["", "/* DMA register layout (hdl/periph.py DMA_REGS), for any DMA block */"]
-    out += [ln for ln in register_block_lines("dma", DMA_REGS)
-            if "_OFFSET" in ln and "(" not in ln or "_SHIFT" in ln or "_MASK" in ln]
+    for kind, rmap in (("dma", DMA_REGS), ("pio", PIO_REGS)):
+        out += ["", f"/* {kind.upper()} register layout (hdl/periph.py {rmap.name.upper()}"
+                    f"_REGS), for any {kind.upper()} block */"]
+        out += [ln for ln in register_block_lines(kind, rmap)
+                if "_OFFSET" in ln and "(" not in ln or "_SHIFT" in ln or "_MASK" in ln]
     for rname, rmap in soc_register_maps(params).items():
         if rname in base:
             continue

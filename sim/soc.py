@@ -30,7 +30,7 @@ from .riscv.rtl import RunRecord
 from .toolchain import ToolError, locked
 
 __all__ = ["SocResult", "run_soc", "build_soc_firmware", "SIM_PARAMS", "DEMOS", "TOPLEVEL",
-           "check_fits"]
+           "check_fits", "soc_params", "soc_design"]
 
 TOPLEVEL = "soc"
 DEMOS = FIRMWARE / "demos"
@@ -163,6 +163,14 @@ def memory_map_markdown(params: SocParams | None = None) -> str:
         out += ["", f"## {name} (`0x{base:08x}`, map `{rmap.name}`, {rmap.size} registers)", "",
                 f"C: `PJ_{name.upper()}_<REGISTER>`, `..._<FIELD>_SHIFT` / `_MASK`.", "",
                 rmap.markdown()]
+    if params.with_dma:
+        from hdl.periph import PIO_REGS
+
+        out += ["", "## PIO blocks (`imc_pio`, `dot_pio`, `mul_pio`: SoCs without DMAs)", "",
+                "With `SocParams.with_dma=False` each stream accelerator's DMA region is empty "
+                "and its `<name>_pio` region holds this map (`hdl/periph.py` `WordPio`; C: "
+                "`PJ_PIO_<REGISTER>_OFFSET` from the block's `PJ_<NAME>_PIO_BASE`).", "",
+                PIO_REGS.markdown()]
     return "\n".join(out) + "\n"
 
 
@@ -180,27 +188,39 @@ def add_memory_map_parser(subparsers) -> None:
 
 
 # ------------------------------------------------------------------------------ boards
+def soc_params(config, *, leds: int, buttons: int, clk_hz: int = 12_000_000):
+    """The :class:`SocParams` a board's ``DesignConfig`` describes: ``imc`` tile, ``lmul``
+    format offered as an L-Mul-only dot unit of ``dot_lanes`` lanes (``lmul_periph="dot"``) or
+    as the element-wise multipliers (``"mul"``), ``onn``, RV32I or RV32IM by ``with_muldiv``,
+    the core ``core_variant`` with ``ras_depth``, DMAs or PIO by ``with_dma``, ``ram_size``
+    bytes of RAM; ``clk_hz`` is the board clock."""
+    from hdl.periph import DotPeriphParams, MulPeriphParams
+    from hdl.riscv.core import CoreParams
+
+    dot = mul = None
+    if config.lmul is not None and config.lmul_periph == "dot":
+        dot = DotPeriphParams(fmt=config.lmul, lanes=config.dot_lanes, kinds=("lmul",),
+                              max_chunks=4)
+    elif config.lmul is not None:
+        mul = MulPeriphParams(fmt=config.lmul, kind="lmul")
+    # No RVFI port on a board: nothing reads it. ``core_variant`` is the one field that
+    # chooses the core.
+    core = CoreParams(with_muldiv=config.with_muldiv, with_rvfi=False,
+                      ras_depth=config.ras_depth, variant=config.core_variant)
+    return SocParams(core=core, ram_size=config.ram_size, clk_hz=clk_hz, imc=config.imc,
+                     dot=dot, mul=mul, onn=config.onn, with_dma=config.with_dma, leds=leds,
+                     buttons=buttons)
+
+
 def soc_design(config, *, leds: int, buttons: int, program: str = "smoke",
                clk_hz: int = 12_000_000):
     """A board design (``boards/design.py`` factory contract) running ``program`` from RAM:
-    ``SocBoard`` sized from ``config`` (a ``boards.design.DesignConfig``: ``imc`` tile,
-    ``lmul`` format of an L-Mul-only dot unit with ``dot_lanes`` lanes, ``onn``, RV32I or
-    RV32IM by ``with_muldiv``, ``ram_size`` bytes of RAM); ``clk_hz`` is the board clock."""
-    from hdl.periph import DotPeriphParams
-    from hdl.riscv.core import CoreParams
+    ``SocBoard`` with :func:`soc_params` of ``config``."""
     from hdl.soc import SocBoard
     from sim.riscv.elf import load_elf
 
-    dot = None
-    if config.lmul is not None:
-        dot = DotPeriphParams(fmt=config.lmul, lanes=config.dot_lanes, kinds=("lmul",),
-                              max_chunks=4)
-    ram_size = config.ram_size
-    # No RVFI port on a board: nothing reads it.
-    core = CoreParams(with_muldiv=config.with_muldiv, with_rvfi=False)
-    params = SocParams(core=core, ram_size=ram_size,
-                       clk_hz=clk_hz, imc=config.imc, dot=dot, onn=config.onn, leds=leds,
-                       buttons=buttons)
+    params = soc_params(config, leds=leds, buttons=buttons, clk_hz=clk_hz)
+    ram_size = params.ram_size
     img = load_elf(build_soc_firmware(program, params), ram_size=ram_size)
     words = [0] * params.ram_words
     for s in img.segments:

@@ -157,18 +157,44 @@ def test_design_with_wrong_ports_is_refused():
     with pytest.raises(ValueError, match="ram_size must be a power of two of at least 1 KiB, "
                                          "not 3000"):
         DesignConfig(ram_size=3000)
+    with pytest.raises(ValueError, match="core_variant must be one of pipelined, compact, "
+                                         "not 'x'"):
+        DesignConfig(core_variant="x")
+    with pytest.raises(ValueError, match="lmul_periph must be 'dot' or 'mul', not 'lanes'"):
+        DesignConfig(lmul_periph="lanes")
+    with pytest.raises(ValueError, match="ras_depth must be an integer in 0..8, not 9"):
+        DesignConfig(ras_depth=9)
 
 
 def test_soc_design_follows_the_board_config():
-    """The iCEBreaker's SoC is built as its DesignConfig says (RV32I, 4 KiB, 4 lanes)."""
+    """The iCEBreaker's SoC is built as its DesignConfig says (RV32I without a return-address
+    stack, 4 KiB, the element-wise L-Mul multipliers, PIO instead of DMAs), and the other
+    choices of ``lmul_periph``/``with_dma`` reach the SoC too."""
+    from dataclasses import replace
+
+    from amaranth.hdl import Fragment
+
     from boards.icebreaker import ICEBREAKER
-    from sim.soc import soc_design
+    from hdl.periph import MulPeriph, WordDma, WordPio
+    from hdl.soc import Soc
+    from sim.soc import soc_design, soc_params
 
     c = ICEBREAKER.config
-    p = soc_design(c, leds=2, buttons=1, clk_hz=12_000_000).params
-    assert (p.core.with_muldiv, p.core.with_rvfi, p.ram_size) == (c.with_muldiv, False,
-                                                                   c.ram_size)
-    assert (p.imc, p.dot.lanes, p.dot.kinds) == (c.imc, c.dot_lanes, ("lmul",))
+    soc = soc_design(c, leds=2, buttons=1, clk_hz=12_000_000)
+    p = soc.params
+    assert (p.core.with_muldiv, p.core.with_rvfi, p.core.ras_depth, p.core.variant,
+            p.ram_size) == (c.with_muldiv, False, c.ras_depth, c.core_variant, c.ram_size)
+    assert (p.imc, p.dot, p.mul.fmt, p.mul.kind, p.with_dma) == (c.imc, None, c.lmul, "lmul",
+                                                                  False)
+    blocks = {name: sub for sub, name, _ in Fragment.get(soc.soc, None).subfragments}
+    assert {"imc_pio", "mul_pio", "mul"} <= set(blocks) and "arb" not in blocks
+    assert [type(o) for o in blocks["mul"].origins if isinstance(o, MulPeriph)] == [MulPeriph]
+    assert any(isinstance(o, WordPio) for o in blocks["imc_pio"].origins)
+    dma = soc_params(replace(c, lmul_periph="dot", with_dma=True), leds=2, buttons=1)
+    assert (dma.mul, dma.dot.lanes, dma.dot.kinds, dma.with_dma) == (None, c.dot_lanes,
+                                                                     ("lmul",), True)
+    blocks = {name: sub for sub, name, _ in Fragment.get(Soc(dma), None).subfragments}
+    assert any(isinstance(o, WordDma) for o in blocks["imc_dma"].origins)
 
 
 def test_soc_design_carries_the_oscillator_array():

@@ -8,8 +8,13 @@
   L-Mul and exact dot units, Max-Cut and recall on the oscillator array: predictions and
   checksums equal ``sim/soc_demos.py``'s golden models.
 - a stall build (random ``stall`` and delayed answers on every peripheral port and RAM's data
-  port) runs the smoke test and the demos to the same results.
-- Icarus runs the smoke test on a small configuration.
+  port) runs the smoke test and the demos to the same results; a second one without DMAs
+  (PIO blocks) runs the smoke test and the IMC and fp8 demos through the PIO registers.
+- the smoke firmware computes one product per stream accelerator (IMC tile, element-wise fp8
+  multipliers) through its DMA or PIO block; the results equal ``sim/imc.py`` and
+  ``sim/lmul.py`` on operands regenerated from the printed seed.
+- Icarus runs the smoke test on a small configuration and on the iCEBreaker's SoC (as
+  ``boards/icebreaker.py`` configures it: no DMAs, multipliers, 4 x 4 tile, 4 KiB RAM).
 - build-time refusals: firmware too large for RAM, bad SocParams; the generated memory-map
   doc is current.
 
@@ -17,26 +22,47 @@ Default runs use fewer images than ``make sim`` (``N_TEST_FAST``); the builds ar
 """
 
 import re
+from dataclasses import replace
 
+import numpy as np
 import pytest
 
+from boards.icebreaker import ICEBREAKER
+from hdl.float import FORMATS
 from hdl.imc import Cause as ImcCause
 from hdl.imc import ImcParams
 from hdl.memory_map import RAM_BASE, region
 from hdl.onn import Cause as OnnCause
 from hdl.onn import OnnParams
-from hdl.periph import DmaCause, DotCause, DotPeriphParams
+from hdl.periph import DmaCause, DotCause, DotPeriphParams, MulPeriphParams, PioCause
 from hdl.riscv.isa import Cause
 from hdl.soc import SocParams
+from sim import imc as imc_model
+from sim import lmul as lmul_model
 from sim import soc_demos as demos
-from sim.soc import MEMORY_MAP_DOC, SIM_PARAMS, build_soc_firmware, memory_map_markdown, run_soc
+from sim.firmware import xorshift32
+from sim.soc import (
+    MEMORY_MAP_DOC,
+    SIM_PARAMS,
+    build_soc_firmware,
+    memory_map_markdown,
+    run_soc,
+    soc_params,
+)
 from sim.toolchain import ToolError
 
 N_TEST_FAST = 20
 #: A small SoC for Icarus and the stall build: the MLP still fits (64-row tile, 9 chunks).
 SMALL = SocParams(uart_baud=50_000_000 // 8, imc=ImcParams(rows=64, cols=4),
                   dot=DotPeriphParams(max_chunks=9), onn=OnnParams(n=8))
-STALLS = SocParams(**{**SMALL.__dict__, "stall_seed": 7})
+#: The DMA build under stalls also carries the element-wise multipliers (fed by a third DMA).
+STALLS = replace(SMALL, stall_seed=7, mul=MulPeriphParams())
+#: No DMAs: every stream through PIO registers (exact multipliers this time), under stalls.
+PIO_STALLS = replace(SMALL, with_dma=False, mul=MulPeriphParams(kind="fpmul"), stall_seed=5)
+#: The iCEBreaker's SoC (boards/icebreaker.py) as it is built for the board, with 8 LEDs and
+#: buttons for the smoke test's GPIO checks and a fast UART.
+UP5K = replace(soc_params(ICEBREAKER.config, leds=8, buttons=8, clk_hz=50_000_000),
+               uart_baud=50_000_000 // 8)
 
 
 def _smoke_expectations(params: SocParams) -> list[tuple[str, int, int]]:
@@ -56,12 +82,56 @@ def _check_smoke(res, params):
     want = [(k, a, 1, c, a) for k, a, c in _smoke_expectations(params)]
     assert got == want, f"trap lines {got} != {want}"
     errs = demos.parse_console(res.console)
-    expect = {"err_imc_abits": ImcCause.BAD_ABITS, "err_dot_chunks": DotCause.BAD_CHUNKS,
-              "err_dma_align": DmaCause.ALIGN, "err_dma_bus": DmaCause.BUS_ERROR,
-              "err_onn_mode": OnnCause.BAD_MODE}
+    expect = {}
+    if params.imc is not None:
+        expect["err_imc_abits"] = ImcCause.BAD_ABITS
+        if params.with_dma:
+            expect.update(err_dma_align=DmaCause.ALIGN, err_dma_bus=DmaCause.BUS_ERROR)
+        else:
+            expect["err_pio_empty"] = PioCause.EMPTY
+    if params.dot is not None:
+        expect["err_dot_chunks"] = DotCause.BAD_CHUNKS
+    if params.onn is not None:
+        expect["err_onn_mode"] = OnnCause.BAD_MODE
+    if params.mul is not None and not params.with_dma:
+        expect["err_pio_full"] = PioCause.FULL
     for key, cause in expect.items():
         assert int(errs[key]) == cause, f"{key}: {errs.get(key)} != {cause}"
     assert res.leds == 0xA5
+    _check_products(res.console, params)
+
+
+def _s8(v):
+    v &= 0xFF
+    return v - 256 if v & 0x80 else v
+
+
+def _check_products(console, params):
+    """The smoke test's products through each stream accelerator's DMA or PIO equal the golden
+    models (``sim/imc.py``, ``sim/lmul.py``) on operands regenerated from the printed seed."""
+    out = demos.parse_console(console)
+    rng = iter(xorshift32(int(out["smoke_seed"], 16), 4096))
+    p = params.imc
+    if p is not None and p.w_bits == 8 and p.a_bits == 8:
+        w = np.array([_s8(next(rng)) for _ in range(p.rows * p.cols)]).reshape(p.rows, p.cols)
+        words = [next(rng) for _ in range(p.rows * p.a_bits // 32)]
+        x = [(words[r // 4] >> (8 * (r % 4))) & 0xFF for r in range(p.rows)]
+        want = imc_model.matvec(p, w, x, p.a_bits)
+        got = [int(v, 16) for v in out["imc_y"].split()]
+        assert out["imc_err"] == "0"
+        assert [v - (1 << 32) if v >> 31 else v for v in got] == list(want)
+    if params.mul is not None:
+        fmt = FORMATS[params.mul.fmt]
+        model = getattr(lmul_model, params.mul.kind)
+        lines = re.findall(r"^mul ([0-9a-f]{8}) ([0-9a-f]{8}) ([0-9a-f]{8}) (\d+)$", console,
+                           re.M)
+        assert lines, "no mul lines"
+        for a, b, prod, err in lines:
+            a, b, prod = int(a, 16), int(b, 16), int(prod, 16)
+            assert (a, b, int(err)) == (next(rng), next(rng), 0)
+            lanes = [(v >> (8 * k)) & 0xFF for v in (a, b, prod) for k in range(4)]
+            want = model(fmt, np.array(lanes[0:4]), np.array(lanes[4:8]))
+            assert lanes[8:12] == [int(v) for v in want], f"{a:08x} * {b:08x}"
 
 
 def test_smoke(sim):
@@ -70,6 +140,36 @@ def test_smoke(sim):
                   buttons=3, max_cycles=400_000)
     _check_smoke(res, params)
     assert "buttons 00000003" in res.console
+
+
+def test_smoke_up5k(sim):
+    """The iCEBreaker's SoC (no DMAs: PIO; element-wise L-Mul multipliers; 4 x 4 tile; 4 KiB)
+    runs the smoke firmware it is built with on both simulators."""
+    assert not UP5K.with_dma and UP5K.mul is not None and UP5K.dot is None
+    res = run_soc(build_soc_firmware("smoke", UP5K), UP5K, sim=sim, loopback=True,
+                  buttons=3, max_cycles=400_000)
+    _check_smoke(res, UP5K)
+
+
+def test_pio_under_stalls():
+    """Without DMAs, under random stalls: the smoke test (PIO errors, products), and the IMC and
+    fp8 demos through the PIO blocks give the golden results."""
+    res = run_soc(build_soc_firmware("smoke", PIO_STALLS), PIO_STALLS, loopback=True,
+                  buttons=3, max_cycles=600_000)
+    _check_smoke(res, PIO_STALLS)
+    files, pred, check = _int8(8)
+    res = run_soc(build_soc_firmware("mlp_imc", PIO_STALLS, generated=files), PIO_STALLS,
+                  max_cycles=3_000_000)
+    assert res.passed, res.describe()
+    out = demos.parse_console(res.console)
+    assert (out["pred"], out["check"]) == (pred, check)
+    files, want = _fp8(PIO_STALLS, 4)
+    res = run_soc(build_soc_firmware("mlp_fp8", PIO_STALLS, generated=files), PIO_STALLS,
+                  max_cycles=3_000_000)
+    assert res.passed, res.describe()
+    units = demos.parse_units(res.console)
+    for kind, (pred, check) in want.items():
+        assert (units[kind]["pred"], units[kind]["check"]) == (pred, check), kind
 
 
 def _int8(n):

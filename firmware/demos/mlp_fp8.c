@@ -71,7 +71,7 @@ static void layer(const uint8_t *x, int len, const uint8_t *w, int rows, uint32_
     uint32_t st = PJ_DOT_STATUS;
     if (st & PJ_DOT_STATUS_ERROR_MASK)
         fail("dot_error", PJ_FIELD(st, PJ_DOT_STATUS, CAUSE));
-    uint32_t e = pj_dma(PJ_DOT_DMA_BASE, w, (uint32_t)(rows * len / 4), out, (uint32_t)rows);
+    uint32_t e = pj_xfer(DOT, w, (uint32_t)(rows * len / 4), out, (uint32_t)rows);
     if (e)
         fail("dma_error", e);
 }

@@ -34,7 +34,7 @@ static void layer(const int8_t *w, int in, int out, const int8_t *x, int pass)
     uint32_t e = pj_imc_load(w + pass * COLS, in, cols, out);
     if (e)
         fail("imc_error", e);
-    e = pj_dma(PJ_IMC_DMA_BASE, x, MLP_N * PJ_IMC_IN_WORDS, acc, MLP_N * PJ_IMC_OUT_WORDS);
+    e = pj_xfer(IMC, x, MLP_N * PJ_IMC_IN_WORDS, acc, MLP_N * PJ_IMC_OUT_WORDS);
     if (e)
         fail("dma_error", e);
 }

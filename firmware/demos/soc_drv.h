@@ -33,6 +33,41 @@ static inline uint32_t pj_dma(uintptr_t base, const void *src, uint32_t src_word
     return 0;
 }
 
+/* The same transfer through a PIO block (a SoC without DMAs): the core pushes src's words and
+ * pops dst_words results, popping whenever a result waits so an accelerator that holds its
+ * input while an output is pending never deadlocks. Returns 0, or the PIO's error cause
+ * (PioCause bits) after clearing it. Not inlined: one copy serves every call (4 KiB RAMs). */
+static __attribute__((noinline, unused)) uint32_t pj_pio(uintptr_t base, const void *src, uint32_t src_words, void *dst,
+                              uint32_t dst_words)
+{
+    const uint32_t *s = (const uint32_t *)src;
+    uint32_t *d = (uint32_t *)dst;
+    uint32_t sent = 0, got = 0, st;
+    while (got < dst_words || sent < src_words) {
+        st = PJ_REG(base, PJ_PIO_STATUS_OFFSET);
+        if (st & PJ_PIO_STATUS_ERROR_MASK)
+            break;
+        if ((st & PJ_PIO_STATUS_AVAIL_MASK) && got < dst_words)
+            d[got++] = PJ_REG(base, PJ_PIO_POP_OFFSET);
+        else if ((st & PJ_PIO_STATUS_ROOM_MASK) && sent < src_words)
+            PJ_REG(base, PJ_PIO_PUSH_OFFSET) = s[sent++];
+    }
+    st = PJ_REG(base, PJ_PIO_STATUS_OFFSET);
+    if (st & PJ_PIO_STATUS_ERROR_MASK) {
+        PJ_REG(base, PJ_PIO_CMD_OFFSET) = PJ_PIO_CMD_CLEAR_MASK;
+        return PJ_FIELD(st, PJ_PIO_STATUS, CAUSE);
+    }
+    return 0;
+}
+
+/* Feed accelerator `acc` (IMC, DOT, MUL): by its DMA or its PIO block, whichever the SoC has.
+ * Error causes differ (DmaCause / PioCause); 0 means done. */
+#if PJ_HAVE_DMA
+#define pj_xfer(acc, src, n, dst, m) pj_dma(PJ_##acc##_DMA_BASE, src, n, dst, m)
+#else
+#define pj_xfer(acc, src, n, dst, m) pj_pio(PJ_##acc##_PIO_BASE, src, n, dst, m)
+#endif
+
 #if PJ_HAVE_IMC
 /* Load an int8 weight matrix w[rows][cols] (row-major, `ld` bytes per row) into the tile:
  * columns [0, cols) of rows [0, rows), the rest zero. Returns the tile's error cause. */
