@@ -109,8 +109,8 @@ def test_benchmark(name, variant, sim):
     res = run_rtl(_segments(img), img.tohost, sim=sim, max_cycles=10_000_000,
                   core=CoreParams(variant=variant))
     _check(res, name)
-    print(f"{name} ({variant}): {res.instret} instructions, {res.cycles} cycles, CPI {res.cpi:.3f}, "
-          f"{res.cycles_per_s / 1e6:.2f} M cycles/s")
+    print(f"{name} ({variant}): {res.instret} instructions, {res.cycles} cycles, "
+          f"CPI {res.cpi:.3f}, {res.cycles_per_s / 1e6:.2f} M cycles/s")
 
 
 @pytest.mark.parametrize("kwargs", [{"ras_depth": 9}, {"ras_depth": -1}, {"ras_depth": 1.5},
