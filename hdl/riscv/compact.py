@@ -31,7 +31,14 @@ from amaranth import Cat, Const, Module, Mux, Signal
 from amaranth.lib import enum, memory
 
 from .isa import Cause, Csr, Opcode
-from .parts import csr_block, csr_update, load_align, mem_lanes, store_data
+from .parts import (
+    csr_block,
+    csr_update,
+    data_request,
+    load_align,
+    mem_lanes,
+    store_data,
+)
 
 __all__ = ["elaborate_compact"]
 
@@ -73,7 +80,6 @@ def elaborate_compact(core, platform):
     cause_irq = Signal()
     wb = Signal()                     # write ``res`` to rd in this clock
     f_acc = Signal()                  # fetch request accepted, answer pending
-    m_acc = Signal()                  # data request accepted, answer pending
     cnt = Signal(5)                   # shift bits left
     big = Signal()                    # shift by 4 in this clock (else by 1)
     next_intr = Signal()
@@ -153,16 +159,8 @@ def elaborate_compact(core, platform):
     lanes = mem_lanes(m, size, res[0:2])
     st_data = store_data(m, size, rs2v)
     ld_data = load_align(m, f3, res[0:2], dbus.dat_r)
-    m.d.comb += [
-        dbus.cyc.eq(in_mem), dbus.stb.eq(in_mem & ~m_acc),
-        dbus.we.eq(d["store"]), dbus.adr.eq(res[2:32]), dbus.sel.eq(lanes),
-        dbus.dat_w.eq(st_data),
-    ]
-    with m.If(dbus.stb & ~dbus.stall):
-        m.d.sync += m_acc.eq(1)
-    m_answer = m_acc & (dbus.ack | dbus.err)
-    with m.If(m_answer):
-        m.d.sync += m_acc.eq(0)
+    _, m_answer = data_request(m, dbus, in_mem, we=d["store"], adr=res[2:32], sel=lanes,
+                               dat_w=st_data)
 
     # ---------------------------------------------------------------- CSRs
     csr = csr_block(m, core, d["csr_sel"], f3, rs1, a)

@@ -62,7 +62,14 @@ from .isa import (
     Priv,
     System,
 )
-from .parts import csr_block, csr_update, load_align, mem_lanes, store_data
+from .parts import (
+    csr_block,
+    csr_update,
+    data_request,
+    load_align,
+    mem_lanes,
+    store_data,
+)
 
 __all__ = ["CoreParams", "Core", "RvfiSignature", "CustomSignature"]
 
@@ -206,7 +213,6 @@ class Core(wiring.Component):
         flush_target = Signal(32)
         r_live, x_live = Signal(), Signal()
         m.d.comb += [r_live.eq(r_valid & ~flush), x_live.eq(x_valid & ~flush)]
-        m_issued = Signal()                        # dbus request accepted, waiting for answer
         next_intr = Signal()                       # the next retire is a handler's first
 
         # ---------------------------------------------------------------- F -> D
@@ -392,16 +398,8 @@ class Core(wiring.Component):
         # Bus access for loads and stores, held until accepted, answered by ack or err.
         mem_go = Signal()
         m.d.comb += mem_go.eq(x_live & is_mem & ~exc & ~misaligned & ~take_irq)
-        m.d.comb += [
-            dbus.cyc.eq(mem_go), dbus.stb.eq(mem_go & ~m_issued),
-            dbus.we.eq(x["store"]), dbus.adr.eq(addr[2:32]), dbus.sel.eq(lanes),
-            dbus.dat_w.eq(st_data),
-        ]
-        with m.If(dbus.stb & ~dbus.stall):
-            m.d.sync += m_issued.eq(1)
-        mem_answer = m_issued & (dbus.ack | dbus.err)
-        with m.If(mem_answer):
-            m.d.sync += m_issued.eq(0)
+        m_issued, mem_answer = data_request(m, dbus, mem_go, we=x["store"], adr=addr[2:32],
+                                            sel=lanes, dat_w=st_data)
         bus_fault = m_issued & dbus.err
 
         custom_wait, custom_err = Signal(), Signal()

@@ -6,7 +6,8 @@ from amaranth import Cat, Const, Mux, Signal
 
 from .isa import CSR_INFO, Csr, Irq, Mstatus, misa
 
-__all__ = ["CsrState", "csr_block", "csr_update", "mem_lanes", "store_data", "load_align"]
+__all__ = ["CsrState", "csr_block", "csr_update", "data_request", "mem_lanes", "store_data",
+           "load_align"]
 
 
 class CsrState:
@@ -155,3 +156,17 @@ def load_align(m, f3, addr_lo, dat_r):
         with m.Default():
             m.d.comb += data.eq(shifted)
     return data
+
+
+def data_request(m, bus, go, *, we, adr, sel, dat_w):
+    """Drive a Wishbone (pipelined) request on ``bus`` while ``go``: strobe until accepted,
+    then wait for the answer. Returns (accepted and not yet answered, answered this clock)."""
+    issued = Signal()
+    m.d.comb += [bus.cyc.eq(go), bus.stb.eq(go & ~issued), bus.we.eq(we), bus.adr.eq(adr),
+                 bus.sel.eq(sel), bus.dat_w.eq(dat_w)]
+    with m.If(bus.stb & ~bus.stall):
+        m.d.sync += issued.eq(1)
+    answer = issued & (bus.ack | bus.err)
+    with m.If(answer):
+        m.d.sync += issued.eq(0)
+    return issued, answer
