@@ -589,8 +589,13 @@ class OnnArray(wiring.Component):
         # drives the select in every cell
         mul_per_epoch = Signal()
         m.d.sync += mul_per_epoch.eq(first_issue | u_sin2)
-        per_epoch = Signal(max(p.noise_bits, p.ks_bits))     # the shared factor a(t) / ks(t)
-        m.d.comb += per_epoch.eq(Mux(s1_first_epoch, a_t, ks_t))
+        # the shared factor, registered: a(t) in the clock after the first issue (r_i a(t)),
+        # ks(t) in every other (ks(t) SIN2 at u_shil). The schedules change only at the phase
+        # write (and START), so the register costs no clock; it keeps the schedule compares
+        # (ks_acc >= ks_max, dec_acc >= a0) out of the multiplier's clock, where they were the
+        # routed critical path on the 85F (docs/onn.md).
+        per_epoch = Signal(max(p.noise_bits, p.ks_bits))
+        m.d.sync += per_epoch.eq(Mux(first_issue, a_t, ks_t))
         half = Signal(p.max_shift + 1)
         m.d.comb += half.eq((Const(1, p.max_shift + 2) << shift) >> 1)
         kur = Signal()
