@@ -636,7 +636,10 @@ class OnnArray(wiring.Component):
             else:
                 jneg = s2_col[i][-1]
                 jmag = Signal(WB, name=f"s2_jmag{i}")      # |J_ij| (-2**(WB-1) fits too)
-                m.d.comb += jmag.eq(Mux(jneg, -s2_col[i], s2_col[i]))
+                # two's-complement negation as logic, not a carry chain: below the lowest set
+                # bit keep, above it invert
+                m.d.comb += jmag.eq(Cat(s2_col[i][b] ^ (jneg & s2_col[i][:b].any())
+                                        for b in range(WB)))
                 m.d.comb += mul_a.eq(Mux(mul_per_epoch, per_epoch, jmag))
                 with m.If(s2_valid):
                     m.d.sync += [s3_term[i].eq(prod), s3_neg[i].eq(jneg ^ s2_sneg[i])]
