@@ -343,8 +343,10 @@ def _xor_all(values):
     return acc
 
 
-def _sin_rom(p: OnnParams, m: Module, k, name: str):
-    """``SIN[k]`` from the quarter table (folded address), as a signed ``sin_bits`` signal."""
+def _sin_rom(p: OnnParams, m: Module, k, name: str, *, with_magnitude=False):
+    """``SIN[k]`` from the quarter table (folded address), as a signed ``sin_bits`` signal;
+    ``with_magnitude``: ``(SIN[k], |SIN[k]|, SIN[k] < 0 or -0)`` (the sign is the table's half
+    bit, so it may be set for a zero entry)."""
     table = sin_table(p)
     q = 1 << (p.lut_bits - 2)
     # q + 1 entries used (idx <= q); padded to the index range so the lookup is a full case
@@ -358,6 +360,8 @@ def _sin_rom(p: OnnParams, m: Module, k, name: str):
     m.d.comb += mag.eq(quarter[idx])
     out = Signal(signed(p.sin_bits), name=name)
     m.d.comb += out.eq(Mux(seg[1], -mag, mag))
+    if with_magnitude:
+        return out, mag, seg[1]
     return out
 
 
@@ -526,13 +530,19 @@ class OnnArray(wiring.Component):
             m.d.comb += d.eq(tk - q_j)
             return ~d[-1]
 
-        # the per-cell sine register: SIN[theta_j - theta_i] (ONN: the square wave +-1 of
-        # cell j, the same for every cell) during the issues, SIN[2 theta_i] at u_sin2
+        # the per-cell sine register: SIN[2 theta_i] (signed) at u_sin2; during the issues
+        # the coupling factor in sign-magnitude (serial builds): |SIN[theta_j - theta_i]| in
+        # s2_sin and its sign in s2_sneg (ONN: the square wave of cell j, magnitude 1).
+        # Sign-magnitude keeps the multiplier's upper operand bits at zero for the J_ij SIN
+        # products (n of the n + 2 products per epoch): two's-complement operands sign-extend
+        # over the whole 17 x 16 multiplier and switch all of it (docs/onn.md, energy).
         s2_sin = [Signal(signed(p.sin_bits), name=f"s2_sin{i}") for i in range(n)]
         if not p.with_parallel:
             most_term = (1 << (WB - 1)) * max(p.sin_amp, 1)
-            s3_term = [Signal(signed(most_term.bit_length() + 1), name=f"s3_term{i}")
-                       for i in range(n)]
+            # s3: |J_ij SIN| and its sign; the accumulator applies the sign
+            s3_term = [Signal(most_term.bit_length(), name=f"s3_term{i}") for i in range(n)]
+            s3_neg = Signal(n)
+            s2_sneg = Signal(n)
             s1_thj = Signal(PB)
             s1_j = Signal(range(n))
             m.d.sync += [s1_thj.eq(Array(theta)[j]), s1_j.eq(j)]
@@ -543,9 +553,10 @@ class OnnArray(wiring.Component):
             for i in range(n):
                 d = Signal(PB, name=f"d{i}")
                 m.d.comb += d.eq(Mux(u_sin2, theta[i] << 1, s1_thj - theta[i]))
-                sv = _sin_rom(p, m, d[drop:], f"sin{i}")
+                sv, smag, sneg = _sin_rom(p, m, d[drop:], f"sin{i}", with_magnitude=True)
                 with m.If(s1_valid | u_sin2):
-                    m.d.sync += s2_sin[i].eq(Mux(onn & ~u_sin2, Mux(s1_o, 1, -1), sv))
+                    m.d.sync += [s2_sin[i].eq(Mux(u_sin2, sv, Mux(onn, 1, smag))),
+                                 s2_sneg[i].eq(Mux(onn, ~s1_o, sneg))]
         else:
             s3_term = [Signal(signed(p.acc_bits), name=f"s3_term{i}") for i in range(n)]
             for i in range(n):
@@ -589,8 +600,13 @@ class OnnArray(wiring.Component):
         # drives the select in every cell
         mul_per_epoch = Signal()
         m.d.sync += mul_per_epoch.eq(first_issue | u_sin2)
-        per_epoch = Signal(max(p.noise_bits, p.ks_bits))     # the shared factor a(t) / ks(t)
-        m.d.comb += per_epoch.eq(Mux(s1_first_epoch, a_t, ks_t))
+        # the shared factor, registered: a(t) in the clock after the first issue (r_i a(t)),
+        # ks(t) in every other (ks(t) SIN2 at u_shil). The schedules change only at the phase
+        # write (and START), so the register costs no clock; it keeps the schedule compares
+        # (ks_acc >= ks_max, dec_acc >= a0) out of the multiplier's clock, where they were the
+        # routed critical path on the 85F (docs/onn.md).
+        per_epoch = Signal(max(p.noise_bits, p.ks_bits))
+        m.d.sync += per_epoch.eq(Mux(first_issue, a_t, ks_t))
         half = Signal(p.max_shift + 1)
         m.d.comb += half.eq((Const(1, p.max_shift + 2) << shift) >> 1)
         kur = Signal()
@@ -601,7 +617,16 @@ class OnnArray(wiring.Component):
         m.d.comb += half_c.eq(half + ~kur)
         for i in range(n):
             with m.If(s3_valid):
-                m.d.sync += acc[i].eq(Mux(s3_first, eta[i], acc[i]) + s3_term[i])
+                base = Mux(s3_first, eta[i], acc[i])
+                if p.with_parallel:
+                    m.d.sync += acc[i].eq(base + s3_term[i])
+                else:
+                    # base + (-1)^neg |term| = base + (term ^ neg...neg) + neg: one carry chain,
+                    # the + neg entering as the carry of a constant-1 bit below the sum
+                    neg = s3_neg[i]
+                    x = Signal(len(acc[i]), name=f"s3_x{i}")
+                    m.d.comb += x.eq(s3_term[i] ^ neg.replicate(len(acc[i])))
+                    m.d.sync += acc[i].eq((Cat(Const(1, 1), base) + Cat(neg, x))[1:])
             r = lfsr[i][:NOISE_SAMPLE_BITS].as_signed()
             mul_a = Signal(signed(max(len(per_epoch) + 1, WB)), name=f"mul_a{i}")
             mul_b = Signal(signed(max(NOISE_SAMPLE_BITS, p.sin_bits)), name=f"mul_b{i}")
@@ -609,9 +634,15 @@ class OnnArray(wiring.Component):
             if p.with_parallel:
                 m.d.comb += mul_a.eq(per_epoch)
             else:
-                m.d.comb += mul_a.eq(Mux(mul_per_epoch, per_epoch, s2_col[i]))
+                jneg = s2_col[i][-1]
+                jmag = Signal(WB, name=f"s2_jmag{i}")      # |J_ij| (-2**(WB-1) fits too)
+                # two's-complement negation as logic, not a carry chain: below the lowest set
+                # bit keep, above it invert
+                m.d.comb += jmag.eq(Cat(s2_col[i][b] ^ (jneg & s2_col[i][:b].any())
+                                        for b in range(WB)))
+                m.d.comb += mul_a.eq(Mux(mul_per_epoch, per_epoch, jmag))
                 with m.If(s2_valid):
-                    m.d.sync += s3_term[i].eq(prod)
+                    m.d.sync += [s3_term[i].eq(prod), s3_neg[i].eq(jneg ^ s2_sneg[i])]
             m.d.comb += [mul_b.eq(Mux(s1_first_epoch, r, s2_sin[i])), prod.eq(mul_a * mul_b)]
             with m.If(s1_first_epoch):
                 m.d.sync += eta[i].eq(prod >> (NOISE_SAMPLE_BITS - 1))
