@@ -151,25 +151,31 @@ def test_smoke_up5k(sim):
     _check_smoke(res, UP5K)
 
 
-def test_pio_under_stalls():
-    """Without DMAs, under random stalls: the smoke test (PIO errors, products), and the IMC and
-    fp8 demos through the PIO blocks give the golden results."""
-    res = run_soc(build_soc_firmware("smoke", PIO_STALLS), PIO_STALLS, loopback=True,
-                  buttons=3, max_cycles=600_000)
-    _check_smoke(res, PIO_STALLS)
-    files, pred, check = _int8(8)
-    res = run_soc(build_soc_firmware("mlp_imc", PIO_STALLS, generated=files), PIO_STALLS,
+def _smoke_and_mlp_demos(params, int8_images: int):
+    """The smoke test and the IMC and fp8 MLP demos on ``params``' SoC, each against its
+    golden result."""
+    res = run_soc(build_soc_firmware("smoke", params), params, loopback=True, buttons=3,
+                  max_cycles=600_000)
+    _check_smoke(res, params)
+    files, pred, check = _int8(int8_images)
+    res = run_soc(build_soc_firmware("mlp_imc", params, generated=files), params,
                   max_cycles=3_000_000)
     assert res.passed, res.describe()
     out = demos.parse_console(res.console)
     assert (out["pred"], out["check"]) == (pred, check)
-    files, want = _fp8(PIO_STALLS, 4)
-    res = run_soc(build_soc_firmware("mlp_fp8", PIO_STALLS, generated=files), PIO_STALLS,
+    files, want = _fp8(params, 4)
+    res = run_soc(build_soc_firmware("mlp_fp8", params, generated=files), params,
                   max_cycles=3_000_000)
     assert res.passed, res.describe()
     units = demos.parse_units(res.console)
     for kind, (pred, check) in want.items():
         assert (units[kind]["pred"], units[kind]["check"]) == (pred, check), kind
+
+
+def test_pio_under_stalls():
+    """Without DMAs, under random stalls: the smoke test (PIO errors, products), and the IMC and
+    fp8 demos through the PIO blocks give the golden results."""
+    _smoke_and_mlp_demos(PIO_STALLS, 8)
 
 
 def _int8(n):
@@ -234,22 +240,7 @@ def test_onn_demo():
 def test_stalls_lose_nothing():
     """Random stalls and late answers on every peripheral port and RAM's data port: the smoke
     test and the IMC and fp8 demos give the golden results."""
-    res = run_soc(build_soc_firmware("smoke", STALLS), STALLS, loopback=True, buttons=3,
-                  max_cycles=600_000)
-    _check_smoke(res, STALLS)
-    files, pred, check = _int8(16)
-    res = run_soc(build_soc_firmware("mlp_imc", STALLS, generated=files), STALLS,
-                  max_cycles=3_000_000)
-    assert res.passed, res.describe()
-    out = demos.parse_console(res.console)
-    assert (out["pred"], out["check"]) == (pred, check)
-    files, want = _fp8(STALLS, 4)
-    res = run_soc(build_soc_firmware("mlp_fp8", STALLS, generated=files), STALLS,
-                  max_cycles=3_000_000)
-    assert res.passed, res.describe()
-    units = demos.parse_units(res.console)
-    for kind, (pred, check) in want.items():
-        assert (units[kind]["pred"], units[kind]["check"]) == (pred, check), kind
+    _smoke_and_mlp_demos(STALLS, 16)
     expect, files = demos.onn_demo_data(STALLS.onn)
     res = run_soc(build_soc_firmware("onn_demo", STALLS, generated=files), STALLS,
                   max_cycles=3_000_000)
