@@ -37,6 +37,7 @@ from .parts import (
     data_request,
     load_align,
     mem_lanes,
+    rvfi_retire,
     store_data,
 )
 
@@ -82,7 +83,6 @@ def elaborate_compact(core, platform):
     f_acc = Signal()                  # fetch request accepted, answer pending
     cnt = Signal(5)                   # shift bits left
     big = Signal()                    # shift by 4 in this clock (else by 1)
-    next_intr = Signal()
     taken_q = Signal()
     redir = Signal()                  # FETCH's first clock after a taken branch or a jal
     tgt_q = Signal(32)                # its target
@@ -334,29 +334,12 @@ def elaborate_compact(core, platform):
 
     # ---------------------------------------------------------------- RVFI
     if p.with_rvfi:
-        r = core.rvfi
-        order = Signal(64)
         in_trap = state == State.TRAP
-        valid = retire | (in_trap & ~cause_irq)
-        with m.If(valid):
-            m.d.sync += [order.eq(order + 1), next_intr.eq(in_trap)]
-        with m.If(in_trap & cause_irq):
-            m.d.sync += next_intr.eq(1)
-        load_ok = d["load"] & retire
-        store_ok = d["store"] & retire
-        rd_w = retire & d["writes_rd"]
-        m.d.comb += [
-            r.valid.eq(valid), r.order.eq(order), r.insn.eq(Mux(d["fault"], 0, ir)),
-            r.trap.eq(in_trap), r.halt.eq(0), r.intr.eq(next_intr), r.mode.eq(3), r.ixl.eq(1),
-            r.rs1_addr.eq(rs1), r.rs2_addr.eq(ir[20:25]), r.rs1_rdata.eq(a),
-            r.rs2_rdata.eq(rs2v), r.rd_addr.eq(Mux(rd_w, ir[7:12], 0)),
-            r.rd_wdata.eq(Mux(rd_w, res_next, 0)), r.pc_rdata.eq(pc),
-            r.pc_wdata.eq(Mux(in_trap, Cat(Const(0, 2), csr.mtvec),
-                              Mux(in_exec, npc, pc4))),
-            r.mem_addr.eq(Cat(Const(0, 2), res[2:32])),
-            r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),
-            r.mem_rdata.eq(Mux(load_ok, dbus.dat_r, 0)),
-            r.mem_wdata.eq(Mux(store_ok, st_data & Cat(*(lanes[i].replicate(8)
-                                                          for i in range(4))), 0)),
-        ]
+        rvfi_retire(m, core.rvfi, valid=retire | (in_trap & ~cause_irq), trap=in_trap,
+                    irq_taken=in_trap & cause_irq, retire=retire, insn=ir, fault=d["fault"],
+                    rs1_rdata=a, rs2_rdata=rs2v, writes_rd=d["writes_rd"], rd_wdata=res_next,
+                    pc_rdata=pc, pc_wdata=Mux(in_trap, Cat(Const(0, 2), csr.mtvec),
+                                              Mux(in_exec, npc, pc4)),
+                    load=d["load"], store=d["store"], addr=res, lanes=lanes,
+                    dat_r=dbus.dat_r, st_data=st_data)
     return m

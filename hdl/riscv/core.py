@@ -68,6 +68,7 @@ from .parts import (
     data_request,
     load_align,
     mem_lanes,
+    rvfi_retire,
     store_data,
 )
 
@@ -213,7 +214,6 @@ class Core(wiring.Component):
         flush_target = Signal(32)
         r_live, x_live = Signal(), Signal()
         m.d.comb += [r_live.eq(r_valid & ~flush), x_live.eq(x_valid & ~flush)]
-        next_intr = Signal()                       # the next retire is a handler's first
 
         # ---------------------------------------------------------------- F -> D
         arrive = Signal()       # an instruction word (or a fetch fault) arrives this clock
@@ -250,7 +250,7 @@ class Core(wiring.Component):
         dd, r_imm = self._decode(m, r_insn, r_pc, r_fault, r_target)
         x = {k: Signal.like(v, name=f"x_{k}") for k, v in dd.items()}
         insn, x_pc = x["insn"], x["pc"]
-        f3, rd, rs1, rs2 = insn[12:15], insn[7:12], insn[15:20], insn[20:25]
+        f3, rd, rs1 = insn[12:15], insn[7:12], insn[15:20]
         f7_5 = insn[30]
 
         # X's operands: ``a`` = rs1, ``b`` = the ALU's second operand (the immediate or rs2,
@@ -594,29 +594,13 @@ class Core(wiring.Component):
 
         # ---------------------------------------------------------------- RVFI
         if p.with_rvfi:
-            r = self.rvfi
-            order = Signal(64)
-            with m.If(x_done):
-                m.d.sync += [order.eq(order + 1), next_intr.eq(trap)]
-            with m.If(take_irq):
-                m.d.sync += next_intr.eq(1)
-            load_ok = x["load"] & retire
-            store_ok = x["store"] & retire
-            rd_w = retire & x["writes_rd"]
-            m.d.comb += [
-                r.valid.eq(x_done), r.order.eq(order), r.insn.eq(Mux(x["fault"], 0, insn)),
-                r.trap.eq(trap), r.halt.eq(0), r.intr.eq(next_intr), r.mode.eq(3), r.ixl.eq(1),
-                r.rs1_addr.eq(rs1), r.rs2_addr.eq(rs2), r.rs1_rdata.eq(a), r.rs2_rdata.eq(rs2v),
-                r.rd_addr.eq(Mux(rd_w, rd, 0)), r.rd_wdata.eq(Mux(rd_w, result, 0)),
-                r.pc_rdata.eq(x_pc),
-                r.pc_wdata.eq(Mux(slow, slow_pc, Mux(x["jal"] | jump | x["jalr"], x["target"],
-                                                    x_pc + 4))),
-                r.mem_addr.eq(Cat(Const(0, 2), addr[2:32])),
-                r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),
-                r.mem_rdata.eq(Mux(load_ok, dbus.dat_r, 0)),
-                r.mem_wdata.eq(Mux(store_ok, st_data & Cat(*(lanes[i].replicate(8)
-                                                              for i in range(4))), 0)),
-            ]
+            rvfi_retire(m, self.rvfi, valid=x_done, trap=trap, irq_taken=take_irq, retire=retire,
+                        insn=insn, fault=x["fault"], rs1_rdata=a, rs2_rdata=rs2v,
+                        writes_rd=x["writes_rd"], rd_wdata=result, pc_rdata=x_pc,
+                        pc_wdata=Mux(slow, slow_pc, Mux(x["jal"] | jump | x["jalr"],
+                                                        x["target"], x_pc + 4)),
+                        load=x["load"], store=x["store"], addr=addr, lanes=lanes,
+                        dat_r=dbus.dat_r, st_data=st_data)
         return m
 
     @property

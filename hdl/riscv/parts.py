@@ -7,7 +7,7 @@ from amaranth import Cat, Const, Mux, Signal
 from .isa import CSR_INFO, Csr, Irq, Mstatus, misa
 
 __all__ = ["CsrState", "csr_block", "csr_update", "data_request", "mem_lanes", "store_data",
-           "load_align"]
+           "load_align", "rvfi_retire"]
 
 
 class CsrState:
@@ -170,3 +170,29 @@ def data_request(m, bus, go, *, we, adr, sel, dat_w):
     with m.If(answer):
         m.d.sync += issued.eq(0)
     return issued, answer
+
+
+def rvfi_retire(m, r, *, valid, trap, irq_taken, retire, insn, fault, rs1_rdata, rs2_rdata,
+                writes_rd, rd_wdata, pc_rdata, pc_wdata, load, store, addr, lanes, dat_r,
+                st_data):
+    """Drive the riscv-formal retire port ``r`` for an instruction that completes (``valid``:
+    retires, or traps if ``trap``); ``retire`` is ``valid`` without a trap. ``irq_taken``: an
+    interrupt is taken (no retire), so the next retire is the handler's first (``intr``)."""
+    order, next_intr = Signal(64), Signal()
+    with m.If(valid):
+        m.d.sync += [order.eq(order + 1), next_intr.eq(trap)]
+    with m.If(irq_taken):
+        m.d.sync += next_intr.eq(1)
+    load_ok, store_ok, rd_w = load & retire, store & retire, writes_rd & retire
+    m.d.comb += [
+        r.valid.eq(valid), r.order.eq(order), r.insn.eq(Mux(fault, 0, insn)),
+        r.trap.eq(trap), r.halt.eq(0), r.intr.eq(next_intr), r.mode.eq(3), r.ixl.eq(1),
+        r.rs1_addr.eq(insn[15:20]), r.rs2_addr.eq(insn[20:25]), r.rs1_rdata.eq(rs1_rdata),
+        r.rs2_rdata.eq(rs2_rdata), r.rd_addr.eq(Mux(rd_w, insn[7:12], 0)),
+        r.rd_wdata.eq(Mux(rd_w, rd_wdata, 0)), r.pc_rdata.eq(pc_rdata),
+        r.pc_wdata.eq(pc_wdata), r.mem_addr.eq(Cat(Const(0, 2), addr[2:32])),
+        r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),
+        r.mem_rdata.eq(Mux(load_ok, dat_r, 0)),
+        r.mem_wdata.eq(Mux(store_ok, st_data & Cat(*(lanes[i].replicate(8) for i in range(4))),
+                           0)),
+    ]
