@@ -22,8 +22,10 @@ ULX3S_25F = Board("ulx3s-25f", ULX3S_25F_Platform, leds=8, buttons=6,
 #: 64-input column sums become carry-save LUT trees, ~48k LUT4); with every tree level
 #: registered (tree_stages=6) the sums map to carry chains (docs/fpga.md). A 16-cell oscillator
 #: array: the SoC with it placed and routed at 52% of the logic cells (40.6 MHz, docs/fpga.md);
-#: 64 cells alone (64%) did not route (docs/onn.md).
+#: 64 cells alone (64%) did not route (docs/onn.md). The tile's stall and weight write are
+#: registered (``with_out_buffer``, ``with_write_register``): each was the SoC's critical path.
 ULX3S_85F = Board("ulx3s-85f", ULX3S_85F_Platform, leds=8, buttons=6,
-                  config=DesignConfig(imc=ImcParams(tree_stages=6), lmul="e4m3",
-                                      onn=OnnParams(n=16)),
+                  config=DesignConfig(imc=ImcParams(tree_stages=6, with_out_buffer=True,
+                                                    with_write_register=True),
+                                      lmul="e4m3", onn=OnnParams(n=16)),
                   goal_mhz=50.0)

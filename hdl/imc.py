@@ -45,6 +45,16 @@ class ImcParams:
     #: ``w_bits`` AND gates instead of one net driving ``cols * w_bits``): one more cycle of
     #: latency. ``ImcTile`` only; the baseline has no broadcast.
     with_bit_register: bool = True
+    #: Register the pipeline's stall: ``advance`` comes from flip-flops (one copy per column),
+    #: set a clock early from a two-result output buffer, so ``o.ready`` reaches no clock
+    #: enable inside the tile (it was the ULX3S-85F SoC's critical path: one enable net to
+    #: every pipeline register). Same latency and issue interval; one more result of buffering
+    #: (``out_slots``). ``ImcTile`` only.
+    with_out_buffer: bool = False
+    #: Register a weight write (a one-hot row enable per bank, and the row's data) before it
+    #: reaches the weight flip-flops, so each row's clock enable starts at a flip-flop instead
+    #: of the CSR decode: a write lands one clock later (see ``ImcTile``). ``ImcTile`` only.
+    with_write_register: bool = False
 
     def __post_init__(self):
         def check(name, ok, rule):
@@ -160,6 +170,12 @@ class _TileBase(wiring.Component):
     def cycles_per_op(self, ba: int) -> int:
         """Issue interval of back-to-back products."""
         raise NotImplementedError
+
+    @property
+    def out_slots(self) -> int:
+        """Finished results the tile holds while ``o.ready`` is low before the pipeline
+        freezes."""
+        return 1
 
     # -- control shared by both organizations ----------------------------------------------
     def _control(self, m):
@@ -329,6 +345,19 @@ class ImcTile(_TileBase):
     (``bits_copy<col>``), so no net fans out to more than ``w_bits`` AND gates plus the tree;
     FPGA flows must keep those copies apart (Yosys merges identical flip-flops; the board flow
     sets ``keep`` on them, see ``boards/flow.py``).
+
+    With ``with_out_buffer`` results go into a two-slot buffer that drives ``o``, and the
+    pipeline's stall is a flip-flop per column (``advance_copy<col>``, plus one for the issue
+    and flag registers) loaded with "the buffer will not be full": so the pipeline may take one
+    more step after ``o.ready`` goes low, which the second slot absorbs. Without back-pressure
+    the timing is unchanged; ``out_slots`` is 2.
+
+    With ``with_write_register`` a weight write (stream or WCOMMIT) is held one clock in
+    ``s1_we_b<bank>_r<row>`` (one-hot) and ``s1_we_data`` and lands on the next edge. Nothing
+    has to wait for it: a product accepted, or a bank swap made, in the clock the write is
+    held takes effect on the same edge the write lands, so it already sees the new weights
+    (a single-buffered tile accepts writes only when idle and refuses activations in the
+    clock of a write, as without the register).
     """
 
     #: Signal-name marker of register copies that synthesis must not merge.
@@ -342,6 +371,10 @@ class ImcTile(_TileBase):
     def cycles_per_op(self, ba: int) -> int:
         return ba
 
+    @property
+    def out_slots(self) -> int:
+        return 2 if self.params.with_out_buffer else 1
+
     def elaborate(self, platform):
         m = Module()
         p = self.params
@@ -349,13 +382,32 @@ class ImcTile(_TileBase):
         banks = 2 if p.with_double_buffer else 1
         weights = [[Signal(data.ArrayLayout(p.w_shape, p.cols), name=f"w_b{b}_r{r}")
                     for r in range(p.rows)] for b in range(banks)]
+        if p.with_write_register:
+            we_data = Signal(data.ArrayLayout(p.w_bits, p.cols), name="s1_we_data")
+            with m.If(c.we):
+                m.d.sync += we_data.eq(c.we_data)
         for b in range(banks):
             for r in range(p.rows):
-                with m.If(c.we & (c.we_row == r) & (c.we_bank == b)):
-                    m.d.sync += weights[b][r].eq(c.we_data)
+                we = c.we & (c.we_row == r) & (c.we_bank == b)
+                if p.with_write_register:
+                    s1_we = Signal(name=f"s1_we_b{b}_r{r}")
+                    m.d.sync += s1_we.eq(we)
+                    with m.If(s1_we):
+                        m.d.sync += weights[b][r].eq(we_data)
+                else:
+                    with m.If(we):
+                        m.d.sync += weights[b][r].eq(c.we_data)
 
-        advance = Signal()
-        m.d.comb += advance.eq(~self.o.valid | self.o.ready)
+        # The pipeline's stall: ``advance`` for the issue and flag registers, ``col_adv[col]``
+        # for column col's registers (the same value; copies with the output buffer).
+        if p.with_out_buffer:
+            col_adv = [Signal(init=1, name=f"advance{self.COPY_MARKER}{col}")
+                       for col in range(p.cols)]
+            advance = Signal(init=1, name=f"advance{self.COPY_MARKER}ctl")
+        else:
+            advance = Signal()
+            m.d.comb += advance.eq(~self.o.valid | self.o.ready)
+            col_adv = [advance] * p.cols
 
         # Issue: latch x, then broadcast bit k = 0 .. ba-1, one per cycle.
         x, busy, k, ba, last = self._issue(m, c, advance, lambda ba: ba, p.a_bits)
@@ -370,8 +422,10 @@ class ImcTile(_TileBase):
             col_bits = [Signal(p.rows, name=f"bits{self.COPY_MARKER}{col}")
                         for col in range(p.cols)]
             s0_flags = Signal(len(flags), name="flags_s0")
+            for cb, adv in zip(col_bits, col_adv):
+                with m.If(adv):
+                    m.d.sync += cb.eq(bits)
             with m.If(advance):
-                m.d.sync += [cb.eq(bits) for cb in col_bits]
                 m.d.sync += s0_flags.eq(flags)
             flags = s0_flags
             valids.append(flags[0])
@@ -387,7 +441,7 @@ class ImcTile(_TileBase):
                 else:
                     wv = weights[0][r][col]
                 terms.append(Mux(col_bits[col][r], wv, 0))
-            total, _ = _pipelined_tree(m, terms, p.tree_stages, advance, f"col{col}")
+            total, _ = _pipelined_tree(m, terms, p.tree_stages, col_adv[col], f"col{col}")
             partials.append(total)
         # The control flags travel with the tree's registered levels.
         for s in range(p.tree_stages):
@@ -408,7 +462,38 @@ class ImcTile(_TileBase):
             m.d.comb += shifted.eq(partials[col] << f_k)
             base = Mux(f_first, 0, acc[col])
             nxt.append(Mux(f_neg, base - shifted, base + shifted))
-        self._publish(m, advance, acc, nxt, f_valid, f_last)
+        if not p.with_out_buffer:
+            self._publish(m, advance, acc, nxt, f_valid, f_last)
+            return m
+
+        for col in range(p.cols):
+            with m.If(col_adv[col] & f_valid):
+                m.d.sync += acc[col].eq(nxt[col])
+        # Two result slots, written at ``wr`` and read at ``rd``: o.ready only moves ``rd``,
+        # clears a slot and feeds the stall flip-flops.
+        slots = [Signal(data.ArrayLayout(p.out_shape, p.cols), name=f"out_slot{i}")
+                 for i in range(2)]
+        full = [Signal(name=f"out_full{i}") for i in range(2)]
+        wr, rd = Signal(), Signal()
+        m.d.comb += [self.o.valid.eq(Mux(rd, full[1], full[0])),
+                     self.o.payload.eq(Mux(rd, slots[1], slots[0]))]
+        push, pop = Signal(), Signal()
+        m.d.comb += [push.eq(advance & f_valid & f_last), pop.eq(self.o.valid & self.o.ready)]
+        full_next = []
+        for i in range(2):
+            for col in range(p.cols):
+                with m.If(col_adv[col] & f_valid & f_last & (wr == i)):
+                    m.d.sync += slots[i][col].eq(nxt[col])
+            nf = Signal(name=f"out_full{i}_next")
+            m.d.comb += nf.eq((full[i] & ~(pop & (rd == i))) | (push & (wr == i)))
+            m.d.sync += full[i].eq(nf)
+            full_next.append(nf)
+        with m.If(push):
+            m.d.sync += wr.eq(~wr)
+        with m.If(pop):
+            m.d.sync += rd.eq(~rd)
+        # Advance next clock only if a result pushed then has a free slot.
+        m.d.sync += [a.eq(~(full_next[0] & full_next[1])) for a in [advance, *col_adv]]
         return m
 
 

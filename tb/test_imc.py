@@ -162,10 +162,68 @@ async def check_timing(dut):
 
 
 @cocotb.test()
+async def check_backpressure(dut):
+    """Products back to back (no source stalls) into a sink that holds ready low half the
+    time: with ba = 1 a result can finish every clock, so the output stage must hold every
+    result that is still in the pipeline when ready drops."""
+    chk = params()
+    p = chk.imc
+    rng = np.random.default_rng(seed())
+    await start_clock(dut)
+    b = Bench(dut, p)
+    b.sink.stall = 0.5
+    await reset(dut)
+    w = random_weights(p, rng)
+    await b.load_stream(w)
+    expected = []
+    for ba in sorted({1, 2, p.a_bits}):
+        await b.drain(len(expected))
+        await b.csr.write("CTRL", a_bits=ba)
+        for _ in range(12):
+            x = random_activations(p, rng, ba)
+            b.send(x)
+            expected.append(matvec(p, w, x, ba))
+    await b.drain(len(expected))
+    got = b.results()
+    assert len(got) == len(expected), f"{len(got)} results for {len(expected)} products"
+    bad = [i for i, (e, g) in enumerate(zip(expected, got)) if not np.array_equal(e, g)]
+    assert not bad, f"products {bad[:5]} of {len(expected)} differ from the model"
+
+
+@cocotb.test()
+async def check_write_then_product(dut):
+    """Single-buffered: a weight reload through the stream and a product queued in the same
+    clock. Writes win, so the product is accepted in the clock after the last row and must
+    see all the new rows (with ``with_write_register`` the last row is still in flight)."""
+    chk = params()
+    p = chk.imc
+    if p.with_double_buffer:
+        return
+    rng = np.random.default_rng(seed())
+    await start_clock(dut)
+    b = Bench(dut, p)
+    await reset(dut)
+    w0, w1 = random_weights(p, rng), random_weights(p, rng)
+    await b.load_stream(w0)
+    xs = [random_activations(p, rng, p.a_bits) for _ in range(2)]
+    b.send(xs[0])
+    await b.drain(1)
+    for r in range(p.rows):
+        b.wsrc.send(b.w_layout.const({"row": r, "data": [int(v) for v in w1[r]]}).as_bits())
+    b.send(xs[1])
+    await b.drain(2)
+    got = b.results()
+    assert np.array_equal(got[0], matvec(p, w0, xs[0], p.a_bits)), "first product"
+    assert np.array_equal(got[1], matvec(p, w1, xs[1], p.a_bits)), (
+        "a product accepted right after a weight write did not see it")
+
+
+@cocotb.test()
 async def check_errors(dut):
     """Bad run-time input sets a sticky error and is refused; nothing else changes."""
     chk = params()
     p = chk.imc
+    unit = UNITS[chk.unit](p)
     rng = np.random.default_rng(seed())
     await start_clock(dut)
     b = Bench(dut, p)
@@ -187,11 +245,12 @@ async def check_errors(dut):
         await b.csr.write("CMD", clear=1)
         assert (await b.csr.fields("STATUS"))["error"] == 0, "CMD.clear did not clear"
     if not p.with_double_buffer and p.a_bits > p.bit_stages + p.tree_stages + 1:
-        # A CSR weight commit while a product is in flight is refused with BUSY_WRITE. Two
-        # back-to-back products with the result held: the second freezes mid-issue (it is
-        # accepted before the first result appears, since a_bits > bit_stages + tree_stages
-        # + 1).
-        xs = [random_activations(p, rng, p.a_bits) for _ in range(2)]
+        # A CSR weight commit while a product is in flight is refused with BUSY_WRITE. One
+        # product more than the tile holds finished (out_slots), back to back with the
+        # results held: the last is accepted before the results ahead of it fill the slots,
+        # so it freezes in flight (mid-issue with one slot, since a_bits > bit_stages +
+        # tree_stages + 1).
+        xs = [random_activations(p, rng, p.a_bits) for _ in range(unit.out_slots + 1)]
         await b.csr.write("WROW", row=0)
         await b.csr.write("WDATA", 0x5A5A5A5A, index=0)
         b.sink.stall = 1.0
@@ -203,7 +262,8 @@ async def check_errors(dut):
         st = await b.csr.fields("STATUS")
         assert st["busy"] and st["cause"] & Cause.BUSY_WRITE, f"commit while busy: {st}"
         b.sink.stall = 0.0
-        await b.drain(2)
+        await b.drain(len(xs))
+        assert len(b.results()) == len(xs)
         for x, y in zip(xs, b.results()):
             assert np.array_equal(y, matvec(p, w, x, p.a_bits)), "weights corrupted"
     record("errors", {"checked": True})
@@ -313,13 +373,19 @@ SMALL = [
               with_bit_register=False),
     ImcParams(rows=16, cols=4, w_bits=6, a_bits=8, signed_w=False, signed_a=True,
               with_double_buffer=True),
+    # The ULX3S-85F tile's registered stall and weight write, single and double-buffered.
+    ImcParams(rows=8, cols=4, w_bits=8, a_bits=8, tree_stages=3, with_out_buffer=True,
+              with_write_register=True),
+    ImcParams(rows=16, cols=3, w_bits=6, a_bits=8, signed_w=False, tree_stages=2,
+              with_double_buffer=True, with_out_buffer=True, with_write_register=True),
 ]
 
 
 def _id(p):
     sw, sa = ("s" if p.signed_w else "u"), ("s" if p.signed_a else "u")
     return (f"{p.rows}x{p.cols}w{p.w_bits}{sw}a{p.a_bits}{sa}t{p.tree_stages}"
-            f"{'d' if p.with_double_buffer else ''}{'' if p.with_bit_register else 'nb'}")
+            f"{'d' if p.with_double_buffer else ''}{'' if p.with_bit_register else 'nb'}"
+            f"{'ob' if p.with_out_buffer else ''}{'wr' if p.with_write_register else ''}")
 
 
 def run_imc(sim, unit, p, testcase, **kw):
@@ -331,7 +397,8 @@ def run_imc(sim, unit, p, testcase, **kw):
 @pytest.mark.parametrize("unit", list(UNITS))
 @pytest.mark.parametrize("p", SMALL, ids=_id)
 def test_imc_small(sim, unit, p):
-    r = run_imc(sim, unit, p, "check_products,check_timing,check_errors,check_double_buffer")
+    r = run_imc(sim, unit, p, "check_products,check_timing,check_backpressure,"
+                "check_write_then_product,check_errors,check_double_buffer")
     assert r.data("products")["products"] > 0
 
 

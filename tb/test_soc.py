@@ -55,8 +55,10 @@ N_TEST_FAST = 20
 #: A small SoC for Icarus and the stall build: the MLP still fits (64-row tile, 9 chunks).
 SMALL = SocParams(uart_baud=50_000_000 // 8, imc=ImcParams(rows=64, cols=4),
                   dot=DotPeriphParams(max_chunks=9), onn=OnnParams(n=8))
-#: The DMA build under stalls also carries the element-wise multipliers (fed by a third DMA).
-STALLS = replace(SMALL, stall_seed=7, mul=MulPeriphParams())
+#: The DMA build under stalls also carries the element-wise multipliers (fed by a third DMA),
+#: and the ULX3S-85F tile's registered stall and weight write (boards/ulx3s.py).
+STALLS = replace(SMALL, stall_seed=7, mul=MulPeriphParams(),
+                 imc=replace(SMALL.imc, with_out_buffer=True, with_write_register=True))
 #: No DMAs: every stream through PIO registers (exact multipliers this time), under stalls.
 PIO_STALLS = replace(SMALL, with_dma=False, mul=MulPeriphParams(kind="fpmul"), stall_seed=5)
 #: The iCEBreaker's SoC (boards/icebreaker.py) as it is built for the board, with 8 LEDs and
