@@ -44,6 +44,7 @@ __all__ = [
     "overflow",
     "place_ecp5",
     "place_ice40",
+    "net_fanout",
     "synth_dir",
     "synth_generic",
 ]
@@ -219,6 +220,27 @@ def _run_watched(cmd: list[str], cwd: Path, log: Path, timeout: float | None, pr
         so.seek(0)
         se.seek(0)
         return subprocess.CompletedProcess(cmd, proc.returncode, so.read(), se.read())
+
+
+def net_fanout(netlist: Path, top: str, *, count: int = 20) -> list[tuple[int, str]]:
+    """The ``count`` nets with the most sink pins in a Yosys JSON netlist (``synth_* -json``,
+    flattened): (cell input pins driven, a name of the net), largest first. A net with many
+    public names is shown by one of them (Yosys's generated names after mapping, such as
+    ``x_LUT4_Z``, name a LUT driven by ``x``)."""
+    import collections
+
+    mod = json.loads(Path(netlist).read_text())["modules"][top]
+    sinks = collections.Counter()
+    for cell in mod["cells"].values():
+        for port, bits in cell["connections"].items():
+            if cell["port_directions"].get(port) == "input":
+                sinks.update(b for b in bits if isinstance(b, int))
+    names = {}
+    for name, net in sorted(mod["netnames"].items(), key=lambda kv: kv[1].get("hide_name", 0)):
+        for i, b in enumerate(net["bits"]):
+            if isinstance(b, int) and b not in names:
+                names[b] = f"{name}[{i}]" if len(net["bits"]) > 1 else name
+    return [(k, names.get(b, "?")) for b, k in sinks.most_common(count)]
 
 
 class DoesNotFit(ToolError):
