@@ -13,8 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from hdl.imc import ImcTile
-from sim.synth import _READ_FIXUP, DEFAULT_ROUTER, _fmax, _run_nextpnr, _stat
+from sim.synth import _READ_FIXUP, DEFAULT_ROUTER, KEEP_COPIES, _fmax, _run_nextpnr, _stat
 from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
 
 from .board import Board
@@ -29,10 +28,6 @@ LOGIC_RATIO = 0.8
 
 NAME = "top"
 
-#: Yosys merges flip-flops with the same input (``opt_merge``), which would fold register
-#: copies made to split a high-fanout net (``ImcTile``'s ``bits_copy<col>``) back into one.
-#: ``keep`` on the flip-flop cells driving wires named ``*<COPY_MARKER>*`` keeps them apart.
-KEEP_COPIES = (f"setattr -set keep 1 w:*{ImcTile.COPY_MARKER}* %ci1:+$dff[Q] t:$dff %i")
 
 
 def logic_cells(cells: dict, family: str) -> int:

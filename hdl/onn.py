@@ -80,6 +80,9 @@ class OnnParams:
     lfsr_steps      LFSR steps per cell per epoch (and before the initial phase draw)
     max_shift       largest run-time update shift
     with_parallel   all j accumulated in one clock (adder tree per cell) instead of n clocks
+    fanout_cells    cells served by one copy of each broadcast control register (pipeline
+                    strobes, mode, shift, seed, theta_j, the shared multiplier operand): a
+                    layout choice that bounds those nets' fanout; no effect on any result
     """
     n: int = 1024
     phase_bits: int = 12
@@ -93,6 +96,7 @@ class OnnParams:
     lfsr_steps: int = 16
     max_shift: int = 15
     with_parallel: bool = False
+    fanout_cells: int = 8
 
     def __post_init__(self):
         def check(name, ok, rule):
@@ -113,6 +117,7 @@ class OnnParams:
         check("omega_bits", lambda v: 2 <= v <= 32, "an integer in 2..32")
         check("lfsr_steps", lambda v: 1 <= v <= 64, "an integer in 1..64")
         check("max_shift", lambda v: 0 <= v <= 31, "an integer in 0..31")
+        check("fanout_cells", lambda v: 1 <= v <= 4096, "an integer in 1..4096")
         if not isinstance(self.with_parallel, bool):
             raise ValueError(f"with_parallel must be a bool, not {self.with_parallel!r}")
 
@@ -157,7 +162,8 @@ class OnnParams:
     @property
     def name(self) -> str:
         par = "_par" if self.with_parallel else ""
-        return f"onn_{self.n}_p{self.phase_bits}w{self.weight_bits}s{self.sin_bits}{par}"
+        fan = f"_f{self.fanout_cells}" if self.fanout_cells != 8 else ""
+        return f"onn_{self.n}_p{self.phase_bits}w{self.weight_bits}s{self.sin_bits}{par}{fan}"
 
 
 @dataclass(frozen=True)
@@ -236,6 +242,11 @@ from amaranth.lib import memory, wiring  # noqa: E402
 from amaranth.lib.wiring import In  # noqa: E402
 
 from .csr import CsrSignature, Field, Register, RegisterMap  # noqa: E402
+from .imc import ImcTile  # noqa: E402
+
+#: Signal-name marker of register copies that synthesis must keep apart (shared with the IMC
+#: tile: ``sim.synth.KEEP_COPIES`` keeps every flip-flop driving a wire named ``*_copy*``).
+COPY_MARKER = ImcTile.COPY_MARKER
 
 __all__ += ["OnnArray", "register_map", "Cause", "EPOCH_OVERHEAD", "lfsr_advance_matrix",
             "weights_per_word", "epoch_cycles", "start_cycles"]
@@ -442,6 +453,35 @@ class OnnArray(wiring.Component):
         jgroup = Signal(range(groups))
         busy = Signal()
 
+        # ---- copies of the broadcast registers, one per group of fanout_cells cells
+        # Every cell reads the pipeline strobes, the mode, the shift, theta_j and the shared
+        # multiplier operand, most of them in tens of LUTs; with one register each, at n = 64
+        # a strobe drove ~2,000 LUT inputs spread over the whole array (the 85F routing stall,
+        # docs/onn.md). Cell i reads copy i // fanout_cells instead. A copy is loaded in the
+        # same clock and from the same value as the register it stands for, so it equals that
+        # register in every clock (no latency, bit-exact). Names carry COPY_MARKER: the FPGA
+        # flows keep such flip-flops apart (Yosys would merge identical ones back into one).
+        G = p.fanout_cells
+        n_copies = -(-n // G)
+
+        def copy_regs(name, shape=1, init=0):
+            return [Signal(shape, init=init, name=f"{name}{COPY_MARKER}{c}")
+                    for c in range(n_copies)]
+
+        def local(name, value, shape=1, *, orig=None):
+            """Per-cell view (a list indexed by cell) of registers loaded with ``value`` every
+            clock; with a single group and an existing register ``orig``, that register."""
+            if n_copies == 1 and orig is not None:
+                return [orig] * n
+            regs_ = copy_regs(name, shape)
+            m.d.sync += [r.eq(value) for r in regs_]
+            return [regs_[i // G] for i in range(n)]
+
+        # run-time registers the cells read, written together with their originals
+        mode_c = copy_regs("mode", 2, init=Mode.OIM.value)
+        shift_c = copy_regs("shift", range(p.max_shift + 1))
+        seed_c = copy_regs("seed", 32, init=1)
+
         # ---- per-cell state
         theta = [Signal(PB, name=f"theta{i}") for i in range(n)]
         lfsr = [Signal(LFSR_BITS, name=f"lfsr{i}") for i in range(n)]
@@ -524,6 +564,28 @@ class OnnArray(wiring.Component):
         ((s1_valid, s1_first, s1_last, s1_tick), (s2_valid, s2_first, s2_last, s2_tick),
          (s3_valid, s3_first, s3_last, s3_tick), (s4_valid, s4_first, s4_last, s4_tick)) = stages
 
+        # what the cells read of the control: each group's copies
+        c_s1_valid = local("s1_valid", issue, orig=s1_valid)
+        c_s1_tick = local("s1_tick", tick, range(P), orig=s1_tick)
+        c_s2_valid = local("s2_valid", s1_valid, orig=s2_valid)
+        c_s3_valid = local("s3_valid", s2_valid, orig=s3_valid)
+        c_s3_first = local("s3_first", s2_first, orig=s3_first)
+        c_s4_valid = local("s4_valid", s3_valid, orig=s4_valid)
+        c_s4_last = local("s4_last", s3_last, orig=s4_last)
+        c_s4_tick = local("s4_tick", s3_tick, range(P), orig=s4_tick)
+        c_u_sin2, c_u_shil, c_u_bias, c_u_step, c_u_write = (
+            local(name, u_chain[k - 1], orig=u_chain[k])
+            for k, name in enumerate(("u_sin2", "u_shil", "u_bias", "u_step", "u_write"), 1))
+        c_onn = [Signal(name=f"onn_c{c}") for c in range(n_copies)]
+        c_kur = [Signal(name=f"kur_c{c}") for c in range(n_copies)]
+        for c in range(n_copies):
+            m.d.comb += [c_onn[c].eq(mode_c[c] == Mode.ONN),
+                         c_kur[c].eq(mode_c[c] == Mode.KURAMOTO)]
+        c_onn = [c_onn[i // G] for i in range(n)]
+        c_kur = [c_kur[i // G] for i in range(n)]
+        c_shift = [shift_c[i // G] for i in range(n)]
+        c_seed = [seed_c[i // G] for i in range(n)]
+
         def square(q_j, tk):
             # o_j(t) = +1 while (t - q_j) mod P < P/2
             d = Signal(p.onn_phase_bits)
@@ -543,20 +605,24 @@ class OnnArray(wiring.Component):
             s3_term = [Signal(most_term.bit_length(), name=f"s3_term{i}") for i in range(n)]
             s3_neg = Signal(n)
             s2_sneg = Signal(n)
-            s1_thj = Signal(PB)
+            # theta_j, one copy per group (the table lookup behind it is per cell)
+            c_s1_thj = local("s1_thj", Array(theta)[j], PB)
             s1_j = Signal(range(n))
-            m.d.sync += [s1_thj.eq(Array(theta)[j]), s1_j.eq(j)]
+            m.d.sync += s1_j.eq(j)
             # the memory is read one clock late, so its data meets the sine register in s2
             m.d.comb += [rp.addr.eq(s1_j), rp.en.eq(s1_valid)]
             s2_col = [rp.data[i * WB:(i + 1) * WB].as_signed() for i in range(n)]
-            s1_o = square(s1_thj[odrop:], s1_tick)
+            s1_o = {}
+            for i in range(0, n, G):
+                s1_o[i // G] = square(c_s1_thj[i][odrop:], c_s1_tick[i])
             for i in range(n):
                 d = Signal(PB, name=f"d{i}")
-                m.d.comb += d.eq(Mux(u_sin2, theta[i] << 1, s1_thj - theta[i]))
+                u2 = c_u_sin2[i]
+                m.d.comb += d.eq(Mux(u2, theta[i] << 1, c_s1_thj[i] - theta[i]))
                 sv, smag, sneg = _sin_rom(p, m, d[drop:], f"sin{i}", with_magnitude=True)
-                with m.If(s1_valid | u_sin2):
-                    m.d.sync += [s2_sin[i].eq(Mux(u_sin2, sv, Mux(onn, 1, smag))),
-                                 s2_sneg[i].eq(Mux(onn, ~s1_o, sneg))]
+                with m.If(c_s1_valid[i] | u2):
+                    m.d.sync += [s2_sin[i].eq(Mux(u2, sv, Mux(c_onn[i], 1, smag))),
+                                 s2_sneg[i].eq(Mux(c_onn[i], ~s1_o[i // G], sneg))]
         else:
             s3_term = [Signal(signed(p.acc_bits), name=f"s3_term{i}") for i in range(n)]
             for i in range(n):
@@ -567,19 +633,19 @@ class OnnArray(wiring.Component):
                     d = Signal(PB, name=f"d{i}_{jj}")
                     m.d.comb += d.eq(theta[jj] - theta[i])
                     sv = _sin_rom(p, m, d[drop:], f"sin{i}_{jj}")
-                    o = square(theta[jj][odrop:], s1_tick)
-                    terms.append(Mux(onn, Mux(o, J[i][jj], -J[i][jj]), J[i][jj] * sv))
+                    o = square(theta[jj][odrop:], c_s1_tick[i])
+                    terms.append(Mux(c_onn[i], Mux(o, J[i][jj], -J[i][jj]), J[i][jj] * sv))
                 # the tree sees the phases of the s1 clock: in parallel builds theta is stable
                 # during the whole accumulation, so s1 and the issue clock agree
                 s2_total = Signal(signed(p.acc_bits), name=f"s2_total{i}")
-                with m.If(s1_valid):
+                with m.If(c_s1_valid[i]):
                     m.d.sync += s2_total.eq(_tree(terms) if terms else 0)
-                with m.If(s2_valid):
+                with m.If(c_s2_valid[i]):
                     m.d.sync += s3_term[i].eq(s2_total)
                 d2 = Signal(PB, name=f"d2_{i}")
                 m.d.comb += d2.eq(theta[i] << 1)
                 sin2 = _sin_rom(p, m, d2[drop:], f"sin2_{i}")
-                with m.If(u_sin2):
+                with m.If(c_u_sin2[i]):
                     m.d.sync += s2_sin[i].eq(sin2)
 
         # noise of this epoch: eta_i = (r_i * a(t)) >> 15, r_i from the LFSR advanced at the
@@ -594,30 +660,28 @@ class OnnArray(wiring.Component):
         eta = [Signal(signed(p.noise_bits + 1), name=f"eta{i}") for i in range(n)]
         shil = [Signal(signed(p.ks_bits + p.sin_bits + 1), name=f"shil{i}") for i in range(n)]
         bias = [Signal(signed(p.update_bits), name=f"bias{i}") for i in range(n)]
-        s1_first_epoch = Signal()
-        m.d.sync += s1_first_epoch.eq(first_issue)
+        s1_first_epoch = local("s1_first_epoch", first_issue)
         # the multiplier takes the per-epoch operands (s1_first_epoch or u_shil): one register
         # drives the select in every cell
-        mul_per_epoch = Signal()
-        m.d.sync += mul_per_epoch.eq(first_issue | u_sin2)
+        mul_per_epoch = local("mul_per_epoch", first_issue | u_sin2)
         # the shared factor, registered: a(t) in the clock after the first issue (r_i a(t)),
         # ks(t) in every other (ks(t) SIN2 at u_shil). The schedules change only at the phase
         # write (and START), so the register costs no clock; it keeps the schedule compares
         # (ks_acc >= ks_max, dec_acc >= a0) out of the multiplier's clock, where they were the
         # routed critical path on the 85F (docs/onn.md).
-        per_epoch = Signal(max(p.noise_bits, p.ks_bits))
-        m.d.sync += per_epoch.eq(Mux(first_issue, a_t, ks_t))
-        half = Signal(p.max_shift + 1)
-        m.d.comb += half.eq((Const(1, p.max_shift + 2) << shift) >> 1)
-        kur = Signal()
-        m.d.comb += kur.eq(mode == Mode.KURAMOTO)
-        # -shil + half = ~shil + (half + 1): the +1 goes into the shared constant, so the bias
-        # is one adder per cell
-        half_c = Signal(p.max_shift + 2)
-        m.d.comb += half_c.eq(half + ~kur)
+        pe_bits = max(p.noise_bits, p.ks_bits)
+        per_epoch = local("per_epoch", Mux(first_issue, a_t, ks_t), pe_bits)
+        # -shil + half = ~shil + (half + 1): the +1 goes into the constant (one per group), so
+        # the bias is one adder per cell
+        half_c = {}
+        for c in range(n_copies):
+            half = Signal(p.max_shift + 1, name=f"half_c{c}")
+            half_c[c] = Signal(p.max_shift + 2, name=f"half1_c{c}")
+            m.d.comb += [half.eq((Const(1, p.max_shift + 2) << shift_c[c]) >> 1),
+                         half_c[c].eq(half + ~c_kur[c * G])]
         for i in range(n):
-            with m.If(s3_valid):
-                base = Mux(s3_first, eta[i], acc[i])
+            with m.If(c_s3_valid[i]):
+                base = Mux(c_s3_first[i], eta[i], acc[i])
                 if p.with_parallel:
                     m.d.sync += acc[i].eq(base + s3_term[i])
                 else:
@@ -628,11 +692,11 @@ class OnnArray(wiring.Component):
                     m.d.comb += x.eq(s3_term[i] ^ neg.replicate(len(acc[i])))
                     m.d.sync += acc[i].eq((Cat(Const(1, 1), base) + Cat(neg, x))[1:])
             r = lfsr[i][:NOISE_SAMPLE_BITS].as_signed()
-            mul_a = Signal(signed(max(len(per_epoch) + 1, WB)), name=f"mul_a{i}")
+            mul_a = Signal(signed(max(pe_bits + 1, WB)), name=f"mul_a{i}")
             mul_b = Signal(signed(max(NOISE_SAMPLE_BITS, p.sin_bits)), name=f"mul_b{i}")
             prod = Signal(signed(len(mul_a) + len(mul_b)), name=f"prod{i}")
             if p.with_parallel:
-                m.d.comb += mul_a.eq(per_epoch)
+                m.d.comb += mul_a.eq(per_epoch[i])
             else:
                 jneg = s2_col[i][-1]
                 jmag = Signal(WB, name=f"s2_jmag{i}")      # |J_ij| (-2**(WB-1) fits too)
@@ -640,16 +704,17 @@ class OnnArray(wiring.Component):
                 # bit keep, above it invert
                 m.d.comb += jmag.eq(Cat(s2_col[i][b] ^ (jneg & s2_col[i][:b].any())
                                         for b in range(WB)))
-                m.d.comb += mul_a.eq(Mux(mul_per_epoch, per_epoch, jmag))
-                with m.If(s2_valid):
+                m.d.comb += mul_a.eq(Mux(mul_per_epoch[i], per_epoch[i], jmag))
+                with m.If(c_s2_valid[i]):
                     m.d.sync += [s3_term[i].eq(prod), s3_neg[i].eq(jneg ^ s2_sneg[i])]
-            m.d.comb += [mul_b.eq(Mux(s1_first_epoch, r, s2_sin[i])), prod.eq(mul_a * mul_b)]
-            with m.If(s1_first_epoch):
+            m.d.comb += [mul_b.eq(Mux(s1_first_epoch[i], r, s2_sin[i])),
+                         prod.eq(mul_a * mul_b)]
+            with m.If(s1_first_epoch[i]):
                 m.d.sync += eta[i].eq(prod >> (NOISE_SAMPLE_BITS - 1))
-            with m.If(u_shil):
+            with m.If(c_u_shil[i]):
                 m.d.sync += shil[i].eq(prod >> KS_FRAC)
-            with m.If(u_bias):
-                m.d.sync += bias[i].eq(Mux(kur, omega[i], ~shil[i]) + half_c)
+            with m.If(c_u_bias[i]):
+                m.d.sync += bias[i].eq(Mux(c_kur[i], omega[i], ~shil[i]) + half_c[i // G])
 
         # ONN tick evaluation (s4): y(t) = S > 0, or o_i(t) on a tie (S = acc, eta included);
         # track the first rising edge of y over t = 1..P-1, and y(0) / y(P-1) for a rising edge
@@ -659,15 +724,15 @@ class OnnArray(wiring.Component):
         found = Signal(n)
         q_found = [Signal(p.onn_phase_bits, name=f"qf{i}") for i in range(n)]
         for i in range(n):
-            own = square(theta[i][odrop:], s4_tick)
+            own = square(theta[i][odrop:], c_s4_tick[i])
             y = Signal(name=f"y{i}")
             m.d.comb += y.eq((acc[i] > 0) | ((acc[i] == 0) & own))
-            with m.If(s4_valid & s4_last):
+            with m.If(c_s4_valid[i] & c_s4_last[i]):
                 m.d.sync += y_prev[i].eq(y)
-                with m.If(s4_tick == 0):
+                with m.If(c_s4_tick[i] == 0):
                     m.d.sync += [y_first[i].eq(y), found[i].eq(0)]
                 with m.Elif(y & ~y_prev[i] & ~found[i]):
-                    m.d.sync += [found[i].eq(1), q_found[i].eq(s4_tick)]
+                    m.d.sync += [found[i].eq(1), q_found[i].eq(c_s4_tick[i])]
 
         # update: u_step registers the step (OIM / Kuramoto: rnd(x) >> shift; ONN: the new
         # q); u_write adds it (or, ONN, writes q) into every phase at once
@@ -679,12 +744,12 @@ class OnnArray(wiring.Component):
             rise0 = y_first[i] & ~y_prev[i]
             q_new = Mux(rise0, 0, Mux(found[i], q_found[i], theta[i][odrop:]))
             step = Signal(PB, name=f"step{i}")
-            with m.If(u_step):
-                m.d.sync += step.eq(Mux(onn, q_new, x >> shift))
+            with m.If(c_u_step[i]):
+                m.d.sync += step.eq(Mux(c_onn[i], q_new, x >> c_shift[i]))
             q_theta = Signal(PB, name=f"q_theta{i}")
             m.d.comb += q_theta.eq(step[:p.onn_phase_bits] << odrop)
-            m.d.comb += [new_theta[i].eq(Mux(onn, q_theta, theta[i] + step)),
-                         changed[i].eq(Mux(onn, q_theta != theta[i], step.any()))]
+            m.d.comb += [new_theta[i].eq(Mux(c_onn[i], q_theta, theta[i] + step)),
+                         changed[i].eq(Mux(c_onn[i], q_theta != theta[i], step.any()))]
 
         # ---- control FSM
         remaining = Signal(32)
@@ -698,7 +763,8 @@ class OnnArray(wiring.Component):
             m.d.sync += cycles.eq(cycles + 1)
 
         def finish_epoch():
-            m.d.sync += [t.eq(t + 1), remaining.eq(remaining - 1), stable.eq(~changed.any())]
+            m.d.sync += [t.eq(t + 1), stable.eq(~changed.any())]
+            m.d.comb += remaining_next.eq(remaining - 1)
             with m.If(ks_hi < ks_max):
                 m.d.sync += ks_acc.eq(ks_acc + ks_inc)
             with m.If(dec_hi < a0):
@@ -706,61 +772,69 @@ class OnnArray(wiring.Component):
 
         # Control states, one If per state rather than a Switch: Yosys writes a Switch as a case
         # statement per assigned signal listing only some states (Verilator CASEINCOMPLETE).
-        # Per-cell registers are written from strobes outside, once per cell.
+        # Per-cell registers are written from strobes outside, once per cell. The state and
+        # the epoch count are written through their next values, so the per-cell LFSR strobes
+        # can be registered (one copy per group) from the next state: SEED, DRAW, and the LFSR
+        # advance (DRAW, or NEXT with epochs left: the epoch's first issue).
+        S = _STATES.index
         state = Signal(range(len(_STATES)))
-        do_seed, do_draw = Signal(), Signal()
+        state_next = Signal.like(state)
+        remaining_next = Signal.like(remaining)
+        m.d.comb += [state_next.eq(state), remaining_next.eq(remaining)]
+        m.d.sync += [state.eq(state_next), remaining.eq(remaining_next)]
+        do_seed = local("do_seed", state_next == S("SEED"))
+        do_draw = local("do_draw", state_next == S("DRAW"))
+        do_advance = local("do_advance", (state_next == S("DRAW"))
+                           | ((state_next == S("NEXT")) & remaining_next.any()))
         for i in range(n):
-            with m.If(do_seed):
-                s = seed ^ Const(((i + 1) * SEED_MUL) & 0xFFFFFFFF, 32)
+            with m.If(do_seed[i]):
+                s = c_seed[i] ^ Const(((i + 1) * SEED_MUL) & 0xFFFFFFFF, 32)
                 m.d.sync += lfsr[i].eq(Mux(s == 0, 1, s))
-            with m.Elif(do_draw | first_issue):
+            with m.Elif(do_advance[i]):
                 nxt = Signal(LFSR_BITS, name=f"lfsr_next{i}")
                 m.d.comb += nxt.eq(_advance(lfsr[i], p.lfsr_steps))
                 m.d.sync += lfsr[i].eq(nxt)
-                with m.If(do_draw):
+                with m.If(do_draw[i]):
                     m.d.sync += theta[i].eq(nxt[:PB])
-            with m.If(u_write):
+            with m.If(c_u_write[i]):
                 m.d.sync += theta[i].eq(new_theta[i])
-        with m.If(state == _STATES.index("IDLE")):
+        with m.If(state == S("IDLE")):
             with m.If(wr & at("CMD") & c_start):
                 m.d.sync += [busy.eq(1), done.eq(0), stable.eq(0), keep.eq(c_keep),
-                             remaining.eq(epochs), t.eq(0), cycles.eq(0),
-                             ks_acc.eq(0), dec_acc.eq(0)]
-                m.d.sync += state.eq(_STATES.index("SEED"))
+                             t.eq(0), cycles.eq(0), ks_acc.eq(0), dec_acc.eq(0)]
+                m.d.comb += [remaining_next.eq(epochs), state_next.eq(S("SEED"))]
             with m.Elif(wr & at("CMD") & c_resume):
-                m.d.sync += [busy.eq(1), done.eq(0), remaining.eq(epochs)]
-                m.d.sync += state.eq(_STATES.index("NEXT"))
-        with m.If(state == _STATES.index("SEED")):
-            m.d.comb += do_seed.eq(1)
+                m.d.sync += [busy.eq(1), done.eq(0)]
+                m.d.comb += [remaining_next.eq(epochs), state_next.eq(S("NEXT"))]
+        with m.If(state == S("SEED")):
             with m.If(keep):
-                m.d.sync += state.eq(_STATES.index("NEXT"))
+                m.d.comb += state_next.eq(S("NEXT"))
             with m.Else():
-                m.d.sync += state.eq(_STATES.index("DRAW"))
-        with m.If(state == _STATES.index("DRAW")):
-            m.d.comb += do_draw.eq(1)
-            m.d.sync += state.eq(_STATES.index("NEXT"))
-        with m.If(state == _STATES.index("NEXT")):
+                m.d.comb += state_next.eq(S("DRAW"))
+        with m.If(state == S("DRAW")):
+            m.d.comb += state_next.eq(S("NEXT"))
+        with m.If(state == S("NEXT")):
             # the epoch's first issue (chained from the phase write without a spare clock)
             with m.If(remaining == 0):
                 m.d.sync += [busy.eq(0), done.eq(1)]
-                m.d.sync += state.eq(_STATES.index("IDLE"))
+                m.d.comb += state_next.eq(S("IDLE"))
             with m.Else():
                 m.d.comb += [issue.eq(1), first_issue.eq(1)]
-                m.d.sync += state.eq(_STATES.index("ISSUE"))
+                m.d.comb += state_next.eq(S("ISSUE"))
                 with m.If(last_issue):
-                    m.d.sync += state.eq(_STATES.index("DRAIN"))
-        with m.If(state == _STATES.index("ISSUE")):
+                    m.d.comb += state_next.eq(S("DRAIN"))
+        with m.If(state == S("ISSUE")):
             m.d.comb += issue.eq(1)
             with m.If(last_issue):
-                m.d.sync += state.eq(_STATES.index("DRAIN"))
-        with m.If(state == _STATES.index("DRAIN")):
+                m.d.comb += state_next.eq(S("DRAIN"))
+        with m.If(state == S("DRAIN")):
             with m.If(u_write):
                 finish_epoch()
                 with m.If((remaining == 1) | (until_stable & ~changed.any())):
                     m.d.sync += [busy.eq(0), done.eq(1)]
-                    m.d.sync += state.eq(_STATES.index("IDLE"))
+                    m.d.comb += state_next.eq(S("IDLE"))
                 with m.Else():
-                    m.d.sync += state.eq(_STATES.index("NEXT"))
+                    m.d.comb += state_next.eq(S("NEXT"))
 
         # ---- CSR writes
         errs = Signal(5)
@@ -789,7 +863,8 @@ class OnnArray(wiring.Component):
                     m.d.comb += errs.eq(Mux(bad_mode, Cause.BAD_MODE, 0)
                                         | Mux(bad_shift, Cause.BAD_SHIFT, 0))
                 with m.Else():
-                    m.d.sync += [mode.eq(mv), shift.eq(sv),
+                    m.d.sync += [mode.eq(mv), shift.eq(sv), *(c.eq(mv) for c in mode_c),
+                                 *(c.eq(sv) for c in shift_c),
                                  until_stable.eq(fld("CONFIG", "until_stable"))]
             with m.Elif(at("KS_MAX")):
                 m.d.sync += ks_max.eq(fld("KS_MAX", "value"))
@@ -800,7 +875,7 @@ class OnnArray(wiring.Component):
             with m.Elif(at("NOISE_DEC")):
                 m.d.sync += a_dec.eq(fld("NOISE_DEC", "value"))
             with m.Elif(at("SEED")):
-                m.d.sync += seed.eq(wdata)
+                m.d.sync += [seed.eq(wdata), *(c.eq(wdata) for c in seed_c)]
             with m.Elif(at("EPOCHS")):
                 m.d.sync += epochs.eq(wdata)
             with m.Elif(at("CELL")):

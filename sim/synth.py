@@ -27,6 +27,7 @@ from amaranth import Cat, Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from hdl.imc import ImcTile
 from sim.toolchain import BUILD, ToolError, locked, run_yosys, yowasp_command
 from tb.common.runner import convert
 
@@ -36,12 +37,14 @@ __all__ = [
     "GATE_WEIGHTS",
     "GENERIC_GATES",
     "IoHarness",
+    "KEEP_COPIES",
     "device_name",
     "nextpnr_ecp5_command",
     "nextpnr_ice40_command",
     "overflow",
     "place_ecp5",
     "place_ice40",
+    "net_fanout",
     "synth_dir",
     "synth_generic",
 ]
@@ -167,6 +170,12 @@ class IoHarness(wiring.Component):
 #: Makes Amaranth's array-view wires private before synthesis (see :func:`_read_verilog`).
 _READ_FIXUP = "rename -hide w:*\\[*\n"
 
+#: Yosys merges flip-flops with the same input (``opt_merge``), which would fold register
+#: copies made to split a high-fanout net (``ImcTile``'s ``bits_copy<col>``, ``OnnArray``'s
+#: per-group ``*_copy<g>``) back into one. ``keep`` on the flip-flop cells driving wires named
+#: ``*<COPY_MARKER>*`` keeps them apart (after ``proc``: Verilog input has processes).
+KEEP_COPIES = (f"setattr -set keep 1 w:*{ImcTile.COPY_MARKER}* %ci1:+$dff[Q] t:$dff %i")
+
 
 def _read_verilog(top: str) -> str:
     """Yosys commands reading ``<top>.v`` for an FPGA flow.
@@ -174,9 +183,10 @@ def _read_verilog(top: str) -> str:
     Amaranth names the elements of array views ``\\x[0]``; Yosys 0.70's abc9 (the default LUT
     mapper of ``synth_ice40`` and ``synth_ecp5``) then creates a wire of the same name when it
     reintegrates the mapped logic and aborts (``Assert `count_id(wire->name) == 0' failed``).
-    Such wires are views only, so they are made private before synthesis.
+    Such wires are views only, so they are made private before synthesis. Register copies
+    (:data:`KEEP_COPIES`) are kept apart.
     """
-    return f"read_verilog {top}.v\n{_READ_FIXUP}"
+    return f"read_verilog {top}.v\n{_READ_FIXUP}proc\n{KEEP_COPIES}\n"
 
 
 def _run_watched(cmd: list[str], cwd: Path, log: Path, timeout: float | None, progress,
@@ -210,6 +220,27 @@ def _run_watched(cmd: list[str], cwd: Path, log: Path, timeout: float | None, pr
         so.seek(0)
         se.seek(0)
         return subprocess.CompletedProcess(cmd, proc.returncode, so.read(), se.read())
+
+
+def net_fanout(netlist: Path, top: str, *, count: int = 20) -> list[tuple[int, str]]:
+    """The ``count`` nets with the most sink pins in a Yosys JSON netlist (``synth_* -json``,
+    flattened): (cell input pins driven, a name of the net), largest first. A net with many
+    public names is shown by one of them (Yosys's generated names after mapping, such as
+    ``x_LUT4_Z``, name a LUT driven by ``x``)."""
+    import collections
+
+    mod = json.loads(Path(netlist).read_text())["modules"][top]
+    sinks = collections.Counter()
+    for cell in mod["cells"].values():
+        for port, bits in cell["connections"].items():
+            if cell["port_directions"].get(port) == "input":
+                sinks.update(b for b in bits if isinstance(b, int))
+    names = {}
+    for name, net in sorted(mod["netnames"].items(), key=lambda kv: kv[1].get("hide_name", 0)):
+        for i, b in enumerate(net["bits"]):
+            if isinstance(b, int) and b not in names:
+                names[b] = f"{name}[{i}]" if len(net["bits"]) > 1 else name
+    return [(k, names.get(b, "?")) for b, k in sinks.most_common(count)]
 
 
 class DoesNotFit(ToolError):

@@ -421,8 +421,11 @@ async def power_epochs(dut):
 SMALL = [
     OnnParams(n=8),
     OnnParams(n=8, with_parallel=True),
+    # four groups of copied control registers (5, 5, 5, 1 cells): a cell reading another
+    # group's copy, or a copy one clock off its register, fails the lockstep
     OnnParams(n=16, phase_bits=10, lut_bits=6, sin_bits=6, weight_bits=4, onn_phase_bits=3,
-              ks_bits=10, noise_bits=12, omega_bits=12, lfsr_steps=5, max_shift=12),
+              ks_bits=10, noise_bits=12, omega_bits=12, lfsr_steps=5, max_shift=12,
+              fanout_cells=5),
 ]
 CHECKS = ("lockstep_oim,lockstep_schedules,lockstep_kuramoto,lockstep_onn,onn_until_stable,"
           "coupling_rewrite,errors")
