@@ -95,14 +95,23 @@ class Bench:
 
 
 # ------------------------------------------------------------------------------ cocotb side
-@cocotb.test()
-async def check_products(dut):
+async def _open(dut, *, stall=0.0, sink_stall=None):
+    """Clock, bench and reset for this build's parameters: ``(chk, p, rng, bench)``."""
     chk = params()
     p = chk.imc
     rng = np.random.default_rng(seed())
     await start_clock(dut)
-    b = Bench(dut, p, stall=chk.stall)
+    b = Bench(dut, p, stall=stall)
+    if sink_stall is not None:
+        b.sink.stall = sink_stall
     await reset(dut)
+    return chk, p, rng, b
+
+
+@cocotb.test()
+async def check_products(dut):
+    chk = params()
+    chk, p, rng, b = await _open(dut, stall=chk.stall)
     expected = []
     corners = ["min", "max", "zero"]
     for batch in range(chk.batches):
@@ -131,13 +140,8 @@ async def check_products(dut):
 @cocotb.test()
 async def check_timing(dut):
     """Back-to-back products without stalls: issue interval and latency as documented."""
-    chk = params()
-    p = chk.imc
+    chk, p, rng, b = await _open(dut)
     unit = UNITS[chk.unit](p)
-    rng = np.random.default_rng(seed())
-    await start_clock(dut)
-    b = Bench(dut, p)
-    await reset(dut)
     w = random_weights(p, rng)
     await b.load_stream(w)
     figures = {}
@@ -166,13 +170,7 @@ async def check_backpressure(dut):
     """Products back to back (no source stalls) into a sink that holds ready low half the
     time: with ba = 1 a result can finish every clock, so the output stage must hold every
     result that is still in the pipeline when ready drops."""
-    chk = params()
-    p = chk.imc
-    rng = np.random.default_rng(seed())
-    await start_clock(dut)
-    b = Bench(dut, p)
-    b.sink.stall = 0.5
-    await reset(dut)
+    chk, p, rng, b = await _open(dut, sink_stall=0.5)
     w = random_weights(p, rng)
     await b.load_stream(w)
     expected = []
@@ -195,14 +193,9 @@ async def check_write_then_product(dut):
     """Single-buffered: a weight reload through the stream and a product queued in the same
     clock. Writes win, so the product is accepted in the clock after the last row and must
     see all the new rows (with ``with_write_register`` the last row is still in flight)."""
-    chk = params()
-    p = chk.imc
-    if p.with_double_buffer:
+    if params().imc.with_double_buffer:
         return
-    rng = np.random.default_rng(seed())
-    await start_clock(dut)
-    b = Bench(dut, p)
-    await reset(dut)
+    chk, p, rng, b = await _open(dut)
     w0, w1 = random_weights(p, rng), random_weights(p, rng)
     await b.load_stream(w0)
     xs = [random_activations(p, rng, p.a_bits) for _ in range(2)]
@@ -221,13 +214,8 @@ async def check_write_then_product(dut):
 @cocotb.test()
 async def check_errors(dut):
     """Bad run-time input sets a sticky error and is refused; nothing else changes."""
-    chk = params()
-    p = chk.imc
+    chk, p, rng, b = await _open(dut)
     unit = UNITS[chk.unit](p)
-    rng = np.random.default_rng(seed())
-    await start_clock(dut)
-    b = Bench(dut, p)
-    await reset(dut)
     info = await b.csr.fields("INFO")
     assert (1 << info["rows_log2"], info["cols"], info["a_bits"]) == (p.rows, p.cols, p.a_bits)
     w = random_weights(p, rng)
@@ -272,14 +260,9 @@ async def check_errors(dut):
 @cocotb.test()
 async def check_double_buffer(dut):
     """Shadow-bank writes overlap compute; CMD.swap switches banks between products."""
-    chk = params()
-    p = chk.imc
-    if not p.with_double_buffer:
+    if not params().imc.with_double_buffer:
         return
-    rng = np.random.default_rng(seed())
-    await start_clock(dut)
-    b = Bench(dut, p)
-    await reset(dut)
+    chk, p, rng, b = await _open(dut)
     w0, w1 = random_weights(p, rng), random_weights(p, rng)
     await b.load_stream(w0)                    # shadow bank 1, then swapped in
     n = 2 + p.rows * (p.row_words + 1) // p.a_bits   # enough products to outlast the load
