@@ -162,7 +162,7 @@ class OnnParams:
     @property
     def name(self) -> str:
         par = "_par" if self.with_parallel else ""
-        fan = f"_f{self.fanout_cells}" if self.fanout_cells != 8 else ""
+        fan = f"_f{self.fanout_cells}" if self.fanout_cells != OnnParams.fanout_cells else ""
         return f"onn_{self.n}_p{self.phase_bits}w{self.weight_bits}s{self.sin_bits}{par}{fan}"
 
 
