@@ -337,11 +337,17 @@ class WordDma(_CsrBlock):
     """Moves ``SRC_WORDS`` words from RAM (``SRC``, ascending) to ``o`` and ``DST_WORDS``
     words from ``i`` to RAM (``DST``), concurrently; done when both counts are exhausted.
 
-    One Wishbone request outstanding; a new one is issued in the clock its predecessor is
-    answered, so with a free bus one word moves per clock. Writes (results) go before reads so
-    the accelerator never blocks on a full output. Reads land in a 4-word FIFO and are issued
-    only with room for their answer. A bus error stops the transfer (cause BUS_ERROR).
-    Reset: idle. ``busy`` is also an output (the SoC's activity counters use it).
+    The bus request (``cyc``/``stb``/``we``/``adr``/``dat_w``) comes from registers, so
+    nothing in the DMA or its accelerator reaches the arbiter's grant combinationally, and the
+    arbiter's ``stall`` reaches only the DMA's own registers (``i`` lands in a two-word FIFO
+    whose ``ready`` is its level). The next request is loaded in the clock the presented one
+    is accepted, and the arbiter accepts it in the clock the previous one is answered: with a
+    free bus one word still moves per clock (one request outstanding, one presented). Writes
+    (results) go before reads so the accelerator never blocks on a full output. Reads land in
+    a 4-word FIFO and are loaded only with room for every read in flight. A bus error stops
+    the transfer (cause BUS_ERROR) and withdraws the request presented behind the failing
+    one, so no access follows it. Reset: idle. ``busy`` is also an output (the SoC's activity
+    counters use it).
 
     Members
     -------
@@ -353,6 +359,7 @@ class WordDma(_CsrBlock):
     """
 
     FIFO_DEPTH = 4
+    IN_DEPTH = 2
 
     def __init__(self):
         super().__init__(DMA_REGS, {"bus": Out(WishboneSignature(30)),
@@ -363,49 +370,52 @@ class WordDma(_CsrBlock):
         m = Module()
         regs, csr, bus = self.regs, self.csr, self.bus
         m.submodules.fifo = q = fifo.SyncFIFO(width=32, depth=self.FIFO_DEPTH)
+        m.submodules.in_fifo = wq = fifo.SyncFIFO(width=32, depth=self.IN_DEPTH)
         src, dst = Signal(32), Signal(32)
         src_n, dst_n = Signal(24), Signal(24)
         rd_adr, wr_adr = Signal(30), Signal(30)
-        rd_left, wr_left = Signal(24), Signal(24)
+        rd_left, wr_left = Signal(24), Signal(24)   # requests not yet loaded
         busy, done = Signal(), Signal()
         cause = Signal(3)
         err_addr = Signal(32)
         cycles = Signal(32)
+        stb, we = Signal(), Signal()                # the presented request
+        adr, dat = Signal(30), Signal(32)
         pending = Signal()           # a request was accepted, answer not seen
         pending_rd = Signal()
         pending_adr = Signal(30)
-        hold, hold_we = Signal(), Signal()   # a stalled request keeps its kind
+        in_flight = Signal(range(self.FIFO_DEPTH + 1))   # reads loaded, data not yet in q
 
         answer = pending & (bus.ack | bus.err)
-        can = busy & (~pending | answer)
-        want_wr = can & self.i.valid & (wr_left != 0)
-        # room for the answer: the FIFO's level plus a read still in flight
-        room = (q.level + (pending & pending_rd & ~answer)) < self.FIFO_DEPTH - 1
-        want_rd = can & (rd_left != 0) & room
-        we = Signal()
-        go = Signal()
+        failed = answer & bus.err
         m.d.comb += [
-            we.eq(Mux(hold, hold_we, want_wr)),
-            go.eq(hold | want_wr | want_rd),
-            bus.cyc.eq(go), bus.stb.eq(go), bus.we.eq(we), bus.sel.eq(0b1111),
-            bus.adr.eq(Mux(we, wr_adr, rd_adr)), bus.dat_w.eq(self.i.payload),
+            bus.cyc.eq(stb & ~failed), bus.stb.eq(stb & ~failed), bus.we.eq(we),
+            bus.sel.eq(0b1111), bus.adr.eq(adr), bus.dat_w.eq(dat),
             self.busy.eq(busy),
+            wq.w_data.eq(self.i.payload), wq.w_en.eq(self.i.valid), self.i.ready.eq(wq.w_rdy),
         ]
-        accepted = go & ~bus.stall
-        m.d.sync += hold.eq(go & bus.stall)
-        with m.If(go & bus.stall & ~hold):
-            m.d.sync += hold_we.eq(we)
-        m.d.comb += self.i.ready.eq(accepted & we)
+        accepted = bus.stb & ~bus.stall
+        free = ~stb | accepted                      # the request register loads this clock
+        load_wr = busy & ~failed & free & wq.r_rdy & (wr_left != 0)
+        room = (q.level + in_flight) < self.FIFO_DEPTH
+        load_rd = busy & ~failed & free & ~load_wr & (rd_left != 0) & room
+        landed = answer & pending_rd & bus.ack
+        m.d.comb += wq.r_en.eq(load_wr)
+        with m.If(free | failed):
+            m.d.sync += stb.eq(load_wr | load_rd)
+        with m.If(load_wr):
+            m.d.sync += [we.eq(1), adr.eq(wr_adr), dat.eq(wq.r_data),
+                         wr_adr.eq(wr_adr + 1), wr_left.eq(wr_left - 1)]
+        with m.Elif(load_rd):
+            m.d.sync += [we.eq(0), adr.eq(rd_adr), rd_adr.eq(rd_adr + 1),
+                         rd_left.eq(rd_left - 1)]
+        m.d.sync += in_flight.eq(in_flight + load_rd - landed)
         with m.If(answer):
             m.d.sync += pending.eq(0)
         with m.If(accepted):
-            m.d.sync += [pending.eq(1), pending_rd.eq(~we), pending_adr.eq(bus.adr)]
-            with m.If(we):
-                m.d.sync += [wr_adr.eq(wr_adr + 1), wr_left.eq(wr_left - 1)]
-            with m.Else():
-                m.d.sync += [rd_adr.eq(rd_adr + 1), rd_left.eq(rd_left - 1)]
+            m.d.sync += [pending.eq(1), pending_rd.eq(~we), pending_adr.eq(adr)]
         # read answers into the FIFO, FIFO to the accelerator
-        m.d.comb += [q.w_data.eq(bus.dat_r), q.w_en.eq(answer & pending_rd & bus.ack),
+        m.d.comb += [q.w_data.eq(bus.dat_r), q.w_en.eq(landed),
                      self.o.payload.eq(q.r_data), self.o.valid.eq(q.r_rdy),
                      q.r_en.eq(self.o.ready)]
 
@@ -413,11 +423,11 @@ class WordDma(_CsrBlock):
         clear = csr.w_stb & self._at("CMD") & _field(regs, "CMD", "clear", csr.w_data)
         with m.If(busy):
             m.d.sync += cycles.eq(cycles + 1)
-            with m.If(answer & bus.err):
+            with m.If(failed):
                 m.d.sync += [cause.eq(cause | DmaCause.BUS_ERROR), busy.eq(0), done.eq(1),
                              err_addr.eq(Cat(Const(0, 2), pending_adr)),
-                             rd_left.eq(0), wr_left.eq(0)]
-            with m.Elif((rd_left == 0) & (wr_left == 0) & (~pending | answer)):
+                             rd_left.eq(0), wr_left.eq(0), in_flight.eq(0)]
+            with m.Elif((rd_left == 0) & (wr_left == 0) & ~stb & (~pending | answer)):
                 m.d.sync += [busy.eq(0), done.eq(1)]
         with m.If(clear):
             m.d.sync += cause.eq(0)
@@ -427,7 +437,8 @@ class WordDma(_CsrBlock):
             m.d.sync += [cause.eq(cause | DmaCause.ALIGN), done.eq(1)]
         with m.Elif(start):
             m.d.sync += [busy.eq(1), done.eq(0), cycles.eq(0), rd_adr.eq(src[2:]),
-                         wr_adr.eq(dst[2:]), rd_left.eq(src_n), wr_left.eq(dst_n)]
+                         wr_adr.eq(dst[2:]), rd_left.eq(src_n), wr_left.eq(dst_n),
+                         in_flight.eq(0)]
         with m.If(csr.w_stb & ~busy):
             with m.Switch(csr.addr):
                 for name, reg in (("SRC", src), ("DST", dst), ("SRC_WORDS", src_n),
