@@ -323,7 +323,8 @@ def register_map(p: OnnParams) -> RegisterMap:
         Register("OMEGA", (Field("omega", p.omega_bits),),
                  doc="Kuramoto natural frequency (signed) of cell CELL, then CELL+1"),
         Register("SINCOS", (Field("sin", p.sin_bits), Field("cos", p.sin_bits)), access="r",
-                 doc="SIN and COS of cell CELL's phase (signed)"),
+                 doc="SIN and COS of cell CELL's phase (signed; while running, of the "
+                     "phase one clock earlier)"),
         Register("SPINS", (Field("bits", 32),), access="r", count=-(-p.n // 32),
                  doc="spin bit of cells 32w..32w+31 (1: phase nearer pi)"),
         Register("JADDR", (Field("col", 16), Field("group", 16)),
@@ -839,6 +840,8 @@ class OnnArray(wiring.Component):
         # ---- CSR writes
         errs = Signal(5)
         m.d.comb += errs.eq(0)
+        cell_d = Signal.like(cell)          # CELL's next value
+        m.d.comb += cell_d.eq(cell)
 
         def fld(reg, name):
             f = regs[reg].layout[name]
@@ -881,7 +884,7 @@ class OnnArray(wiring.Component):
             with m.Elif(at("CELL")):
                 idx = fld("CELL", "cell")
                 with m.If(idx < n):
-                    m.d.sync += cell.eq(idx)
+                    m.d.comb += cell_d.eq(idx)
                 with m.Else():
                     m.d.comb += errs.eq(Cause.BAD_CELL)
             with m.Elif(at("PHASE")):
@@ -908,7 +911,8 @@ class OnnArray(wiring.Component):
         # PHASE / OMEGA accesses advance CELL (a refused write does not)
         step_cell = ((wr & ~busy) | bus.r_stb) & (at("PHASE") | at("OMEGA"))
         with m.If(step_cell):
-            m.d.sync += cell.eq(Mux(cell == n - 1, 0, cell + 1))
+            m.d.comb += cell_d.eq(Mux(cell == n - 1, 0, cell + 1))
+        m.d.sync += cell.eq(cell_d)
 
         # ---- CSR reads (registered)
         info = regs.pack("INFO", n=n, phase_bits=PB, weight_bits=WB, sin_bits=p.sin_bits,
@@ -918,9 +922,17 @@ class OnnArray(wiring.Component):
                      status.error.eq(cause != 0), status.cause.eq(cause)]
         th_cell = Signal(PB)
         m.d.comb += th_cell.eq(Array(theta)[cell])
-        s_out = _sin_rom(p, m, th_cell[drop:], "ro_sin")
+        # SINCOS reads a copy of PHASE[CELL] registered every clock (the sine lookups then
+        # start at a flip-flop, not at the n-way phase select: on the 85F SoC that select plus
+        # the lookups into the read-data register was the critical path). The copy is taken
+        # at CELL's next value, so a read in the clock after any CSR access is exact (a PHASE
+        # write moves CELL on, and n >= 2, so the written cell is never the one copied); only
+        # while the array runs may SINCOS lag the phases by one clock.
+        th_sc = Signal(PB)
+        m.d.sync += th_sc.eq(Array(theta)[cell_d])
+        s_out = _sin_rom(p, m, th_sc[drop:], "ro_sin")
         th_cos = Signal(PB)
-        m.d.comb += th_cos.eq(th_cell + (1 << (PB - 2)))
+        m.d.comb += th_cos.eq(th_sc + (1 << (PB - 2)))
         c_out = _sin_rom(p, m, th_cos[drop:], "ro_cos")
         spins = Signal(n)
         for i in range(n):
