@@ -11,6 +11,7 @@ every build writes ``report.md`` / ``report.json`` next to the bitstream in
 import json
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sim.synth import _READ_FIXUP, DEFAULT_ROUTER, KEEP_COPIES, _fmax, _run_nextpnr, _stat
@@ -51,8 +52,11 @@ def _say(progress, msg: str) -> None:
 
 def prepare(board: Board, design=DEFAULT_DESIGN, out: Path | None = None) -> Path:
     """Write the platform's build files for ``board`` (``top.il``, ``top.ys``, ``top.pcf`` or
-    ``top.lpf``) into ``out`` (default ``build/fpga/<board>/``); returns ``out``."""
-    out = Path(out) if out else BUILD / "fpga" / board.name
+    ``top.lpf``) into ``out`` (default ``build/fpga/<board>/``, ``build/fpga/<board>-<design>/``
+    for a design other than the default); returns ``out``."""
+    name = design if isinstance(design, str) else design.__name__.lower()
+    out = Path(out) if out else BUILD / "fpga" / (
+        board.name if name == DEFAULT_DESIGN else f"{board.name}-{name}")
     out.mkdir(parents=True, exist_ok=True)
     top = BoardTop(design, board.config, leds=board.leds, buttons=board.buttons,
                    clk_hz=round(board.clock_mhz * 1e6))
@@ -70,8 +74,9 @@ def prepare(board: Board, design=DEFAULT_DESIGN, out: Path | None = None) -> Pat
 
 def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str | None = None,
                 timeout: float | None = None, out: Path | None = None, progress=print,
-                bitstream: bool = True) -> dict:
-    """Synthesize, place and route ``board`` once per seed, pack the first seed's result.
+                bitstream: bool = True, jobs: int = 1) -> dict:
+    """Synthesize, place and route ``board`` once per seed (``jobs`` nextpnr processes at a
+    time), pack the first seed's result.
 
     Returns (and writes to ``out/report.json``, with ``report.md``) a dict: ``board``,
     ``device``, ``design``, ``config``, ``synth_cells`` (Yosys cell counts of the whole top),
@@ -106,25 +111,31 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
         # _run_nextpnr reads <top>_<family>.json: point it at Amaranth's output.
         (out / f"{NAME}_{family}.json").unlink(missing_ok=True)
         (out / f"{NAME}_{family}.json").symlink_to(f"{NAME}.json")
-        runs, first = [], None
-        for i, seed in enumerate(seeds):
+        def place(i, seed):
             t0 = time.monotonic()
             extra = ["--pcf", f"{NAME}.pcf"] if family == "ice40" else ["--lpf", f"{NAME}.lpf"]
             if i == 0 and bitstream:
                 extra += (["--asc", f"{NAME}.asc"] if family == "ice40"
                           else ["--textcfg", f"{NAME}.config"])
+            tag = f"seed {seed}" if len(seeds) > 1 else ""
             _say(progress, f"[fpga] 2/3 yowasp-nextpnr-{family} seed {seed} "
                            f"({i + 1} of {len(seeds)})")
             data = _run_nextpnr(family, out, NAME, seed, board.nextpnr_device,
                                 board.nextpnr_package, router=router, timeout=timeout,
                                 extra=tuple(extra),
-                                progress=lambda s: _say(progress, f"[fpga]     {s}"))
+                                progress=lambda s: _say(progress, f"[fpga]     {tag} {s}"
+                                                        if tag else f"[fpga]     {s}"))
             run = {"seed": seed, "fmax_mhz": _fmax(data), "seconds": time.monotonic() - t0}
-            runs.append(run)
-            first = first or data
             fm = run["fmax_mhz"]
-            _say(progress, f"[fpga]     {run['seconds']:.0f} s: Fmax "
+            _say(progress, f"[fpga]     seed {seed}: {run['seconds']:.0f} s, Fmax "
                            f"{'-' if fm is None else f'{fm:.1f}'} MHz")
+            return run, data
+
+        if jobs < 1:
+            raise ValueError(f"jobs must be at least 1, not {jobs!r}")
+        with ThreadPoolExecutor(max_workers=min(jobs, len(seeds))) as pool:
+            done = list(pool.map(lambda args: place(*args), enumerate(seeds)))
+        runs, first = [run for run, _ in done], done[0][1]
         util = {k: (int(v["used"]), int(v["available"]))
                 for k, v in first["utilization"].items()}
         bit = None
@@ -147,7 +158,8 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
     fmax = sorted(r["fmax_mhz"] for r in runs if r["fmax_mhz"] is not None)
     placed = placed_logic(util, family)
     report = {
-        "board": board.name, "device": board.device, "family": family, "design": design,
+        "board": board.name, "device": board.device, "family": family,
+        "design": design if isinstance(design, str) else design.__name__,
         "config": board.config.describe(design), "synth_cells": dict(sorted(cells.items())),
         "utilization": util, "runs": runs, "seeds": list(seeds),
         "fmax_mhz": ({"min": fmax[0], "median": fmax[len(fmax) // 2], "max": fmax[-1]}

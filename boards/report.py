@@ -42,6 +42,7 @@ class Entry:
     note: str = ""
     board: object = None
     units: tuple = field(default=())   # unit entry names a board carries (logic check)
+    design: str = "standin"            # the board design (boards/design.py DESIGNS)
 
 
 #: Oscillator-array sizes (cells) in the table, per target: the largest that fits the UP5K
@@ -80,10 +81,12 @@ def entries() -> list[Entry]:
     out.append(Entry("imc_16x4_st1", "unit", partial(ImcTile, ImcParams(rows=16, cols=4)),
                      targets=("ice40",), note="between the 8x4 that fits UP5K and the 16x8 that "
                      "does not"))
-    out.append(Entry("imc_64x16_st6", "unit", partial(ImcTile, ImcParams(tree_stages=6)),
-                     targets=("ecp5",), heavy=True,
-                     note="every adder-tree level registered; not tried on UP5K (16x8 already "
-                          "overflows it)"))
+    big = BOARDS["ulx3s-85f"].config.imc      # the 85F's tile, with its timing options
+    out.append(Entry(f"imc_{big.rows}x{big.cols}_st{big.tree_stages}", "unit",
+                     partial(ImcTile, big), targets=("ecp5",), heavy=True,
+                     note="the ULX3S-85F's tile: every adder-tree level registered, stall and "
+                          "weight write registered; not tried on UP5K (16x8 already overflows "
+                          "it)"))
     out += _onn_entries()
     for b in BOARDS.values():
         imc = b.config.imc
@@ -93,6 +96,11 @@ def entries() -> list[Entry]:
             _onn_name(b.config.onn) if b.config.onn else None) if n)
         out.append(Entry(b.name, "board", targets=(b.family,), board=b, units=units,
                          heavy=b.name == "ulx3s-85f"))
+    # the SoC (core, RAM, bus, peripherals and the same accelerators): the issue's goals are
+    # its clock rates; its logic check is against its own synthesis
+    for b in BOARDS.values():
+        out.append(Entry(f"{b.name}-soc", "board", targets=(b.family,), board=b,
+                         design="soc", heavy=b.name == "ulx3s-85f"))
     return out
 
 
@@ -119,9 +127,11 @@ def _summary(fmax: list[float]) -> dict | None:
     return {"min": fmax[0], "median": fmax[len(fmax) // 2], "max": fmax[-1]}
 
 
-def measure(entry: Entry, target: str, seeds, *, timeout: float | None, log=print) -> dict:
+def measure(entry: Entry, target: str, seeds, *, timeout: float | None, jobs: int = 1,
+            log=print) -> dict:
     """One (entry, target) measurement as a JSON-able row; a failure is a row with ``error``
-    (and ``overflow`` when the design does not fit), never an exception."""
+    (and ``overflow`` when the design does not fit), never an exception. ``jobs``: a board's
+    seeds placed at a time."""
     from sim.synth import place_ecp5, place_ice40
 
     row = {"name": entry.name, "kind": entry.kind, "target": target, "note": entry.note,
@@ -143,8 +153,8 @@ def measure(entry: Entry, target: str, seeds, *, timeout: float | None, log=prin
         else:
             from .flow import build_board
 
-            r = build_board(entry.board, seeds=seeds, timeout=timeout,
-                            progress=lambda s: log(f"  {s}"))
+            r = build_board(entry.board, design=entry.design, seeds=seeds, timeout=timeout,
+                            jobs=jobs, progress=lambda s: log(f"  {s}"))
             row.update(cells=r["synth_cells"], utilization=r["utilization"],
                        synth_logic=r["logic"]["synthesized"], placed_logic=r["logic"]["placed"],
                        fmax=[x["fmax_mhz"] for x in r["runs"]], goal_mhz=r["goal_mhz"],
@@ -199,7 +209,8 @@ def render_markdown(rows: list[dict]) -> str:
          "registers around them; Fmax: register to register, min / **median** / max over the "
          "seeds. Check: placed >= 0.8 x synthesized logic (a board against the sum of its units "
          "in this table).", ""]
-    for kind, title in (("unit", "Units"), ("board", "Boards (stand-in design, bitstream)")):
+    for kind, title in (("unit", "Units"),
+                        ("board", "Boards (bitstream; `-soc`: the SoC design, else the stand-in)")):
         L += [f"### {title}", "",
               "| name | device | LUT | FF | RAM | DSP | placed / available | Fmax MHz | "
               "seeds | check | s | date |",
@@ -240,9 +251,11 @@ def render_markdown(rows: list[dict]) -> str:
 
 
 def build_report(*, quick: bool = False, only=None, seeds=(1, 2, 3), heavy_seeds=(1,),
-                 timeout: float | None = None, out: Path, log=print) -> list[dict]:
+                 timeout: float | None = None, jobs: int = 1, out: Path,
+                 log=print) -> list[dict]:
     """Measure the entries (``only``: names to rerun, the rest read back from ``out/fpga/``),
-    write one JSON per (entry, target) there, return all rows in table order."""
+    write one JSON per (entry, target) there, return all rows in table order. ``jobs``: a
+    board's seeds placed at a time."""
     store = out / "fpga"
     store.mkdir(parents=True, exist_ok=True)
     all_entries = entries()
@@ -261,7 +274,7 @@ def build_report(*, quick: bool = False, only=None, seeds=(1, 2, 3), heavy_seeds
                     rows.append(json.loads(path.read_text()))
                 continue
             s = (1,) if quick else (heavy_seeds if e.heavy else seeds)
-            row = measure(e, target, s, timeout=timeout, log=log)
+            row = measure(e, target, s, timeout=timeout, jobs=jobs, log=log)
             row["units"] = list(e.units)
             path.write_text(json.dumps(row, indent=1, default=str) + "\n")
             rows.append(row)

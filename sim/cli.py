@@ -107,6 +107,12 @@ def _seeds(text: str) -> tuple[int, ...]:
     return seeds
 
 
+def _jobs(value: int) -> int:
+    if value < 1:
+        raise ToolError(f"--jobs must be at least 1, not {value}")
+    return value
+
+
 def cmd_fpga(args) -> int:
     """Bitstream and utilization/timing report of one board (logic in boards/flow.py)."""
     from boards import BOARDS, board
@@ -116,7 +122,7 @@ def cmd_fpga(args) -> int:
         raise ToolError(f"name a board; choose one of: {', '.join(BOARDS)}")
     b = board(args.board)
     r = build_board(b, design=args.design, seeds=_seeds(args.seeds), router=args.router,
-                    timeout=args.timeout)
+                    timeout=args.timeout, jobs=_jobs(args.jobs))
     print((Path(r["dir"]) / "report.md").read_text())
     print(f"wrote {r['bitstream']}, {Path(r['dir']) / 'report.md'}, "
           f"{Path(r['dir']) / 'report.json'}")
@@ -158,7 +164,7 @@ def cmd_sim(args) -> int:
 
 
 # ------------------------------------------------------------------------------ report
-def report_fpga(console, *, quick: bool, out, only=None) -> None:
+def report_fpga(console, *, quick: bool, out, only=None, heavy_seeds=(1,), jobs=1) -> None:
     """`picojoule report fpga`: every unit and board on iCE40/ECP5 (logic in boards/report.py);
     writes fpga.md/fpga.json to ``out`` (docs/fpga.md quotes fpga.md)."""
     import json
@@ -166,7 +172,8 @@ def report_fpga(console, *, quick: bool, out, only=None) -> None:
     from boards.report import build_report, render_markdown
 
     # Plain print: rich would read the "[fpga-report]" prefixes as markup.
-    rows = build_report(quick=quick, only=only, out=out, log=lambda s: print(s, flush=True))
+    rows = build_report(quick=quick, only=only, out=out, heavy_seeds=heavy_seeds, jobs=jobs,
+                        log=lambda s: print(s, flush=True))
     md = render_markdown(rows)
     (out / "fpga.md").write_text(md)
     (out / "fpga.json").write_text(json.dumps(rows, indent=1, default=str) + "\n")
@@ -182,11 +189,17 @@ def cmd_report(args) -> int:
     for unit in units:
         if unit not in reports:
             raise ToolError(f"unknown report {unit!r}; choose one of: {', '.join(reports)}")
-    if args.only and units != ["fpga"]:
-        raise ToolError("--only applies to `report fpga`")
+    fpga_only = {"only": args.only, "heavy_seeds": args.heavy_seeds, "jobs": args.jobs}
+    given = [k for k, v in fpga_only.items() if v is not None]
+    if given and units != ["fpga"]:
+        raise ToolError(f"--{given[0].replace('_', '-')} applies to `report fpga` only")
     console = _console()
     for unit in units:
         kw = {"only": args.only} if args.only else {}
+        if args.heavy_seeds is not None:
+            kw["heavy_seeds"] = _seeds(args.heavy_seeds)
+        if args.jobs is not None:
+            kw["jobs"] = _jobs(args.jobs)
         reports[unit](console, quick=args.quick, out=Path(args.out), **kw)
     return 0
 
@@ -223,6 +236,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(BUILD / "report"), help="output folder")
     p.add_argument("--only", nargs="+", metavar="NAME",
                    help="fpga: rerun only these entries, keep the others' stored results")
+    p.add_argument("--heavy-seeds", default=None, metavar="SEEDS",
+                   help="fpga: seeds for the heavy entries (64x16 tile, ULX3S-85F), default 1")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="fpga: a board's seeds placed and routed at a time (default 1)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("fpga", help="bitstream + utilization/timing report of a board "
@@ -232,6 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seeds", default="1", help="nextpnr seeds, comma list (Fmax median)")
     p.add_argument("--router", default=None, help="nextpnr router: router1 (default), router2")
     p.add_argument("--timeout", type=float, default=None, help="seconds per nextpnr run")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="seeds placed and routed at a time (one core and ~3 GB each)")
     p.set_defaults(func=cmd_fpga)
 
     p = sub.add_parser("doctor", help="check the toolchain")

