@@ -97,10 +97,17 @@ class Decoder(wiring.Component):
     """One initiator to several targets by address range. ``targets``: a list of
     ``(name, base_word, size_words)``; sizes are powers of two and bases aligned. A request
     that hits no target is answered by ``err`` the next cycle, never aliased.
+
+    ``late``: the name of a target whose read data arrives late in the clock (block RAM's
+    output, straight from the array): it joins the read-data OR at its root, one LUT level
+    before ``dat_r``, where the other targets' terms (from registers) meet in a tree beside it.
     """
 
-    def __init__(self, targets, addr_width: int = 30):
+    def __init__(self, targets, addr_width: int = 30, *, late: str | None = None):
         self.targets = list(targets)
+        if late is not None and late not in [t[0] for t in self.targets]:
+            raise ValueError(f"late target {late!r} is not one of the targets")
+        self.late = late
         for name, base, size in self.targets:
             if size & (size - 1) or base % size:
                 raise ValueError(f"target {name}: size {size} must be a power of two and base "
@@ -141,13 +148,19 @@ class Decoder(wiring.Component):
             m.d.sync += [miss_q.eq(~any_hit), sel_oh_q.eq(Cat(*hits))]
         with m.Else():
             m.d.sync += miss_q.eq(0)
-        ack, err, terms = 0, miss_q, []
+        ack, err, terms, late = 0, miss_q, [], None
         for i, (name, _, _) in enumerate(self.targets):
             sub = getattr(self, name)
             ack = ack | sub.ack
             err = err | sub.err
-            terms.append(Mux(sel_oh_q[i], sub.dat_r, 0))
+            if name == self.late:
+                late = (sel_oh_q[i], sub.dat_r)
+            else:
+                terms.append(Mux(sel_oh_q[i], sub.dat_r, 0))
         dat = _tree_or(terms) if terms else 0
+        if late is not None:
+            # A mux, not an OR: the other terms are all zero when ``late`` answers.
+            dat = Mux(late[0], late[1], dat)
         m.d.comb += [bus.ack.eq(ack), bus.err.eq(err), bus.dat_r.eq(dat)]
         return m
 

@@ -234,11 +234,11 @@ class Soc(wiring.Component):
         ram = add("ram", WishboneRam(p.ram_words, ports=2, init=self.ram_init), reset=False)
         ram_t = ("ram", RAM_BASE >> 2, p.ram_words)
         idec = add("idec", FetchPort(RAM_BASE >> 2, p.ram_words, ram.addr_width))
-        # RAM last: it was the one stage of the decoder's former read-data mux chain that block
-        # RAM's late data crossed; with the decoder's OR tree the order matters little (kept as
-        # measured in docs/fpga.md).
+        # RAM's read data comes straight from the block RAM array, late in the clock: it joins
+        # the decoder's read-data OR at the root (``late``), one LUT level before the core's
+        # load alignment (the 85F SoC's critical path, docs/fpga.md).
         targets = [(n, region(n).base >> 2, region(n).size >> 2) for n in self.regs] + [ram_t]
-        ddec = add("ddec", Decoder(targets))
+        ddec = add("ddec", Decoder(targets, late="ram"))
         dmas = [f"{n}_dma" for n in p.streams] if p.with_dma else []
         if dmas:
             arb = add("arb", Arbiter(1 + len(dmas)))

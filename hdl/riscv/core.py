@@ -66,7 +66,8 @@ from .parts import (
     csr_block,
     csr_update,
     data_request,
-    load_align,
+    load_data,
+    load_selects,
     mem_lanes,
     rvfi_retire,
     store_data,
@@ -327,7 +328,12 @@ class Core(wiring.Component):
         is_mem = x["load"] | x["store"]
         lanes = mem_lanes(m, size, addr_lo)
         st_data = store_data(m, size, rs2v)
-        ld_data = load_align(m, f3, addr_lo, dbus.dat_r)
+        # The lane selects are registered: the answer never comes in X's first clock and the
+        # operands hold while X waits, so the bus's read data (block RAM's output, late in the
+        # clock) meets flip-flop selects only (the 85F SoC's critical path, docs/fpga.md).
+        ld_sel = Signal(12)
+        m.d.sync += ld_sel.eq(load_selects(m, f3, addr_lo))
+        ld_data = load_data(m, ld_sel, dbus.dat_r)
 
         # ---------------------------------------------------------------- X: exceptions
         irq_pending, irq_cause = csr.irq_pending, csr.irq_cause
@@ -444,12 +450,13 @@ class Core(wiring.Component):
 
         # Result (one-hot sources, selected in R) and write-back. ``slow``: the results that
         # arrive late in the clock or after several (loads, CSRs, M, custom-0).
-        slow_res, result = Signal(32), Signal(32)
+        # The load data joins each at the last mux, after everything that comes from registers.
+        slow_res, result, other = Signal(32), Signal(32), Signal(32)
         m.d.comb += [
-            slow_res.eq(Mux(x["load"], ld_data, 0) | Mux(x["csr"], csr.rdata, 0)
-                        | Mux(x["sel_static"], x["static"], 0)
-                        | Mux(x["muldiv"], md_result, 0) | Mux(x["custom"], custom_result, 0)),
-            result.eq(fast | slow_res),
+            other.eq(Mux(x["csr"], csr.rdata, 0) | Mux(x["sel_static"], x["static"], 0)
+                     | Mux(x["muldiv"], md_result, 0) | Mux(x["custom"], custom_result, 0)),
+            slow_res.eq(Mux(x["load"], ld_data, other)),
+            result.eq(Mux(x["load"], ld_data, fast | other)),
         ]
         m.d.comb += [rf_w.addr.eq(rd), rf_w.data.eq(result),
                      rf_w.en.eq(retire & x["writes_rd"])]

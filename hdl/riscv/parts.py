@@ -7,7 +7,7 @@ from amaranth import Cat, Const, Mux, Signal
 from .isa import CSR_INFO, Csr, Irq, Mstatus, misa
 
 __all__ = ["CsrState", "csr_block", "csr_update", "data_request", "mem_lanes", "store_data",
-           "load_align", "rvfi_retire"]
+           "load_align", "load_selects", "load_data", "rvfi_retire"]
 
 
 class CsrState:
@@ -139,23 +139,57 @@ def store_data(m, size, value):
     return data
 
 
+def load_selects(m, f3, addr_lo):
+    """The lane selects of a load (``f3``, address bits ``addr_lo``), one-hot groups, for
+    :func:`load_data`: ``lo`` (4: which byte is bits 0-7), ``mid`` (3: bits 8-15 from byte 1,
+    from byte 3, or the extension), ``up`` (bits 16-31 from bytes 2-3, else the extension) and
+    ``sgn`` (4: the bit that is the extension, d7/d15/d23/d31; none for unsigned loads).
+    They depend on the instruction and address only, so a core can register them and keep
+    them off the path from the bus's read data."""
+    size, signed_ = f3[0:2], ~f3[2]
+    byte, half, word = size == 0, size == 1, size == 2
+    sel = Signal(12)
+    lo, mid, up, sgn = sel[0:4], sel[4:7], sel[7], sel[8:12]
+    m.d.comb += [
+        *(lo[k].eq(addr_lo == k) for k in range(4)),
+        mid[0].eq(word | (half & ~addr_lo[1])),
+        mid[1].eq(half & addr_lo[1]),
+        mid[2].eq(byte),
+        up.eq(word),
+        *(sgn[k].eq(signed_ & ((byte & (addr_lo == k))
+                               | (half & (k in (1, 3)) & (addr_lo[1] == (k == 3)))))
+          for k in range(4)),
+    ]
+    return sel
+
+
+def load_data(m, sel, dat_r):
+    """A load's result from the bus word ``dat_r`` and the selects of :func:`load_selects`:
+    flat AND-ORs, so the read data crosses as few LUT levels as the selects allow."""
+    lo, mid, up, sgn = sel[0:4], sel[4:7], sel[7], sel[8:12]
+    byte = [dat_r[8 * k:8 * k + 8] for k in range(4)]
+    ext = Signal()
+    m.d.comb += ext.eq((sgn & Cat(*(b[7] for b in byte))).any())
+    data = Signal(32)
+    m.d.comb += [
+        data[0:8].eq(_and_or((lo[k], byte[k]) for k in range(4))),
+        data[8:16].eq(_and_or([(mid[0], byte[1]), (mid[1], byte[3]),
+                               (mid[2], ext.replicate(8))])),
+        data[16:32].eq(Mux(up, dat_r[16:32], ext.replicate(16))),
+    ]
+    return data
+
+
 def load_align(m, f3, addr_lo, dat_r):
     """A load's result from the bus word ``dat_r``: shifted down and extended per ``f3``."""
-    shifted = Signal(32)
-    m.d.comb += shifted.eq(dat_r >> Cat(Const(0, 3), addr_lo))
-    data = Signal(32)
-    with m.Switch(f3):
-        with m.Case(0):
-            m.d.comb += data.eq(shifted[0:8].as_signed())
-        with m.Case(1):
-            m.d.comb += data.eq(shifted[0:16].as_signed())
-        with m.Case(4):
-            m.d.comb += data.eq(shifted[0:8])
-        with m.Case(5):
-            m.d.comb += data.eq(shifted[0:16])
-        with m.Default():
-            m.d.comb += data.eq(shifted)
-    return data
+    return load_data(m, load_selects(m, f3, addr_lo), dat_r)
+
+
+def _and_or(pairs):
+    out = 0
+    for s, v in pairs:
+        out = out | Mux(s, v, 0)
+    return out
 
 
 def data_request(m, bus, go, *, we, adr, sel, dat_w):
