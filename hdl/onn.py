@@ -319,7 +319,8 @@ def register_map(p: OnnParams) -> RegisterMap:
         Register("CYCLES", (Field("count", 32),), access="r",
                  doc="clocks spent busy since START (saturating)"),
         Register("CELL", (Field("cell", 16),), doc="cell of PHASE / OMEGA / SINCOS"),
-        Register("PHASE", (Field("phase", p.phase_bits),), doc="phase of cell CELL, then CELL+1"),
+        Register("PHASE", (Field("phase", p.phase_bits),),
+                 doc="phase of cell CELL, then CELL+1 (while running, one clock earlier)"),
         Register("OMEGA", (Field("omega", p.omega_bits),),
                  doc="Kuramoto natural frequency (signed) of cell CELL, then CELL+1"),
         Register("SINCOS", (Field("sin", p.sin_bits), Field("cos", p.sin_bits)), access="r",
@@ -920,15 +921,15 @@ class OnnArray(wiring.Component):
         status = Signal(regs["STATUS"].layout)
         m.d.comb += [status.busy.eq(busy), status.done.eq(done), status.stable.eq(stable),
                      status.error.eq(cause != 0), status.cause.eq(cause)]
-        th_cell = Signal(PB)
-        m.d.comb += th_cell.eq(Array(theta)[cell])
-        # SINCOS reads a copy of PHASE[CELL] registered every clock (the sine lookups then
-        # start at a flip-flop, not at the n-way phase select: on the 85F SoC that select plus
-        # the lookups into the read-data register was the critical path). The copy is taken
-        # at CELL's next value, so a read in the clock after any CSR access is exact (a PHASE
-        # write moves CELL on, and n >= 2, so the written cell is never the one copied); only
-        # while the array runs may SINCOS lag the phases by one clock.
-        th_sc = Signal(PB)
+        # PHASE and SINCOS read a copy of PHASE[CELL] registered every clock (the sine lookups
+        # then start at a flip-flop, not at the n-way phase select: on the 85F SoC that select
+        # plus the lookups into the read-data register was the critical path; and one n-way
+        # select serves both). The copy is taken at CELL's next value, so a read in the clock
+        # after any CSR access is exact (a PHASE write moves CELL on, and n >= 2, so the
+        # written cell is never the one copied); only while the array runs may a read lag the
+        # phases by one clock. OMEGA changes only by CSR writes, so its copy is always exact.
+        th_sc, om_sc = Signal(PB), Signal.like(omega[0])
+        m.d.sync += om_sc.eq(Array(omega)[cell_d])
         m.d.sync += th_sc.eq(Array(theta)[cell_d])
         s_out = _sin_rom(p, m, th_sc[drop:], "ro_sin")
         th_cos = Signal(PB)
@@ -966,9 +967,9 @@ class OnnArray(wiring.Component):
                 with m.Case(regs.offset("CELL")):
                     m.d.sync += bus.r_data.eq(cell)
                 with m.Case(regs.offset("PHASE")):
-                    m.d.sync += bus.r_data.eq(th_cell)
+                    m.d.sync += bus.r_data.eq(th_sc)
                 with m.Case(regs.offset("OMEGA")):
-                    m.d.sync += bus.r_data.eq(Array(omega)[cell].as_unsigned())
+                    m.d.sync += bus.r_data.eq(om_sc.as_unsigned())
                 with m.Case(regs.offset("SINCOS")):
                     m.d.sync += bus.r_data.eq(Cat(s_out, c_out))
                 for w in range(regs["SPINS"].count):
