@@ -206,3 +206,8 @@ def test_bus_error_stops_at_the_failing_word(side, traffic):
     last_clock, last_adr, _ = out["accepted"][-1]
     assert last_adr == RAM_WORDS, out["accepted"]
     assert out["failed_at"] is not None and out["failed_at"] > last_clock
+
+
+def test_decoder_late_target_must_exist():
+    with pytest.raises(ValueError, match="late target 'rom' is not one of the targets"):
+        Decoder([("ram", 0, RAM_WORDS)], late="rom")
