@@ -84,7 +84,8 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
                 timeout: float | None = None, out: Path | None = None, progress=print,
                 bitstream: bool = True, jobs: int = 1) -> dict:
     """Synthesize, place and route ``board`` once per seed (``jobs`` nextpnr processes at a
-    time), pack the first seed's result.
+    time), pack the result of the first seed that routed (a seed whose router stops converging
+    is stopped and reported with ``error``, not routed).
 
     Returns (and writes to ``out/report.json``, with ``report.md``) a dict: ``board``,
     ``device``, ``design``, ``config``, ``synth_cells`` (Yosys cell counts of the whole top),

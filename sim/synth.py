@@ -198,7 +198,7 @@ def _run_watched(cmd: list[str], cwd: Path, log: Path, timeout: float | None, pr
     """Run ``cmd``; every ``every`` seconds pass the newest line of ``log`` (if it changed) to
     ``progress``. Returns None if it ran longer than ``timeout`` seconds (then it is killed).
     ``stalled(log_text)``, checked as often, returns a reason to give up (the run is killed
-    and :class:`ToolError` raised with it) or None."""
+    and :class:`RouterStalled` raised with it) or None."""
     import tempfile
     import time
 
@@ -221,7 +221,7 @@ def _run_watched(cmd: list[str], cwd: Path, log: Path, timeout: float | None, pr
                 if reason:
                     proc.kill()
                     proc.wait()
-                    raise ToolError(reason) from None
+                    raise RouterStalled(reason) from None
                 if progress and text:
                     # The newest line that says something (not a row of a progress table).
                     lines = [ln.removeprefix("Info:").strip() for ln in
@@ -333,10 +333,7 @@ def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
         return why and (f"nextpnr-{family} seed {seed}: {why}; try other seeds or --router "
                         f"router2 (log {log})")
 
-    try:
-        proc = _run_watched(cmd, out, log, timeout, progress, stalled=stalled)
-    except ToolError as e:
-        raise RouterStalled(str(e)) from None
+    proc = _run_watched(cmd, out, log, timeout, progress, stalled=stalled)
     if proc is None:
         raise ToolError(f"nextpnr-{family} did not finish within {timeout:.0f} s "
                         f"(seed {seed}; log {log})")
