@@ -261,7 +261,8 @@ class DoesNotFit(ToolError):
 
 
 class RouterStalled(ToolError):
-    """nextpnr's router stopped converging (:func:`router1_stalled`) and was stopped: this
+    """nextpnr's router stopped converging (:func:`router1_stalled`, :func:`router2_stalled`)
+    and was stopped: this
     seed's placement does not route; another seed may."""
 
 
@@ -313,6 +314,31 @@ def router1_stalled(log_text: str, limit: int = ROUTER1_STALL_ITERATIONS) -> str
             f"none routed for {last - best_at:,} iterations")
 
 
+#: router2 gives up when it has gone this many iterations without a new low in overused wires
+#: and the count has grown to ``ROUTER2_DIVERGED`` times that low. It can diverge: the
+#: ULX3S-85F stand-in at 0441dfe, seed 2, fell to 82 overused wires at iteration 62, then rose
+#: to 3,565 at 161 (2,175 s) where seed 1 routes in 65 iterations (docs/fpga.md).
+ROUTER2_STALL_ITERATIONS = 40
+ROUTER2_DIVERGED = 4
+
+_ROUTER2_ROW = re.compile(r"^Info:\s+iter=(\d+) wires=\d+ overused=(\d+)", re.M)
+
+
+def router2_stalled(log_text: str, limit: int = ROUTER2_STALL_ITERATIONS,
+                    factor: int = ROUTER2_DIVERGED) -> str | None:
+    """Why a router2 run in ``log_text`` will not finish, or None: ``limit`` iterations since
+    the fewest overused wires was first reached, and now ``factor`` times as many."""
+    best, best_at, last, now = None, 0, 0, 0
+    for m in _ROUTER2_ROW.finditer(log_text):
+        last, now = int(m.group(1)), int(m.group(2))
+        if best is None or now < best:
+            best, best_at = now, last
+    if best is None or last - best_at < limit or now < factor * max(best, 1):
+        return None
+    return (f"router2 diverged: {best:,} overused wires at iteration {best_at}, "
+            f"{now:,} at {last}")
+
+
 def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
                  package: str, *, router: str | None = None, timeout: float | None = None,
                  extra: tuple[str, ...] = (), progress=None) -> dict:
@@ -329,9 +355,10 @@ def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
            "--json", f"{top}_{family}.json", "--seed", str(seed), "--report", report.name,
            "--timing-allow-fail", "--log", log.name, "-q", "--router", router, *extra]
     def stalled(text):
-        why = router1_stalled(text) if router == "router1" else None
+        why = router1_stalled(text) if router == "router1" else router2_stalled(text)
+        other = "router2" if router == "router1" else "router1"
         return why and (f"nextpnr-{family} seed {seed}: {why}; try other seeds or --router "
-                        f"router2 (log {log})")
+                        f"{other} (log {log})")
 
     proc = _run_watched(cmd, out, log, timeout, progress, stalled=stalled)
     if proc is None:

@@ -184,6 +184,26 @@ def test_router1_stalled_reads_the_progress_table():
     assert router1_stalled("Info: Routing globals\n") is None
 
 
+def test_router2_stalled_reads_the_iterations():
+    from sim.synth import router2_stalled
+
+    def log(counts):
+        return "".join(f"Info:     iter={it} wires={500000 + it} overused={n} overuse={n + 3} "
+                       "archfail=NA\n" for it, n in enumerate(counts, 1))
+
+    # the shape of two real runs (docs/fpga.md): one converges after a long plateau with
+    # bumps, the other falls to 82 and then grows
+    converging = [30000, 9000, 900, 215] + [215 - it // 2 for it in range(100)] + [40] * 60 + [0]
+    assert router2_stalled(log(converging)) is None
+    low = [32643, 19240, 10404, 894, 414, 239, 158, 91, 82]
+    diverging = low + [82 + 8 * it for it in range(1, 60)]
+    why = router2_stalled(log(diverging))
+    assert why is not None and "82 overused wires at iteration 9" in why
+    assert router2_stalled(log(diverging[:48])) is None      # 39 iterations after the low
+    assert router2_stalled(log(low + [300] * 45)) is None      # not yet 4 x the low
+    assert router2_stalled("Info: Routing globals\n") is None
+
+
 def test_overflow_lines():
     from sim.synth import device_name, overflow
 
