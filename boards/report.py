@@ -120,6 +120,13 @@ def _ram_dsp(cells: dict, family: str) -> tuple[str, int]:
     return ram, cells.get("MULT18X18D", 0)
 
 
+def _seeds(r: dict) -> str:
+    """The seeds column: how many ran, and how many of them routed when not all did."""
+    n = len(r["seeds"])
+    routed = sum(f is not None for f in r.get("fmax", []))
+    return f"{n} ({routed} routed)" if 0 < routed < n else str(n)
+
+
 def _summary(fmax: list[float]) -> dict | None:
     fmax = sorted(f for f in fmax if f is not None)
     if not fmax:
@@ -239,7 +246,7 @@ def render_markdown(rows: list[dict]) -> str:
             check = ("ok " if ok else "**FAILED** ") + text
             L.append(f"| {r['name']} | {r['device']} | {r['synth_logic']} | {_ffs(cells)} | "
                      f"{ram} | {dsp} | {used} / {avail} {key} ({100 * used / avail:.0f}%) | "
-                     f"{fmt} | {len(r['seeds'])} | {check} | {r['seconds']:.0f} | "
+                     f"{fmt} | {_seeds(r)} | {check} | {r['seconds']:.0f} | "
                      f"{r['date']} |")
         L.append("")
     notes = [f"- {r['name']}: {r['note']}" for r in rows if r.get("note")]

@@ -413,3 +413,17 @@ def test_report_flags_logic_lost():
     lines = {ln.split("|")[1].strip(): ln for ln in md.splitlines() if ln.startswith("| ")}
     assert "ok 1200/1000" in lines["imc_8x4_st1"]
     assert "**FAILED** 400/1040" in lines["icebreaker"]
+
+
+def test_report_counts_seeds_that_routed():
+    """A board row whose router stalled on some seeds says how many routed."""
+    from boards.report import render_markdown
+
+    row = {"name": "ulx3s-85f", "kind": "board", "target": "ecp5", "device": "LFE5U-85F",
+           "seeds": [1, 2, 3], "date": "today", "seconds": 1.0, "units": [],
+           "cells": {"LUT4": 10}, "utilization": {"TRELLIS_COMB": (20, 83640)},
+           "synth_logic": 10, "placed_logic": 20, "fmax": [53.6, None, None],
+           "fmax_mhz": {"min": 53.6, "median": 53.6, "max": 53.6}, "goal_mhz": 50.0,
+           "clock_mhz": 25.0, "config": "x", "bitstream": None}
+    assert "| 3 (1 routed) |" in render_markdown([row])
+    assert "| 3 |" in render_markdown([{**row, "fmax": [53.6, 50.0, 51.0]}])
