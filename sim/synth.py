@@ -262,8 +262,7 @@ class DoesNotFit(ToolError):
 
 class RouterStalled(ToolError):
     """nextpnr's router stopped converging (:func:`router1_stalled`, :func:`router2_stalled`)
-    and was stopped: this
-    seed's placement does not route; another seed may."""
+    and was stopped: this seed's placement does not route; another seed may."""
 
 
 def overflow(log_text: str) -> list[str]:
