@@ -33,7 +33,7 @@ from amaranth.lib import enum
 from amaranth.utils import ceil_log2
 
 __all__ = ["Mode", "OnnParams", "RunConfig", "sin_table", "LFSR_BITS", "LFSR_TAPS",
-           "NOISE_SAMPLE_BITS", "SCHED_FRAC", "KS_FRAC", "SEED_MUL", "lfsr_seed"]
+           "NOISE_SAMPLE_BITS", "SCHED_FRAC", "KS_FRAC", "SEED_MUL", "MAX_MOMENTUM", "lfsr_seed"]
 
 # 32-bit Galois LFSR, right-shifting: if the bit shifted out is 1, the state is XORed with the
 # tap mask. x^32 + x^22 + x^2 + x + 1 is primitive (period 2^32 - 1; checked in
@@ -49,6 +49,8 @@ KS_FRAC = 4
 # Per-cell seed scrambler: cell i's LFSR starts at seed ^ ((i + 1) * SEED_MUL mod 2^32) (a
 # constant per cell, so no multiplier in hardware); a zero result is replaced by 1.
 SEED_MUL = 0x9E3779B9
+# CONFIG.momentum is a 3-bit field: momentum 1 - 2^-m for m = 1..7.
+MAX_MOMENTUM = 7
 
 
 def lfsr_seed(seed: int, cell: int) -> int:
@@ -79,6 +81,9 @@ class OnnParams:
     omega_bits      signed natural-frequency register width (Kuramoto)
     lfsr_steps      LFSR steps per cell per epoch (and before the initial phase draw)
     max_shift       largest run-time update shift
+    max_momentum    largest run-time momentum m (OIM / Kuramoto; 0: no velocity registers):
+                    each cell keeps a velocity v_i <- v_i - (v_i >> m) + x_i and steps its
+                    phase by rnd(v_i >> shift) (a heavy-ball update, momentum 1 - 2**-m)
     with_parallel   all j accumulated in one clock (adder tree per cell) instead of n clocks
     fanout_cells    cells served by one copy of each broadcast control register (pipeline
                     strobes, mode, shift, seed, theta_j, the shared multiplier operand): a
@@ -95,6 +100,7 @@ class OnnParams:
     omega_bits: int = 16
     lfsr_steps: int = 16
     max_shift: int = 15
+    max_momentum: int = 0
     with_parallel: bool = False
     fanout_cells: int = 8
 
@@ -117,6 +123,7 @@ class OnnParams:
         check("omega_bits", lambda v: 2 <= v <= 32, "an integer in 2..32")
         check("lfsr_steps", lambda v: 1 <= v <= 64, "an integer in 1..64")
         check("max_shift", lambda v: 0 <= v <= 31, "an integer in 0..31")
+        check("max_momentum", lambda v: 0 <= v <= MAX_MOMENTUM, f"an integer in 0..{MAX_MOMENTUM}")
         check("fanout_cells", lambda v: 1 <= v <= 4096, "an integer in 1..4096")
         if not isinstance(self.with_parallel, bool):
             raise ValueError(f"with_parallel must be a bool, not {self.with_parallel!r}")
@@ -151,6 +158,12 @@ class OnnParams:
         return most.bit_length() + 1
 
     @property
+    def vel_bits(self) -> int:
+        """Signed width of a cell's velocity and of its update ``x`` with momentum: ``|v| <=
+        2**m (max|x| + 1)`` for the force ``x`` (``update_bits``), so ``max_momentum`` more bits."""
+        return self.update_bits + self.max_momentum
+
+    @property
     def addr_bits(self) -> int:
         return ceil_log2(self.n)
 
@@ -162,6 +175,7 @@ class OnnParams:
     @property
     def name(self) -> str:
         par = "_par" if self.with_parallel else ""
+        par += f"_m{self.max_momentum}" if self.max_momentum else ""
         fan = f"_f{self.fanout_cells}" if self.fanout_cells != OnnParams.fanout_cells else ""
         return f"onn_{self.n}_p{self.phase_bits}w{self.weight_bits}s{self.sin_bits}{par}{fan}"
 
@@ -177,6 +191,8 @@ class RunConfig:
     noise_amp      initial noise amplitude a0
     noise_dec      amplitude a(t) = max(0, a0 - ((t * noise_dec) >> SCHED_FRAC))
     seed           32-bit LFSR seed (cell i starts at :func:`lfsr_seed`)
+    momentum       m in 0..max_momentum (OIM / Kuramoto): the phase steps by rnd(v >> shift),
+                   v <- v - (v >> m) + x; 0: v <- x (no memory, the plain Euler step)
     """
     mode: Mode = Mode.OIM
     shift: int = 0
@@ -185,6 +201,7 @@ class RunConfig:
     noise_amp: int = 0
     noise_dec: int = 0
     seed: int = 1
+    momentum: int = 0
 
     def check(self, p: OnnParams) -> "RunConfig":
         """Validate against the build-time widths; returns self (one-line ValueError)."""
@@ -202,6 +219,8 @@ class RunConfig:
         need("noise_dec", lambda v: 0 <= v < (1 << (p.noise_bits + SCHED_FRAC)),
              f"in 0..{(1 << (p.noise_bits + SCHED_FRAC)) - 1}")
         need("seed", lambda v: 0 <= v <= 0xFFFFFFFF, "a 32-bit unsigned integer")
+        need("momentum", lambda v: 0 <= v <= p.max_momentum,
+             f"in 0..max_momentum={p.max_momentum}")
         return self
 
 
@@ -277,6 +296,7 @@ class Cause:
     BAD_CELL = 4    # CELL.cell >= n
     BAD_JADDR = 8   # JADDR.col >= n or JADDR.group >= groups
     BUSY = 16       # a configuration, state or coupling write (or START/RESUME) while running
+    BAD_MOMENTUM = 32  # CONFIG.momentum > max_momentum
 
 
 def weights_per_word(p: OnnParams) -> int:
@@ -297,8 +317,9 @@ def register_map(p: OnnParams) -> RegisterMap:
                  doc="build-time parameters"),
         Register("CONFIG", (Field("mode", 2, "Mode: 0 ONN, 1 OIM, 2 KURAMOTO"),
                             Field("shift", 5, "update shift, 0..max_shift"),
-                            Field("until_stable", 1, "stop after an epoch that changed nothing")),
-                 doc="run-time mode; a bad mode or shift is refused (error)"),
+                            Field("until_stable", 1, "stop after an epoch that changed nothing"),
+                            Field("momentum", 3, "velocity leak m, 0..max_momentum (0: off)")),
+                 doc="run-time mode; a bad mode, shift or momentum is refused (error)"),
         Register("KS_MAX", (Field("value", p.ks_bits),), doc="SHIL ks ceiling (2^-4 units)"),
         Register("KS_INC", (Field("value", p.ks_bits + SCHED_FRAC),),
                  doc="ks increment per epoch (2^-12 units)"),
@@ -312,7 +333,7 @@ def register_map(p: OnnParams) -> RegisterMap:
                  doc="start: seed LFSRs, draw phases (unless keep_phases), t = 0, run EPOCHS; "
                      "resume: run EPOCHS more from the present state; clear: clear errors"),
         Register("STATUS", (Field("busy", 1), Field("done", 1), Field("stable", 1),
-                            Field("error", 1), Field("cause", 5)), access="r",
+                            Field("error", 1), Field("cause", 6)), access="r",
                  doc="done: the last run finished; stable: its last epoch changed no phase; "
                      "error/cause sticky (Cause bits)"),
         Register("EPOCH", (Field("t", 32),), access="r", doc="epochs since START"),
@@ -439,13 +460,14 @@ class OnnArray(wiring.Component):
         mode = Signal(2, init=Mode.OIM.value)
         shift = Signal(range(p.max_shift + 1))
         until_stable = Signal()
+        momentum = Signal(3)
         ks_max = Signal(p.ks_bits)
         ks_inc = Signal(p.ks_bits + SCHED_FRAC)
         a0 = Signal(p.noise_bits)
         a_dec = Signal(p.noise_bits + SCHED_FRAC)
         seed = Signal(32, init=1)
         epochs = Signal(32)
-        cause = Signal(5)
+        cause = Signal(6)
         done = Signal()
         stable = Signal()
         t = Signal(32)
@@ -483,6 +505,7 @@ class OnnArray(wiring.Component):
         mode_c = copy_regs("mode", 2, init=Mode.OIM.value)
         shift_c = copy_regs("shift", range(p.max_shift + 1))
         seed_c = copy_regs("seed", 32, init=1)
+        mom_c = copy_regs("mom", 3)
 
         # ---- per-cell state
         theta = [Signal(PB, name=f"theta{i}") for i in range(n)]
@@ -661,7 +684,13 @@ class OnnArray(wiring.Component):
         acc = [Signal(acc_shape, name=f"acc{i}") for i in range(n)]
         eta = [Signal(signed(p.noise_bits + 1), name=f"eta{i}") for i in range(n)]
         shil = [Signal(signed(p.ks_bits + p.sin_bits + 1), name=f"shil{i}") for i in range(n)]
-        bias = [Signal(signed(p.update_bits), name=f"bias{i}") for i in range(n)]
+        # with momentum the update x = force + leak + half and the velocity need vel_bits
+        MOM = p.max_momentum > 0
+        xw = p.vel_bits + 1 if MOM else p.update_bits
+        bias = [Signal(signed(xw), name=f"bias{i}") for i in range(n)]
+        # lk_i: what the bias adds besides -shil / omega: half (+1 for ~shil) and, with
+        # momentum, the leaked velocity v_i - (v_i >> m); registered from the velocity (below)
+        lk = [Signal(signed(p.vel_bits + 1), name=f"lk{i}") for i in range(n)] if MOM else None
         s1_first_epoch = local("s1_first_epoch", first_issue)
         # the multiplier takes the per-epoch operands (s1_first_epoch or u_shil): one register
         # drives the select in every cell
@@ -675,9 +704,9 @@ class OnnArray(wiring.Component):
         per_epoch = local("per_epoch", Mux(first_issue, a_t, ks_t), pe_bits)
         # -shil + half = ~shil + (half + 1): the +1 goes into the constant (one per group), so
         # the bias is one adder per cell
-        half_c = {}
+        half_c, half_g = {}, {}
         for c in range(n_copies):
-            half = Signal(p.max_shift + 1, name=f"half_c{c}")
+            half = half_g[c] = Signal(p.max_shift + 1, name=f"half_c{c}")
             half_c[c] = Signal(p.max_shift + 2, name=f"half1_c{c}")
             m.d.comb += [half.eq((Const(1, p.max_shift + 2) << shift_c[c]) >> 1),
                          half_c[c].eq(half + ~c_kur[c * G])]
@@ -716,7 +745,8 @@ class OnnArray(wiring.Component):
             with m.If(c_u_shil[i]):
                 m.d.sync += shil[i].eq(prod >> KS_FRAC)
             with m.If(c_u_bias[i]):
-                m.d.sync += bias[i].eq(Mux(c_kur[i], omega[i], ~shil[i]) + half_c[i // G])
+                m.d.sync += bias[i].eq(Mux(c_kur[i], omega[i], ~shil[i])
+                                       + (lk[i] if MOM else half_c[i // G]))
 
         # ONN tick evaluation (s4): y(t) = S > 0, or o_i(t) on a tie (S = acc, eta included);
         # track the first rising edge of y over t = 1..P-1, and y(0) / y(P-1) for a rising edge
@@ -739,10 +769,12 @@ class OnnArray(wiring.Component):
         # update: u_step registers the step (OIM / Kuramoto: rnd(x) >> shift; ONN: the new
         # q); u_write adds it (or, ONN, writes q) into every phase at once
         changed = Signal(n)
+        x_of = []
         new_theta = [Signal(PB, name=f"new_theta{i}") for i in range(n)]
         for i in range(n):
-            x = Signal(signed(p.update_bits), name=f"x{i}")
+            x = Signal(signed(xw), name=f"x{i}")
             m.d.comb += x.eq(acc[i] + bias[i])
+            x_of.append(x)
             rise0 = y_first[i] & ~y_prev[i]
             q_new = Mux(rise0, 0, Mux(found[i], q_found[i], theta[i][odrop:]))
             step = Signal(PB, name=f"step{i}")
@@ -800,6 +832,24 @@ class OnnArray(wiring.Component):
                     m.d.sync += theta[i].eq(nxt[:PB])
             with m.If(c_u_write[i]):
                 m.d.sync += theta[i].eq(new_theta[i])
+        if MOM:
+            # Velocity (OIM / Kuramoto): xr takes x = force + leak + half at u_step, v = xr -
+            # half at u_write; then d1 = v - (v >> m) and lk = d1 + half (+1) are registered in
+            # the two clocks after, long before the next epoch's u_bias (n + 6 clocks later).
+            # START clears v; ONN epochs leave it. With m = 0 the leak is 0, so v = force.
+            for i in range(n):
+                c = i // G
+                vel = Signal(signed(p.vel_bits), name=f"vel{i}")
+                xr = Signal(signed(p.vel_bits), name=f"xr{i}")
+                d1 = Signal(signed(p.vel_bits), name=f"vleak{i}")
+                with m.If(c_u_step[i] & ~c_onn[i]):
+                    m.d.sync += xr.eq(x_of[i])
+                with m.If(do_seed[i]):
+                    m.d.sync += vel.eq(0)
+                with m.Elif(c_u_write[i] & ~c_onn[i]):
+                    m.d.sync += vel.eq(xr - half_g[c])
+                m.d.sync += [d1.eq(Mux(mom_c[c].any(), vel - (vel >> mom_c[c]), 0)),
+                             lk[i].eq(d1 + half_c[c])]
         with m.If(state == S("IDLE")):
             with m.If(wr & at("CMD") & c_start):
                 m.d.sync += [busy.eq(1), done.eq(0), stable.eq(0), keep.eq(c_keep),
@@ -839,7 +889,7 @@ class OnnArray(wiring.Component):
                     m.d.comb += state_next.eq(S("NEXT"))
 
         # ---- CSR writes
-        errs = Signal(5)
+        errs = Signal(6)
         m.d.comb += errs.eq(0)
         cell_d = Signal.like(cell)          # CELL's next value
         m.d.comb += cell_d.eq(cell)
@@ -861,14 +911,18 @@ class OnnArray(wiring.Component):
             with m.Elif(at("CONFIG")):
                 mv = fld("CONFIG", "mode")
                 sv = fld("CONFIG", "shift")
+                kv = fld("CONFIG", "momentum")
                 bad_mode = mv > max(v.value for v in Mode)
                 bad_shift = sv > p.max_shift
-                with m.If(bad_mode | bad_shift):
+                bad_mom = kv > p.max_momentum
+                with m.If(bad_mode | bad_shift | bad_mom):
                     m.d.comb += errs.eq(Mux(bad_mode, Cause.BAD_MODE, 0)
-                                        | Mux(bad_shift, Cause.BAD_SHIFT, 0))
+                                        | Mux(bad_shift, Cause.BAD_SHIFT, 0)
+                                        | Mux(bad_mom, Cause.BAD_MOMENTUM, 0))
                 with m.Else():
                     m.d.sync += [mode.eq(mv), shift.eq(sv), *(c.eq(mv) for c in mode_c),
-                                 *(c.eq(sv) for c in shift_c),
+                                 *(c.eq(sv) for c in shift_c), momentum.eq(kv),
+                                 *(c.eq(kv) for c in mom_c),
                                  until_stable.eq(fld("CONFIG", "until_stable"))]
             with m.Elif(at("KS_MAX")):
                 m.d.sync += ks_max.eq(fld("KS_MAX", "value"))
@@ -919,6 +973,9 @@ class OnnArray(wiring.Component):
         info = regs.pack("INFO", n=n, phase_bits=PB, weight_bits=WB, sin_bits=p.sin_bits,
                          parallel=int(p.with_parallel))
         status = Signal(regs["STATUS"].layout)
+        config = Signal(regs["CONFIG"].layout)
+        m.d.comb += [config.mode.eq(mode), config.shift.eq(shift),
+                     config.until_stable.eq(until_stable), config.momentum.eq(momentum)]
         m.d.comb += [status.busy.eq(busy), status.done.eq(done), status.stable.eq(stable),
                      status.error.eq(cause != 0), status.cause.eq(cause)]
         # PHASE and SINCOS read a copy of PHASE[CELL] registered every clock (the sine lookups
@@ -945,7 +1002,7 @@ class OnnArray(wiring.Component):
                 with m.Case(regs.offset("INFO")):
                     m.d.sync += bus.r_data.eq(info)
                 with m.Case(regs.offset("CONFIG")):
-                    m.d.sync += bus.r_data.eq(Cat(mode, shift, until_stable))
+                    m.d.sync += bus.r_data.eq(config.as_value())
                 with m.Case(regs.offset("KS_MAX")):
                     m.d.sync += bus.r_data.eq(ks_max)
                 with m.Case(regs.offset("KS_INC")):

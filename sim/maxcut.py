@@ -208,7 +208,16 @@ def anneal(W: np.ndarray, sweeps: int, seeds, t_hot: float | None = None,
 
 
 # ------------------------------------------------------------------------------ OIM solve
-DEFAULTS = dict(step=0.3, kappa=0.05, ramp=0.8, nu=0.3, cool=0.8)
+DEFAULTS = dict(step=0.3, kappa=0.05, ramp=0.8, nu=0.3, cool=0.8, momentum=4, kick=1)
+
+#: The array the Max-Cut tools simulate: velocity registers for ``DEFAULTS["momentum"]``.
+MAXCUT_MOMENTUM = DEFAULTS["momentum"]
+
+
+def array_params(n: int | None = None, **kw) -> OnnParams:
+    """OnnParams of the Max-Cut tools (CLI, benchmark, schedule search): the default array
+    (``n`` cells if given) with velocity registers for the default momentum."""
+    return OnnParams(**({"n": n} if n is not None else {}), max_momentum=MAXCUT_MOMENTUM, **kw)
 
 
 def default_config(p: OnnParams, W: np.ndarray, epochs: int, seed: int = 1,
@@ -221,9 +230,13 @@ def default_config(p: OnnParams, W: np.ndarray, epochs: int, seed: int = 1,
       ks is in units of 2**-KS_FRAC), ramped from 0
       to ks_max over the first ``ramp`` of the epochs;
     - ``noise_amp = round(nu * A * sqrt(mean_i sum_j w_ij^2))``, decaying linearly to 0 over
-      the first ``cool`` of the epochs.
+      the first ``cool`` of the epochs;
+    - ``momentum`` m (velocity leak 2**-m) if the array has velocity registers for it
+      (``p.max_momentum >= m``), else 0; with momentum the shift is ``kick`` larger (the
+      velocity builds up to 2**m kicks, so a single kick is made smaller).
     """
     k = {**DEFAULTS, **over}
+    mom = k["momentum"] if 0 < k["momentum"] <= p.max_momentum else 0
     A = p.sin_amp
     absw = np.abs(W)
     D = int(absw.sum(axis=1).max()) or 1
@@ -231,6 +244,8 @@ def default_config(p: OnnParams, W: np.ndarray, epochs: int, seed: int = 1,
     shift = 0
     while shift < p.max_shift and (A * D) >> shift > k["step"] * (1 << p.phase_bits):
         shift += 1
+    if mom:
+        shift = min(shift + k["kick"], p.max_shift)
     ks_max = min(int(round(k["kappa"] * d_mean * (1 << KS_FRAC))), (1 << p.ks_bits) - 1)
     ks_inc = min(-(-(ks_max << SCHED_FRAC) // max(int(k["ramp"] * epochs), 1)),
                  (1 << (p.ks_bits + SCHED_FRAC)) - 1)
@@ -239,7 +254,7 @@ def default_config(p: OnnParams, W: np.ndarray, epochs: int, seed: int = 1,
     dec = min(-(-(amp << SCHED_FRAC) // max(int(k["cool"] * epochs), 1)),
               (1 << (p.noise_bits + SCHED_FRAC)) - 1)
     return RunConfig(mode=Mode.OIM, shift=shift, ks_max=ks_max, ks_inc=ks_inc,
-                     noise_amp=amp, noise_dec=dec, seed=seed).check(p)
+                     noise_amp=amp, noise_dec=dec, seed=seed, momentum=mom).check(p)
 
 
 def solve_oim(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None = None,
@@ -344,7 +359,7 @@ def sweep(epochs: int, runs: int, specs) -> list[dict]:
     "classes": k}`` (classes: the model-only partly sequential update, default 1)
     runs seeds 1..runs for ``epochs`` epochs on the model; then SA (:func:`anneal`, default
     temperatures) with the same seeds and ``epochs`` sweeps (equal spin-update budget)."""
-    p = OnnParams()
+    p = array_params()
     g = random_graph(800, 19176, 2026, (1,))
     rows = []
     for spec in specs:
@@ -445,10 +460,10 @@ def _params(args, nodes: int | None = None) -> OnnParams:
     """The array: ``--cells``, else the default (model) or the graph's size (RTL: a smaller
     build simulates faster and gives the same cut, since unused cells change nothing)."""
     if args.cells is not None:
-        return OnnParams(n=args.cells)
+        return array_params(args.cells)
     if args.engine == "rtl" and nodes is not None:
-        return OnnParams(n=max(2, nodes))
-    return OnnParams()
+        return array_params(max(2, nodes))
+    return array_params()
 
 
 def _engine(args, what: str):
@@ -573,7 +588,7 @@ def run_clocks(n: int, epochs: int) -> int:
 def bench(quick: bool = False, out=None) -> str:
     """The tables in docs/onn.md: model (default settings) vs brute force, vs best-of-many SA,
     vs SA at equal spin-update budget on a G1-like graph, and ONN recall rates."""
-    p = OnnParams()
+    p = array_params()
     E, K = DEFAULT_EPOCHS, 16
     lines = []
 

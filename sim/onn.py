@@ -11,7 +11,8 @@ equations are in ``docs/onn.md``; in short, per epoch ``t`` and cell ``i``:
 - OIM:      ``x_i = sum_{j != i} J_ij SIN[(theta_j - theta_i) >> (PB - LB)] - ((ks(t) SIN[(2
   theta_i) >> (PB - LB)]) >> 4) + eta_i``, ``ks(t) = min(ks_max, (t * ks_inc) >> 8)``;
 - KURAMOTO: ``x_i = omega_i + sum_{j != i} J_ij SIN[...] + eta_i``;
-- both:     ``theta_i <- (theta_i + ((x_i + 2**(s-1)) >> s)) mod 2**PB`` (``x_i`` when s = 0);
+- both:     ``v_i <- v_i - (v_i >> m) + x_i`` (momentum m > 0; ``v_i <- x_i`` when m = 0),
+            ``theta_i <- (theta_i + ((v_i + 2**(s-1)) >> s)) mod 2**PB`` (``v_i`` when s = 0);
 - ONN: see :func:`onn_epoch`.
 
 Every function takes a batch of independent runs along leading axes of ``theta`` (shape
@@ -92,6 +93,7 @@ class State:
     theta: np.ndarray   # int64, (..., m), each in 0..2**phase_bits-1
     lfsr: np.ndarray    # uint64, (..., m)
     t: int = 0
+    vel: np.ndarray | int = 0   # int64, (..., m): the velocity (momentum); START clears it
 
 
 def couplings(p: OnnParams, J) -> np.ndarray:
@@ -149,21 +151,27 @@ def _coupling_sum(p: OnnParams, J: np.ndarray, theta: np.ndarray) -> np.ndarray:
     return prod.sum(axis=-1, dtype=np.int64)
 
 
+def _step(p: OnnParams, cfg: RunConfig, st: State, lf, x) -> State:
+    """The phase update of OIM and Kuramoto from the force ``x``: the velocity ``v = v - (v >>
+    m) + x`` (m = ``cfg.momentum``; ``v = x`` when m = 0), then ``theta += rnd(v >> shift)``."""
+    v = st.vel - (st.vel >> cfg.momentum) + x if cfg.momentum else x
+    mask = (1 << p.phase_bits) - 1
+    return State((st.theta + _round_shift(v, cfg.shift)) & mask, lf, st.t + 1, v)
+
+
 def oim_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
     mask = (1 << p.phase_bits) - 1
     lf, eta = _noise(p, cfg, st)
     acc = _coupling_sum(p, J, st.theta)
     shil = lut(p)[((2 * st.theta) & mask) >> (p.phase_bits - p.lut_bits)]
-    x = acc - ((ks_at(cfg, st.t) * shil) >> KS_FRAC) + eta
-    return State((st.theta + _round_shift(x, cfg.shift)) & mask, lf, st.t + 1)
+    return _step(p, cfg, st, lf, acc - ((ks_at(cfg, st.t) * shil) >> KS_FRAC) + eta)
 
 
 def kuramoto_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State,
                    omega: np.ndarray) -> State:
-    mask = (1 << p.phase_bits) - 1
     lf, eta = _noise(p, cfg, st)
-    x = np.asarray(omega, dtype=np.int64) + _coupling_sum(p, J, st.theta) + eta
-    return State((st.theta + _round_shift(x, cfg.shift)) & mask, lf, st.t + 1)
+    return _step(p, cfg, st, lf, np.asarray(omega, dtype=np.int64)
+                 + _coupling_sum(p, J, st.theta) + eta)
 
 
 def onn_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
@@ -188,7 +196,7 @@ def onn_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
     rise = y & ~np.roll(y, 1, axis=-1)
     has = rise.any(axis=-1)
     qn = np.where(has, rise.argmax(axis=-1), q)
-    return State(qn << drop, lf, st.t + 1)
+    return State(qn << drop, lf, st.t + 1, st.vel)
 
 
 def epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State, omega=None) -> State:

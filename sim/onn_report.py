@@ -60,7 +60,7 @@ def measure_toggles(p: OnnParams, epochs: int = 20, sim: str = "verilator") -> d
     wl = Workload("tb.test_onn", "power_epochs", runs)
     r = measure_unit(p.name, lambda: OnnArray(p), wl, sims=(sim,))
     s = r["sims"][sim]
-    return {"n": p.n, "parallel": p.with_parallel, "epochs": epochs,
+    return {"n": p.n, "parallel": p.with_parallel, "momentum": cfg.momentum, "epochs": epochs,
             "cycles_per_epoch": epoch_cycles(p, Mode.OIM),
             "window_cycles": s["cycles"],
             "rtl_toggles_per_cell_epoch": s["rtl"]["toggles_per_op"],
@@ -110,7 +110,7 @@ def maxcut_convergence(graphs=CONV_GRAPHS, epochs: int = 1000, runs: int = 8,
                        g1_epochs: int | None = None) -> list[dict]:
     """Epochs and clocks until the spins stop changing (Max-Cut, OIM, default settings for
     ``epochs``, seeds 1..runs) on the model; clocks on an array of n = graph size cells."""
-    p = OnnParams()
+    p = maxcut.array_params()
     todo = [(maxcut.random_graph(n, n * (n - 1) // 4, gs, (1,)), gs, epochs)
             for n, gs in graphs]
     if g1_epochs:
@@ -195,7 +195,7 @@ def rtl_convergence_check(sim: str = "verilator", n: int = 16, seeds=(1, 2),
     from tb.test_onn import OnnRuns
 
     t0 = time.monotonic()
-    p = OnnParams(n=n)
+    p = maxcut.array_params(n)
     g = maxcut.random_graph(n, n * (n - 1) // 4, dict(CONV_GRAPHS)[n], (1,))
     cfg = maxcut.default_config(p, g.W, epochs)
     spins, cuts = maxcut_trace(p, g, cfg, epochs, seeds)
@@ -369,7 +369,8 @@ def build_report(quick: bool = False, *, full: bool = False, fpga: bool | None =
                m.name: epoch_cycles(OnnParams(n=n, with_parallel=par), m) for m in Mode}
                for n, par in ((8, False), (8, True), (64, False), (1024, False))}}
     log("[onn] toggles (power proxy, n = 8)")
-    rep["toggles"] = [measure_toggles(OnnParams(n=8), epochs=10 if quick else 20)]
+    rep["toggles"] = [measure_toggles(OnnParams(n=8), epochs=10 if quick else 20),
+                      measure_toggles(maxcut.array_params(8), epochs=10 if quick else 20)]
     if full:
         rep["toggles"].append(measure_toggles(OnnParams(n=8, with_parallel=True), epochs=20))
         rep["toggles"].append(measure_toggles(OnnParams(n=16), epochs=20))
@@ -447,7 +448,8 @@ def render_markdown(rep: dict) -> str:
           "cell-epoch | gate-level compute pJ / cell-epoch (proxy) |",
           "|---|---|---|---|---|---|"]
     for t in rep["toggles"]:
-        L.append(f"| n={t['n']}{' parallel' if t['parallel'] else ''} | {t['epochs']} | "
+        mom = f", momentum {t['momentum']}" if t.get("momentum") else ""
+        L.append(f"| n={t['n']}{' parallel' if t['parallel'] else ''}{mom} | {t['epochs']} | "
                  f"{t['cycles_per_epoch']} | {t['rtl_toggles_per_cell_epoch']:.0f} | "
                  f"{t['gate_toggles_per_cell_epoch']:.0f} | {t['pj_per_cell_epoch']:.2f} |")
     L += convergence_markdown(rep)

@@ -85,7 +85,7 @@ class Array:
 
     async def configure(self, cfg: RunConfig, *, epochs: int = 0, until_stable=False):
         await self.csr.write("CONFIG", mode=Mode(cfg.mode).value, shift=cfg.shift,
-                             until_stable=int(until_stable))
+                             until_stable=int(until_stable), momentum=cfg.momentum)
         await self.csr.write("KS_MAX", value=cfg.ks_max)
         await self.csr.write("KS_INC", value=cfg.ks_inc)
         await self.csr.write("NOISE_AMP", value=cfg.noise_amp)
@@ -149,9 +149,12 @@ def random_config(p: OnnParams, mode: Mode, rng, epochs: int) -> RunConfig:
     ks_max = int(rng.integers(1, min(1 << p.ks_bits, 4000)))
     amp = int(rng.integers(1, min(1 << p.noise_bits, big // 4 + 2)))
     half = max(1, epochs // 2)
+    # with velocity registers: the smallest momentum (its leak keeps the most bits) and the
+    # largest (the widest velocity), by mode, so both ends of the shifter are checked
+    mom = (1 if mode == Mode.OIM else p.max_momentum) if p.max_momentum else 0
     return RunConfig(mode=mode, shift=shift, ks_max=ks_max, ks_inc=-(-(ks_max << 8) // half),
                      noise_amp=amp, noise_dec=-(-(amp << 8) // half),
-                     seed=int(rng.integers(0, 1 << 32))).check(p)
+                     seed=int(rng.integers(0, 1 << 32)), momentum=mom).check(p)
 
 
 def _signed(v, bits):
@@ -326,11 +329,13 @@ async def errors(dut):
     info = await a.csr.fields("INFO")
     assert (info["n"], info["phase_bits"], info["weight_bits"], info["parallel"]) == (
         p.n, p.phase_bits, p.weight_bits, int(p.with_parallel))
-    await a.csr.write("CONFIG", mode=Mode.KURAMOTO.value, shift=3)
+    await a.csr.write("CONFIG", mode=Mode.KURAMOTO.value, shift=3, momentum=p.max_momentum)
     await a.csr.write("CELL", cell=1)
     await a.csr.write("JADDR", col=1, group=0)
     cases = [("CONFIG", {"mode": 3, "shift": 1}, Cause.BAD_MODE),
              ("CONFIG", {"mode": 0, "shift": p.max_shift + 1}, Cause.BAD_SHIFT),
+             ("CONFIG", {"mode": 0, "shift": 1, "momentum": p.max_momentum + 1},
+              Cause.BAD_MOMENTUM),
              ("CELL", {"cell": p.n}, Cause.BAD_CELL),
              ("JADDR", {"col": p.n, "group": 0}, Cause.BAD_JADDR),
              ("JADDR", {"col": 0, "group": -(-p.n // weights_per_word(p))}, Cause.BAD_JADDR)]
@@ -341,7 +346,8 @@ async def errors(dut):
         st = await a.csr.fields("STATUS")
         assert st["error"] == 1 and st["cause"] == cause, f"{reg} {fields}: {st}"
         assert await a.csr.fields("CONFIG") == {"mode": Mode.KURAMOTO.value, "shift": 3,
-                                                "until_stable": 0}, "bad CONFIG applied"
+                                                "until_stable": 0,
+                                                "momentum": p.max_momentum}, "bad CONFIG applied"
         assert (await a.csr.fields("CELL"))["cell"] == 1, "bad CELL applied"
         assert (await a.csr.fields("JADDR")) == {"col": 1, "group": 0}, "bad JADDR applied"
         await a.csr.write("CMD", clear=1)
@@ -426,6 +432,8 @@ SMALL = [
     OnnParams(n=16, phase_bits=10, lut_bits=6, sin_bits=6, weight_bits=4, onn_phase_bits=3,
               ks_bits=10, noise_bits=12, omega_bits=12, lfsr_steps=5, max_shift=12,
               fanout_cells=5),
+    # velocity registers (momentum 1 in OIM, 7 in Kuramoto, 0 in the schedules check)
+    OnnParams(n=8, max_momentum=7),
 ]
 CHECKS = ("lockstep_oim,lockstep_schedules,lockstep_kuramoto,lockstep_onn,onn_until_stable,"
           "coupling_rewrite,errors")

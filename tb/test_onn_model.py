@@ -50,8 +50,9 @@ def lfsr_scalar(state, steps):
     return state
 
 
-def analog_epoch_scalar(p, cfg, J, theta, lfsr, t, omega=None):
-    """OIM (omega None) or Kuramoto epoch with Python ints, straight from docs/onn.md."""
+def analog_epoch_scalar(p, cfg, J, theta, lfsr, t, omega=None, vel=None):
+    """OIM (omega None) or Kuramoto epoch with Python ints, straight from docs/onn.md. With
+    ``vel`` (a list, updated in place) the momentum update: v <- v - floor(v / 2**m) + x."""
     T = 1 << p.phase_bits
     drop = p.phase_bits - p.lut_bits
     SIN = sin_table(p)
@@ -70,6 +71,9 @@ def analog_epoch_scalar(p, cfg, J, theta, lfsr, t, omega=None):
             x = acc - (ks * SIN[((2 * int(theta[i])) % T) >> drop]) // (1 << KS_FRAC) + eta
         else:
             x = int(omega[i]) + acc + eta
+        if vel is not None and cfg.momentum:
+            vel[i] = vel[i] - vel[i] // (1 << cfg.momentum) + x
+            x = vel[i]
         step = (x + (1 << (cfg.shift - 1))) // (1 << cfg.shift) if cfg.shift else x
         new_theta.append((int(theta[i]) + step) % T)
         new_lfsr.append(st)
@@ -87,6 +91,7 @@ def random_couplings(p, n, rng):
     ("n", 1), ("n", 5000), ("phase_bits", 3), ("phase_bits", 33), ("lut_bits", 17),
     ("sin_bits", 2), ("weight_bits", 1), ("onn_phase_bits", 0), ("onn_phase_bits", 9),
     ("noise_bits", 17), ("lfsr_steps", 0), ("max_shift", 32), ("n", 8.0), ("n", True),
+    ("max_momentum", 8), ("max_momentum", -1),
 ])
 def test_params_reject_bad_values(field, value):
     with pytest.raises(ValueError) as err:
@@ -96,7 +101,8 @@ def test_params_reject_bad_values(field, value):
 
 
 @pytest.mark.parametrize("field, value", [("shift", 16), ("ks_max", 1 << 16), ("noise_amp", -1),
-                                          ("seed", 1 << 32), ("ks_inc", 1 << 24)])
+                                          ("seed", 1 << 32), ("ks_inc", 1 << 24),
+                                          ("momentum", 1)])    # OnnParams(): no velocity
 def test_run_config_checked_against_params(field, value):
     with pytest.raises(ValueError, match=field):
         RunConfig(**{field: value}).check(OnnParams())
@@ -196,18 +202,20 @@ def test_onn_nonbinary_phase_follows_rising_edge():
 
 # ------------------------------------------------------------------------------ OIM, Kuramoto
 @pytest.mark.parametrize("seed", [11, 12])
-@pytest.mark.parametrize("params", [OnnParams(n=32), OnnParams(n=32, phase_bits=16, lut_bits=6,
-                                                               sin_bits=10, weight_bits=3)])
-def test_oim_epoch_matches_scalar_equations(seed, params):
+@pytest.mark.parametrize("params, momentum", [
+    (OnnParams(n=32), 0), (OnnParams(n=32, phase_bits=16, lut_bits=6, sin_bits=10, weight_bits=3),
+                           0),
+    (OnnParams(n=32, max_momentum=7), 3), (OnnParams(n=32, max_momentum=7), 7)])
+def test_oim_epoch_matches_scalar_equations(seed, params, momentum):
     p, n = params, 13
     rng = np.random.default_rng(seed)
     J = random_couplings(p, n, rng)
     cfg = RunConfig(mode=Mode.OIM, shift=3, ks_max=90, ks_inc=3000, noise_amp=700, noise_dec=90,
-                    seed=seed).check(p)
+                    seed=seed, momentum=momentum).check(p)
     st = onn.init_state(p, cfg, n)
-    th, lf = list(st.theta), list(st.lfsr)
+    th, lf, vel = list(st.theta), list(st.lfsr), [0] * n
     for t in range(5):
-        th, lf = analog_epoch_scalar(p, cfg, J, th, lf, t)
+        th, lf = analog_epoch_scalar(p, cfg, J, th, lf, t, vel=vel)
         st = onn.epoch(p, cfg, onn.couplings(p, J), st)
         assert [int(v) for v in st.theta] == th, f"seed {seed} epoch {t}"
     assert onn.ks_at(cfg, 4) == min(90, (4 * 3000) >> 8) and onn.amp_at(cfg, 4) > 0
@@ -232,6 +240,29 @@ def test_kuramoto_epoch_matches_scalar_equations():
     assert [int(v) for v in c] == [table[((v + (1 << (p.phase_bits - 2))) % (1 << p.phase_bits))
                                          >> drop] for v in th]
     assert [int(v) for v in s] == [table[v >> drop] for v in th]
+
+
+@pytest.mark.parametrize("m, force", [(1, 37), (4, -250), (7, 3)])
+def test_momentum_velocity_settles_at_2_to_the_m_times_the_force(m, force):
+    """A constant force f (Kuramoto, no couplings, no noise: x = omega = f): the velocity
+    v <- v - floor(v / 2**m) + f rises to the fixed band 2**m f <= v < 2**m (f + 1) and stays
+    there, and the phase then advances by rnd(v >> shift) every epoch."""
+    p = OnnParams(n=2, max_momentum=7)
+    cfg = RunConfig(mode=Mode.KURAMOTO, shift=2, momentum=m).check(p)
+    omega = np.array([force, 0])
+    st = onn.init_state(p, cfg, 2, theta=[0, 0])
+    lo, hi = (1 << m) * force, (1 << m) * (force + 1)
+    for _ in range(40 << m):
+        st = onn.epoch(p, cfg, np.zeros((2, 2), dtype=np.int64), st, omega)
+    v = int(st.vel[0])
+    assert lo <= v < hi, f"m={m} f={force}: v={v} not in [{lo}, {hi})"
+    before = int(st.theta[0])
+    st = onn.epoch(p, cfg, np.zeros((2, 2), dtype=np.int64), st, omega)
+    assert int(st.vel[0]) == v - (v >> m) + force
+    assert (int(st.theta[0]) - before) % (1 << p.phase_bits) == (
+        (int(st.vel[0]) + 2) >> 2) % (1 << p.phase_bits)
+    assert int(st.vel[1]) == 0 and int(st.theta[1]) == 0
+    assert abs(v) < 1 << (p.vel_bits - 1)
 
 
 def test_model_deterministic_per_seed_and_batch_independent():
@@ -316,7 +347,7 @@ def test_maxcut_reaches_optimum_small(gseed, n, weights):
     g = maxcut.random_graph(n, n * (n - 1) // 4, gseed, weights)
     opt, arg = maxcut.brute_force(g.W)
     assert int(maxcut.cut_value(g.W, arg)) == opt
-    cuts, bits, _ = maxcut.solve_oim(OnnParams(), g, maxcut.DEFAULT_EPOCHS,
+    cuts, bits, _ = maxcut.solve_oim(maxcut.array_params(), g, maxcut.DEFAULT_EPOCHS,
                                      range(1, maxcut.DEFAULT_SEEDS + 1))
     assert np.array_equal(maxcut.cut_value(g.W, bits), cuts)
     assert cuts.max() >= 0.99 * opt, f"graph seed {gseed}: {cuts.max()} < 0.99 * {opt}"
