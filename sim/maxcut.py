@@ -231,12 +231,13 @@ def default_config(p: OnnParams, W: np.ndarray, epochs: int, seed: int = 1,
       to ks_max over the first ``ramp`` of the epochs;
     - ``noise_amp = round(nu * A * sqrt(mean_i sum_j w_ij^2))``, decaying linearly to 0 over
       the first ``cool`` of the epochs;
-    - ``momentum`` m (velocity leak 2**-m) if the array has velocity registers for it
-      (``p.max_momentum >= m``), else 0; with momentum the shift is ``kick`` larger (the
-      velocity builds up to 2**m kicks, so a single kick is made smaller).
+    - ``momentum`` m (velocity leak 2**-m) if the array has velocity registers
+      (``p.max_momentum > 0``; more than it has is an error), else 0; with momentum the
+      shift is ``kick`` larger (the velocity builds up to 2**m kicks, so a single kick is
+      made smaller).
     """
     k = {**DEFAULTS, **over}
-    mom = k["momentum"] if 0 < k["momentum"] <= p.max_momentum else 0
+    mom = k["momentum"] if p.max_momentum else 0     # more than the array has: an error
     A = p.sin_amp
     absw = np.abs(W)
     D = int(absw.sum(axis=1).max()) or 1

@@ -265,6 +265,19 @@ def test_momentum_velocity_settles_at_2_to_the_m_times_the_force(m, force):
     assert abs(v) < 1 << (p.vel_bits - 1)
 
 
+def test_default_config_momentum_follows_the_array():
+    """Max-Cut defaults: momentum 4 and one more shift on an array with velocity registers, the
+    plain update on one without (the SoC's), and a one-line error when asked for more than the
+    array has."""
+    g = maxcut.random_graph(30, 200, 4, (1,))
+    plain = maxcut.default_config(OnnParams(n=32), g.W, 100)
+    mom = maxcut.default_config(maxcut.array_params(32), g.W, 100)
+    assert plain.momentum == 0 and mom.momentum == maxcut.DEFAULTS["momentum"] > 0
+    assert mom.shift == plain.shift + maxcut.DEFAULTS["kick"]
+    with pytest.raises(ValueError, match="momentum must be in 0..max_momentum=2"):
+        maxcut.default_config(OnnParams(n=32, max_momentum=2), g.W, 100)
+
+
 def test_model_deterministic_per_seed_and_batch_independent():
     p = OnnParams(n=64)
     g = maxcut.random_graph(24, 100, 3, (-1, 1))
