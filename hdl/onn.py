@@ -460,7 +460,8 @@ class OnnArray(wiring.Component):
         mode = Signal(2, init=Mode.OIM.value)
         shift = Signal(range(p.max_shift + 1))
         until_stable = Signal()
-        momentum = Signal(3)
+        # CONFIG.momentum: a register only in builds with velocity registers (0 otherwise)
+        momentum = Signal(3) if p.max_momentum else Const(0, 3)
         ks_max = Signal(p.ks_bits)
         ks_inc = Signal(p.ks_bits + SCHED_FRAC)
         a0 = Signal(p.noise_bits)
@@ -505,7 +506,7 @@ class OnnArray(wiring.Component):
         mode_c = copy_regs("mode", 2, init=Mode.OIM.value)
         shift_c = copy_regs("shift", range(p.max_shift + 1))
         seed_c = copy_regs("seed", 32, init=1)
-        mom_c = copy_regs("mom", 3)
+        mom_c = copy_regs("mom", 3) if p.max_momentum else []
 
         # ---- per-cell state
         theta = [Signal(PB, name=f"theta{i}") for i in range(n)]
@@ -921,7 +922,8 @@ class OnnArray(wiring.Component):
                                         | Mux(bad_mom, Cause.BAD_MOMENTUM, 0))
                 with m.Else():
                     m.d.sync += [mode.eq(mv), shift.eq(sv), *(c.eq(mv) for c in mode_c),
-                                 *(c.eq(sv) for c in shift_c), momentum.eq(kv),
+                                 *(c.eq(sv) for c in shift_c),
+                                 *([momentum.eq(kv)] if p.max_momentum else []),
                                  *(c.eq(kv) for c in mom_c),
                                  until_stable.eq(fld("CONFIG", "until_stable"))]
             with m.Elif(at("KS_MAX")):
