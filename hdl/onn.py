@@ -834,23 +834,21 @@ class OnnArray(wiring.Component):
             with m.If(c_u_write[i]):
                 m.d.sync += theta[i].eq(new_theta[i])
         if MOM:
-            # Velocity (OIM / Kuramoto): xr takes x = force + leak + half at u_step, v = xr -
-            # half at u_write; then d1 = v - (v >> m) and lk = d1 + half (+1) are registered in
-            # the two clocks after, long before the next epoch's u_bias (n + 6 clocks later).
-            # START clears v; ONN epochs leave it. With m = 0 the leak is 0, so v = force.
+            # Velocity (OIM / Kuramoto): v = x - half at u_write (x = force + leak + half is
+            # still on the adder then: acc and bias change again only in the next epoch's s3
+            # and u_bias), and lk = v - (v >> m) + half (+1) is registered in the clock after,
+            # long before the next epoch's u_bias (n + 6 clocks later). START clears v; ONN
+            # epochs leave it. With m = 0 the leak is 0, so v = force. Two adders in each of
+            # these clocks, but no build that carries them is timing-critical yet.
             for i in range(n):
                 c = i // G
                 vel = Signal(signed(p.vel_bits), name=f"vel{i}")
-                xr = Signal(signed(p.vel_bits), name=f"xr{i}")
-                d1 = Signal(signed(p.vel_bits), name=f"vleak{i}")
-                with m.If(c_u_step[i] & ~c_onn[i]):
-                    m.d.sync += xr.eq(x_of[i])
                 with m.If(do_seed[i]):
                     m.d.sync += vel.eq(0)
                 with m.Elif(c_u_write[i] & ~c_onn[i]):
-                    m.d.sync += vel.eq(xr - half_g[c])
-                m.d.sync += [d1.eq(Mux(mom_c[c].any(), vel - (vel >> mom_c[c]), 0)),
-                             lk[i].eq(d1 + half_c[c])]
+                    m.d.sync += vel.eq(x_of[i] - half_g[c])
+                m.d.sync += lk[i].eq(Mux(mom_c[c].any(), vel - (vel >> mom_c[c]), 0)
+                                     + half_c[c])
         with m.If(state == S("IDLE")):
             with m.If(wr & at("CMD") & c_start):
                 m.d.sync += [busy.eq(1), done.eq(0), stable.eq(0), keep.eq(c_keep),
