@@ -338,6 +338,8 @@ def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0
     import dataclasses
 
     cfg = default_config(p, g.W, epochs, **over)
+    if classes > 1 and cfg.momentum:
+        raise ToolError("classes > 1 runs the plain update only: add \"momentum\": 0 to \"over\"")
     J = onn.couplings(p, -g.W)
     st = onn.init_state(p, cfg, g.n, seeds=np.asarray([int(s) for s in seeds]))
     done = 0
@@ -688,10 +690,13 @@ def main(argv=None) -> int:
     w.add_argument("--runs", type=_positive, default=4)
     w.add_argument("specs", help='JSON list of {"over": {...}, "segments": [[frac, shift]]}')
     args = ap.parse_args(argv)
-    if args.cmd == "sweep":
-        sweep(args.epochs, args.runs, json.loads(args.specs))
-    else:
-        bench(args.quick, args.out)
+    try:
+        if args.cmd == "sweep":
+            sweep(args.epochs, args.runs, json.loads(args.specs))
+        else:
+            bench(args.quick, args.out)
+    except (ToolError, ValueError) as e:    # bad specs (JSON, overrides, registers): one line
+        ap.exit(2, f"{ap.prog}: error: {e}\n")
     return 0
 
 

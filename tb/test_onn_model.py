@@ -509,3 +509,12 @@ def test_convergence_counts_against_a_plain_replay():
         counts.append(st.t)
     stable = [c for c in counts if c < 20]
     assert rows[0]["epochs_max"] == max(stable) and rows[0]["stable"] == len(stable)
+
+
+def test_sweep_refuses_classes_with_momentum(capsys):
+    """The model-only partly sequential update has no velocity: asking for it with the momentum
+    default is a one-line error, not a silently plain run."""
+    with pytest.raises(SystemExit) as e:
+        maxcut.main(["sweep", "--epochs", "2", "--runs", "1", '[{"classes": 2}]'])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "momentum" in err and err.count("\n") == 1
