@@ -104,7 +104,9 @@ async def _lockstep(dut, job: RtlJob, image_segments):
         if value(dut.halt):
             break
         if value(dut.irq_ack):
-            # The interrupt lines the core saw when it took the interrupt.
+            # The interrupt lines the core sampled for the interrupt it takes (the four-stage
+            # core decides a clock before it takes it; the last sample before the handler's
+            # first retire is the one that counts).
             lines_at_take = (bool(value(dut.irq_timer)), bool(value(dut.irq_external)))
         if not value(dut.rvfi__valid):
             continue

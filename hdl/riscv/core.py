@@ -23,22 +23,26 @@ after, whatever entered D, R and X meanwhile is dropped and the fetch leaves for
 The branch comparator reaches only ``flush`` and the redirect target, not the valid bits, clock
 enables or trap logic (the iCE40 critical paths, see docs/riscv.md).
 
-Costs in clocks per instruction (with single-cycle memories): 1 for ALU (shifts included), CSR
-and correctly predicted untaken (forward) branches; 2 for loads, stores, jal, correctly
-predicted taken (backward) branches and returns; 4 for a wrong branch guess, other jalr, traps
-and ``mret``; 34 for divisions and 2 for multiplies (``with_muldiv``). A misaligned address or
-branch target traps in X's second clock.
+Costs in clocks per instruction (with single-cycle memories): 1 for ALU and correctly
+predicted untaken (forward) branches; 2 for shifts and CSR instructions (their results are
+registered), loads, stores, jal, correctly predicted taken (backward) branches and returns; 4
+for a wrong branch guess, a jalr that is not a predicted return (5 if its immediate has bits
+1:0 set), traps and ``mret``; 5 for a wrongly predicted return; 34 for divisions and 2 for
+multiplies (``with_muldiv``). A misaligned address or branch target traps in X's second
+clock, a bus error in the clock after the answer.
 
 Traps are precise: an instruction that faults writes nothing, and mepc/mcause/mtval follow
-``hdl/riscv/isa.py``. Interrupts (MTI, MEI; MEI first) are taken before an instruction enters
-X's first cycle when ``mstatus.MIE`` and ``mie & mip``.
+``hdl/riscv/isa.py``. Interrupts (MTI, MEI; MEI first) are decided as an instruction moves from
+R into X (``mstatus.MIE`` and ``mie & mip`` in that clock, unless the instruction leaving X is a
+CSR instruction or ``mret``) and taken in X's first clock, before the instruction executes.
 
 Members
 -------
 ibus : Out(WishboneSignature)     instruction fetch (reads only)
 dbus : Out(WishboneSignature)     loads and stores
 irq_timer, irq_external : In(1)   level-sensitive, reflected in mip.MTIP / mip.MEIP
-irq_ack : Out(1)                  one clock when an interrupt is taken (the lines were sampled)
+irq_ack : Out(1)                  one clock when the interrupt lines are sampled for an interrupt
+                                  (taken in the next clock unless a redirect drops the instruction)
 rvfi : Out(RvfiSignature)         retire port (``with_rvfi``), riscv-formal names
 custom : Out(CustomSignature)     custom-0 accelerator port (``with_custom0``)
 """
@@ -131,11 +135,20 @@ class CustomSignature(wiring.Signature):
                           "ready": In(1), "result": In(32), "error": In(1)})
 
 
-def _match(insn, with_muldiv):
-    """Legal-instruction predicate built from the shared table ``INSTRUCTIONS``."""
+def _match(insn, with_muldiv, opcodes=None):
+    """Legal-instruction predicate built from the shared table ``INSTRUCTIONS`` (only the
+    encodings of ``opcodes`` when given: their opcode field is then not compared)."""
     legal = Const(0)
     for e in INSTRUCTIONS.values():
         if e.muldiv and not with_muldiv:
+            continue
+        if opcodes is not None:
+            if e.opcode not in opcodes:
+                continue
+            term = Const(1)
+            if e.funct3 is not None:
+                term &= insn[12:15] == e.funct3
+            legal = legal | term
             continue
         term = insn[0:7] == e.opcode.value
         if e.funct3 is not None:
@@ -214,7 +227,10 @@ class Core(wiring.Component):
         f_redir = Signal()
         flush_target = Signal(32)
         r_live, x_live = Signal(), Signal()
-        m.d.comb += [r_live.eq(r_valid & ~flush), x_live.eq(x_valid & ~flush)]
+        # ``ret_bad``: a return that retired last clock went elsewhere than the guess its fetch
+        # followed; what is in X now is wrong-path (the redirect leaves this clock).
+        ret_bad = Signal()
+        m.d.comb += [r_live.eq(r_valid & ~flush), x_live.eq(x_valid & ~flush & ~ret_bad)]
 
         # ---------------------------------------------------------------- F -> D
         arrive = Signal()       # an instruction word (or a fetch fault) arrives this clock
@@ -261,29 +277,39 @@ class Core(wiring.Component):
 
         # ---------------------------------------------------------------- X: ALU
         # ``b`` arrives inverted for subtractions (set in R): a + b + 1 = a - rs2.
-        opb = Signal(32)                  # the operand itself (comparisons, shifts, logic)
-        m.d.comb += opb.eq(b ^ x["subtract"].replicate(32))
         addsub = Signal(33)
         # One carry chain with ``subtract`` as its carry-in (Cat(c, a) + Cat(c, b) carries c
         # into bit 1); ``a + b + c`` would map to an adder followed by an incrementer.
+        # Comparisons extend the subtraction to 33 bits, sign- or zero-extended by the
+        # instruction's signedness (``b`` = ~rs2, so its zero extension is 1): bit 32 is then
+        # a < rs2, signed or unsigned, one LUT after the carry chain (the extension bits come
+        # from flip-flops through one LUT, long before the carry).
         sub_c = x["subtract"]
-        m.d.comb += addsub.eq((Cat(sub_c, a, Const(0, 1)) + Cat(sub_c, b, Const(0, 1)))[1:34])
+        sgn = x["cmp_signed"]
+        ext_a, ext_b = Signal(), Signal()
+        m.d.comb += [ext_a.eq(sgn & a[31]), ext_b.eq(~sgn | b[31])]
+        m.d.comb += addsub.eq((Cat(sub_c, a, ext_a) + Cat(sub_c, b, ext_b))[1:34])
         sum_ = addsub[0:32]
-        ltu, lt, eq = Signal(), Signal(), Signal()
-        # a - b with a borrow: bit 32 of a + ~b + 1 is 1 when a >= b (unsigned).
+        less, eq = Signal(), Signal()
         m.d.comb += [
-            ltu.eq(~addsub[32]),
-            lt.eq(Mux(a[31] ^ opb[31], a[31], ltu)),
+            less.eq(addsub[32]),
             # Only branches use ``eq``, and they subtract (``b`` = ~rs2): rs1 == rs2 is
             # a ^ b all ones, with no inversion level in front of the AND tree.
             eq.eq((a ^ b).all()),
         ]
-        # Two barrel shifters (five LUT levels each): one shared shifter with the operand
-        # bit-reversed for left shifts is ~100 LUT4s smaller but puts a mux level on the
-        # ALU-to-operand loop. Shifts stay single-clock (two clocks raised CPI to 1.80).
-        shl, shr = Signal(32), Signal(32)
-        m.d.comb += [shl.eq((a << b[0:5])[0:32]),
-                     shr.eq((Cat(a, f7_5 & a[31]).as_signed() >> b[0:5])[0:32])]
+        # Shifts take two clocks: one shared barrel shifter (the operand bit-reversed for left
+        # shifts) into ``shift_q``, which the second clock writes back and forwards. The
+        # shifter's five LUT levels were the longest part of the ALU-to-operand loop (iCE40,
+        # docs/riscv.md); registered, they leave it, and one shifter is enough. (Completing a
+        # shift in one clock when the next instruction does not read its rd, 1.40-1.49 CPI
+        # instead of 1.47-1.61 with zig cc, put the shifter on the register file's write data:
+        # 26 MHz.)
+        left = ~f3[2]
+        sh_in = Mux(left, a[::-1], a)
+        sh_out = Signal(32)
+        m.d.comb += sh_out.eq((Cat(sh_in, f7_5 & f3[2] & a[31]).as_signed() >> b[0:5])[0:32])
+        shift_q = Signal(32)
+        m.d.sync += shift_q.eq(Mux(left, sh_out[::-1], sh_out))
         # The one-clock results (``fast``: ALU and lui/auipc/link values) as a flat AND-OR over
         # one-hot selects decoded in R (one LUT level per two sources): this is the path that
         # is forwarded into the next instruction's operands, so it has no other sources.
@@ -294,22 +320,23 @@ class Core(wiring.Component):
         m.d.comb += logic.eq(Mux(lop == 1, a ^ b, 0) | Mux(lop == 2, a | b, 0)
                              | Mux(lop == 3, a & b, 0))
         fast = Signal(32)
-        m.d.comb += fast.eq(Mux(x["sel_add"], sum_, 0) | Mux(x["sel_shl"], shl, 0)
-                            | Mux(x["sel_shr"], shr, 0) | logic
-                            | Mux(x["sel_slt"], Mux(f3[0], ltu, lt), 0))
+        m.d.comb += fast.eq(Mux(x["sel_add"], sum_, 0) | Mux(x["sel_shift"], shift_q, 0)
+                            | logic | Mux(x["sel_slt"], less, 0))
 
         taken = Signal()
         with m.Switch(f3):
-            for br, cond in ((Branch.BEQ, eq), (Branch.BNE, ~eq), (Branch.BLT, lt),
-                             (Branch.BGE, ~lt), (Branch.BLTU, ltu)):
+            for br, cond in ((Branch.BEQ, eq), (Branch.BNE, ~eq), (Branch.BLT, less),
+                             (Branch.BGE, ~less), (Branch.BLTU, less)):
                 with m.Case(br.value):
                     m.d.comb += taken.eq(cond)
             with m.Default():          # BGEU (funct3 2 and 3 are illegal: never retire)
-                m.d.comb += taken.eq(~ltu)
+                m.d.comb += taken.eq(~less)
         jalr_to = Cat(Const(0, 1), sum_[1:32])
 
         # ---------------------------------------------------------------- X: CSR
-        csr = csr_block(m, self, x["csr_sel"], f3, rs1, a)
+        # CSR instructions take two clocks: the read (an AND-OR over every CSR) is registered,
+        # and the second clock writes back and writes the CSR from it.
+        csr = csr_block(m, self, x["csr_sel"], f3, rs1, a, registered=True)
         mtvec, mepc = csr.mtvec, csr.mepc
 
         # ---------------------------------------------------------------- X: memory
@@ -336,9 +363,13 @@ class Core(wiring.Component):
         ld_data = load_data(m, ld_sel, dbus.dat_r)
 
         # ---------------------------------------------------------------- X: exceptions
+        # An interrupt is decided as the instruction moves from R into X (``x_irq``, below)
+        # and taken in X's first clock, so the interrupt lines and enables reach flip-flops
+        # only, not X's completion and the pipeline's advance logic.
         irq_pending, irq_cause = csr.irq_pending, csr.irq_cause
+        x_irq, x_irq_cause = Signal(), Signal(5)
         take_irq = Signal()
-        m.d.comb += [take_irq.eq(x_live & x_first & irq_pending), self.irq_ack.eq(take_irq)]
+        m.d.comb += take_irq.eq(x_live & x_first & x_irq)
 
         md_busy, md_done = Signal(), Signal()
         md_result = Signal(32)
@@ -355,7 +386,7 @@ class Core(wiring.Component):
         mispredict = Signal()
         m.d.comb += mispredict.eq(
             x_live & x["br_ok"] & ~take_irq
-            & (((x["br_eq"] & eq) | (x["br_lt"] & lt) | (x["br_ltu"] & ltu)) ^ x["br_inv"]))
+            & (((x["br_eq"] & eq) | (x["br_cmp"] & less)) ^ x["br_inv"]))
         # A branch to a misaligned target traps only if taken; such a branch (rare) takes a
         # second clock in X and traps on the registered outcome, which keeps the comparator
         # off the trap logic and the CSR clock enables.
@@ -372,20 +403,32 @@ class Core(wiring.Component):
         # carry chain does not reach mtval (operands are stable while X waits).
         mis_target = Signal()
         mis_jalr = Signal()
+        # An unknown CSR or a write to a read-only one: decided in X's first clock from the
+        # registered one-hot select (not in R's decode), trapped in the second (CSR
+        # instructions take two clocks).
+        csr_bad_q, csr_bad = Signal(), Signal()
+        x_csr_ro = Const(0)
+        for i, info in enumerate(CSR_INFO.values()):
+            if info.read_only:
+                x_csr_ro = x_csr_ro | x["csr_sel"][i]
+        m.d.sync += csr_bad_q.eq((x["csr_sel"] == 0) | (x_csr_ro & x["csr_writes"]))
+        m.d.comb += csr_bad.eq(x["csr"] & csr_bad_q & ~x_first)
+        jalr_lo_q = Signal()          # a jalr's target bit 1, registered for its second clock
+        m.d.sync += jalr_lo_q.eq(addr_lo[1])
         mis_addr = Signal()
         m.d.comb += [
             mis_target.eq(x["target"][1] & (x["jal"] | (br_mis_wait & taken_q))),
-            mis_jalr.eq(x["jalr"] & addr_lo[1] & ~x_first),
+            mis_jalr.eq(x["jalr"] & jalr_lo_q & ~x_first),
             mis_addr.eq(mis_q & ~x_first),
             # ``exc`` as one expression (a continuous assignment), not from the priority chain
             # below: Icarus does not run a combinational process at time 0, so a chain whose
             # inputs never change would leave it undefined.
-            exc.eq(x["exc_static"] | mis_target | mis_jalr | mis_addr),
+            exc.eq(x["exc_op"] | csr_bad | mis_target | mis_jalr | mis_addr),
         ]
         with m.If(x["fault"]):
             m.d.comb += [exc_cause.eq(Cause.INSN_ACCESS_FAULT.value),
                          exc_tval.eq(x_pc)]
-        with m.Elif(x["illegal"]):
+        with m.Elif(x["illegal_op"] | csr_bad):
             m.d.comb += [exc_cause.eq(Cause.ILLEGAL_INSN.value), exc_tval.eq(insn)]
         with m.Elif(x["ebreak"]):
             m.d.comb += [exc_cause.eq(Cause.BREAKPOINT.value), exc_tval.eq(x_pc)]
@@ -403,10 +446,15 @@ class Core(wiring.Component):
 
         # Bus access for loads and stores, held until accepted, answered by ack or err.
         mem_go = Signal()
-        m.d.comb += mem_go.eq(x_live & is_mem & ~exc & ~misaligned & ~take_irq)
-        m_issued, mem_answer = data_request(m, dbus, mem_go, we=x["store"], adr=addr[2:32],
-                                            sel=lanes, dat_w=st_data)
-        bus_fault = m_issued & dbus.err
+        # An error answer is registered and trapped on in the clock after (``bus_fault``), so
+        # the bus's answer reaches only X's completion and the write-back, not the trap logic
+        # and the CSRs' clock enables.
+        bus_fault = Signal()
+        m.d.comb += mem_go.eq(x_live & is_mem & ~exc & ~misaligned & ~take_irq & ~bus_fault)
+        m_issued, _ = data_request(m, dbus, mem_go, we=x["store"], adr=addr[2:32],
+                                   sel=lanes, dat_w=st_data)
+        mem_ack = m_issued & dbus.ack
+        m.d.sync += bus_fault.eq(m_issued & dbus.err & x_live)
 
         custom_wait, custom_err = Signal(), Signal()
         custom_result = Signal(32)
@@ -428,8 +476,8 @@ class Core(wiring.Component):
         # first clock), so the pipeline's advance logic starts two LUT levels after X's
         # flip-flops and the bus answer.
         m.d.comb += x_done.eq(x_live & ~take_irq & (
-            x_c["one"] | (x_c["mem"] & (mem_answer | (mis_q & ~x_first)))
-            | (x_c["two"] & ~x_first) | (x_c["jalr"] & ~(addr_lo[1] & x_first))
+            x_c["one"] | (x_c["mem"] & (mem_ack | bus_fault | (mis_q & ~x_first)))
+            | (x_c["two"] & ~x_first) | (x_c["jalr"] & ~(a[1] & x_first))
             | (x_c["md"] & md_done)
             | (x_c["custom"] & (self.custom.ready if p.with_custom0 else 0))))
 
@@ -447,6 +495,14 @@ class Core(wiring.Component):
                          trap_tval.eq(insn)]
         retire = Signal()
         m.d.comb += retire.eq(x_done & ~trap)
+        # ``x_done & trap`` without the bus's answer: an instruction of a waiting class traps
+        # only in a later clock, on registered conditions (a misaligned address, ``bus_fault``),
+        # and M instructions never trap, so this equals ``x_done & trap`` and keeps the
+        # answer off the trap's side effects (mepc/mcause/mtval/mstatus enables, the redirect).
+        trap_now = Signal()
+        m.d.comb += trap_now.eq(trap & x_live & ~take_irq & (
+            x_c["one"] | ((x_c["two"] | x_c["mem"]) & ~x_first) | (x_c["jalr"] & ~(a[1] & x_first))
+            | (x_c["custom"] & (self.custom.ready if p.with_custom0 else 0))))
 
         # Result (one-hot sources, selected in R) and write-back. ``slow``: the results that
         # arrive late in the clock or after several (loads, CSRs, M, custom-0).
@@ -468,24 +524,28 @@ class Core(wiring.Component):
         # The target is selected by the decoded kind (one kind per instruction) and the trap:
         # the branch outcome only decides ``slow``, whether to use it.
         # A return (jalr x0, 0(ra|t0)) was fetched from the return-address stack's guess in
-        # ``target``: right iff rs1 (bit 0 cleared) equals it.
+        # ``target``: right iff rs1 (bit 0 cleared) equals it. The 31-bit comparison only
+        # reaches ``ret_bad``: a wrong guess redirects a clock later (to ``sum_q``, the target)
+        # and the instruction in X meanwhile is dropped.
         ret_ok = Signal()
-        m.d.comb += ret_ok.eq(x["ret"] & ((a ^ x["target"])[1:32] == 0))
+        m.d.comb += ret_ok.eq((a ^ x["target"])[1:32] == 0)
+        m.d.sync += ret_bad.eq(retire & x["ret"] & ~ret_ok)
         slow = Signal()
         slow_pc = Signal(32)
         m.d.comb += [
-            slow.eq(take_irq | (x_done & trap) | mispredict
-                    | (retire & (x["mret"] | (x["jalr"] & ~ret_ok) | x["fencei"]))),
-            slow_pc.eq(Mux(take_irq | trap, Cat(Const(0, 2), mtvec),
+            slow.eq(take_irq | trap_now | mispredict | ret_bad
+                    | (retire & (x["mret"] | (x["jalr"] & ~x["ret"]) | x["fencei"]))),
+            slow_pc.eq(Mux(ret_bad, Cat(Const(0, 1), sum_q[1:32]),
+                       Mux(take_irq | trap, Cat(Const(0, 2), mtvec),
                            Mux(x["jalr"], jalr_to,
                                Mux(x["mret"], Cat(Const(0, 2), mepc),
-                                   Mux(x["fencei"] | x["pred"], x["static"], x["target"]))))),
+                                   Mux(x["fencei"] | x["pred"], x["static"], x["target"])))))),
         ]
 
         # ---------------------------------------------------------------- CSR updates
         csr_write = retire & x["csr"] & x["csr_writes"]
-        csr_update(m, csr, retire=retire, csr_write=csr_write, trap=take_irq | (x_done & trap),
-                   pc=x_pc, cause_irq=take_irq, cause=Mux(take_irq, irq_cause, trap_cause),
+        csr_update(m, csr, retire=retire, csr_write=csr_write, trap=take_irq | trap_now,
+                   pc=x_pc, cause_irq=take_irq, cause=Mux(take_irq, x_irq_cause, trap_cause),
                    tval=Mux(take_irq, 0, trap_tval), mret=retire & x["mret"])
 
         # ---------------------------------------------------------------- R -> X
@@ -511,16 +571,33 @@ class Core(wiring.Component):
             b_other.eq(Mux(dd["use_imm"], r_imm,
                            Mux(fwd2, slow_res, rf_r2.data)) ^ sub),
         ]
-        # Completion class (see x_done): memory, M and custom-0 wait for their unit; a taken
-        # branch to a misaligned target and a misaligned jalr trap in their second clock; an
-        # instruction that faults in decode completes at once.
-        ex = dd["exc_static"]
-        r_c = {"mem": (dd["load"] | dd["store"]) & ~ex, "md": dd["muldiv"] & ~ex,
-               "custom": dd["custom"] & ~ex, "jalr": dd["jalr"] & ~ex,
-               "two": dd["branch"] & dd["target"][1] & ~ex}
+        # Completion class (see x_done), so that no operand or adder reaches X's completion:
+        # memory, M and custom-0 wait for their unit; shifts and CSR instructions take two
+        # clocks (their results are registered); a branch to a misaligned target takes a
+        # second clock and traps there if taken; a jalr whose immediate has bits 1:0 clear
+        # (returns, most calls) completes in one clock unless rs1 bit 1 (a flip-flop) is set,
+        # other jalrs take two, and a misaligned one traps in its second.
+        # Only the waiting classes exclude the instructions that fault in decode (their unit
+        # never starts), and from their own legality (funct3 of a load or store; M and
+        # custom-0 are legal by opcode): the CSR legality decode stays off this path. An
+        # illegal instruction of a two-clock class traps in its second clock.
+        mem_ok = ~r_fault & ((dd["load"] & _match(r_insn, p.with_muldiv, (Opcode.LOAD,)))
+                             | (dd["store"] & _match(r_insn, p.with_muldiv, (Opcode.STORE,))))
+        r_c = {"mem": mem_ok, "md": dd["muldiv"] & ~r_fault,
+               "custom": dd["custom"] & ~r_fault,
+               "jalr": dd["jalr"] & (r_insn[20:22] == 0),
+               "two": ((dd["branch"] & dd["target"][1]) | dd["sel_shift"] | dd["csr"]
+                       | (dd["jalr"] & (r_insn[20:22] != 0)))}
         r_c["one"] = ~(r_c["mem"] | r_c["md"] | r_c["custom"] | r_c["two"] | r_c["jalr"])
+        # The interrupt decision for the instruction moving into X: from the enables and lines
+        # of this clock, unless the instruction leaving X is a CSR instruction or mret (it may
+        # change the enables as it completes). ``irq_ack`` marks the clock of the decision.
+        irq_go = Signal()
+        m.d.comb += [irq_go.eq(r_go & irq_pending & ~(x_valid & (x["csr"] | x["mret"]))),
+                     self.irq_ack.eq(irq_go)]
         m.d.sync += x_first.eq(0)
         with m.If(r_go):
+            m.d.sync += [x_irq.eq(irq_go), x_irq_cause.eq(irq_cause)]
             m.d.sync += [x_valid.eq(1), x_first.eq(1), a.eq(rs1_val), rs2v.eq(rs2_val),
                          *(x_c[k].eq(v) for k, v in r_c.items()),
                          b.eq(Mux(fwd2 & is_fast & ~dd["use_imm"], fast ^ sub, b_other))]
@@ -604,8 +681,9 @@ class Core(wiring.Component):
             rvfi_retire(m, self.rvfi, valid=x_done, trap=trap, irq_taken=take_irq, retire=retire,
                         insn=insn, fault=x["fault"], rs1_rdata=a, rs2_rdata=rs2v,
                         writes_rd=x["writes_rd"], rd_wdata=result, pc_rdata=x_pc,
-                        pc_wdata=Mux(slow, slow_pc, Mux(x["jal"] | jump | x["jalr"],
-                                                        x["target"], x_pc + 4)),
+                        pc_wdata=Mux(slow, slow_pc,
+                                     Mux(x["jalr"], jalr_to,
+                                         Mux(x["jal"] | jump, x["target"], x_pc + 4))),
                         load=x["load"], store=x["store"], addr=addr, lanes=lanes,
                         dat_r=dbus.dat_r, st_data=st_data)
         return m
@@ -708,12 +786,18 @@ class Core(wiring.Component):
                 ro = ro | csr_sel[i]
         m.d.comb += csr_ro.eq(ro)
         legal = _match(insn, p.with_muldiv) | (ops[Opcode.CUSTOM0] if p.with_custom0 else 0)
-        m.d.comb += sig("illegal").eq(~legal | (csr & ((csr_sel == 0) | (csr_ro & csr_writes))))
+        # ``illegal_op``/``exc_op``: without the CSR address check (``csr_bad``), which the
+        # pipelined core makes in X from the registered select; the compact core uses
+        # ``illegal``/``exc_static``, which include it.
+        m.d.comb += [sig("illegal_op").eq(~legal),
+                     sig("csr_bad").eq(csr & ((csr_sel == 0) | (csr_ro & csr_writes))),
+                     sig("illegal").eq(d["illegal_op"] | d["csr_bad"])]
         f12 = insn[20:32]
         m.d.comb += [
             sig("ecall").eq(priv & (f12 == Priv.ECALL.value)),
             sig("ebreak").eq(priv & (f12 == Priv.EBREAK.value)),
-            sig("exc_static").eq(fault | d["illegal"] | d["ecall"] | d["ebreak"]),
+            sig("exc_op").eq(fault | d["illegal_op"] | d["ecall"] | d["ebreak"]),
+            sig("exc_static").eq(d["exc_op"] | d["csr_bad"]),
             sig("mret").eq(priv & (f12 == Priv.MRET.value)),
             sig("fencei").eq(ops[Opcode.MISC_MEM] & f3[0]),
         ]
@@ -729,6 +813,7 @@ class Core(wiring.Component):
             sig("sel_add").eq(op_alu & ~muldiv & (f3 == Alu.ADD.value)),
             sig("sel_shl").eq(op_alu & ~muldiv & (f3 == Alu.SLL.value)),
             sig("sel_shr").eq(op_alu & ~muldiv & (f3 == Alu.SR.value)),
+            sig("sel_shift").eq(op_alu & ~muldiv & (f3[0:2] == 1)),
             sig("lop", 2).eq(Mux(op_alu & ~muldiv & (f3 == Alu.XOR.value), 1, 0)
                              | Mux(op_alu & ~muldiv & (f3 == Alu.OR.value), 2, 0)
                              | Mux(op_alu & ~muldiv & (f3 == Alu.AND.value), 3, 0)),
@@ -759,8 +844,12 @@ class Core(wiring.Component):
             sig("br_eq").eq(branch & (f3[1:3] == 0)),
             sig("br_lt").eq(branch & (f3[1:3] == 2)),
             sig("br_ltu").eq(branch & (f3[1:3] == 3)),
+            sig("br_cmp").eq(branch & f3[2]),
+            # slt(i)/blt/bge compare signed, sltu/bltu/bgeu unsigned (the pipelined core's
+            # 33-bit comparison)
+            sig("cmp_signed").eq(Mux(branch, ~f3[1], ~f3[0])),
             sig("br_inv").eq(f3[0] ^ pred),
-            sig("br_ok").eq(branch & ~fault & ~d["illegal"] & ~target_in[1]),
+            sig("br_ok").eq(branch & ~fault & ~d["illegal_op"] & ~target_in[1]),
         ]
         static = sig("static", 32)        # lui: imm; auipc: pc + imm; jal/jalr/fence.i: pc + 4
         m.d.comb += static.eq(Mux(ops[Opcode.LUI], imm,

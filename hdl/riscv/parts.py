@@ -36,9 +36,11 @@ class CsrState:
         return self.sel[list(CSR_INFO).index(csr)]
 
 
-def csr_block(m, core, sel, f3, rs1, rs1_value) -> CsrState:
+def csr_block(m, core, sel, f3, rs1, rs1_value, registered: bool = False) -> CsrState:
     """CSR state of ``core`` and the read/write data of the CSR instruction whose one-hot
-    select (over ``CSR_INFO``, decoded by ``Core._decode``) is ``sel``."""
+    select (over ``CSR_INFO``, decoded by ``Core._decode``) is ``sel``. ``registered``: the
+    read value is registered (``rdata`` is the value read in the clock before, for CSR
+    instructions that take two clocks) and the write data is computed from it."""
     p = core.params
     c = CsrState(p.mtvec_reset)
     c.sel = sel
@@ -67,7 +69,10 @@ def csr_block(m, core, sel, f3, rs1, rs1_value) -> CsrState:
     rdata = Const(0, 32)
     for value, sels in groups.values():
         rdata = rdata | Mux(Cat(*sels).any(), value, 0)
-    m.d.comb += c.rdata.eq(rdata)
+    if registered:
+        m.d.sync += c.rdata.eq(rdata)
+    else:
+        m.d.comb += c.rdata.eq(rdata)
     src = Mux(f3[2], Cat(rs1, Const(0, 27)), rs1_value)
     with m.Switch(f3[0:2]):
         with m.Case(2):
