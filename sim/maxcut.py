@@ -207,6 +207,36 @@ def anneal(W: np.ndarray, sweeps: int, seeds, t_hot: float | None = None,
     return cut_value(W, bits), bits
 
 
+def bifurcation(W: np.ndarray, steps: int, seeds, dt: float = 0.5,
+                c: float = 2.0) -> tuple[np.ndarray, np.ndarray]:
+    """Discrete simulated bifurcation (dSB, Goto et al., Sci. Adv. 7, eabe7953, 2021) in
+    floating point: a second reference for the oscillator machine, not hardware of this
+    project. Per node a position x and a momentum y (uniform in +-0.1 at the start); each step
+    ``y += dt (-(1 - a) x + c0 sum_j J_ij sign(x_j))``, ``x += dt y`` with ``a`` rising
+    linearly from 0 to 1 over ``steps``, then the inelastic walls (``|x| > 1``: ``x = sign(x)``,
+    ``y = 0``). ``J = -W`` (Max-Cut), ``c0 = c * 0.5 / (sqrt(n) * sigma_J)`` (``sigma_J`` the
+    rms coupling over i != j; ``c`` = 1 is the paper's choice). One step updates all n nodes,
+    like one OIM epoch. One run per seed (batched). Returns (cuts, assignments) from sign(x)
+    after the last step."""
+    W = np.asarray(W, dtype=np.int64)
+    n = W.shape[0]
+    seeds = np.atleast_1d(np.asarray(seeds))
+    J = -W.astype(float)
+    sigma = math.sqrt(float((J ** 2).sum()) / max(n * (n - 1), 1)) or 1.0
+    c0 = c * 0.5 / (math.sqrt(n) * sigma)
+    rngs = [np.random.default_rng(int(s)) for s in seeds]
+    x = np.stack([r.uniform(-0.1, 0.1, n) for r in rngs])
+    y = np.stack([r.uniform(-0.1, 0.1, n) for r in rngs])
+    for k in range(steps):
+        y += dt * (-(1 - k / steps) * x + c0 * (np.sign(x) @ J))
+        x += dt * y
+        wall = np.abs(x) > 1
+        x[wall] = np.sign(x[wall])
+        y[wall] = 0
+    bits = (x < 0).astype(np.int64)
+    return cut_value(W, bits), bits
+
+
 # ------------------------------------------------------------------------------ OIM solve
 DEFAULTS = dict(step=0.3, kappa=0.05, ramp=0.8, nu=0.3, cool=0.8, momentum=4, kick=1)
 
@@ -359,7 +389,8 @@ def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0
 def sweep(epochs: int, runs: int, specs) -> list[dict]:
     """Schedule search on the G1-like graph (``random_graph(800, 19176, seed=2026)``): each
     spec ``{"over": default_config overrides, "segments": [[fraction, extra shift], ...],
-    "classes": k}`` (classes: the model-only partly sequential update, default 1)
+    "classes": k}`` (classes: the model-only partly sequential update, default 1), or ``{"dsb":
+    {"dt": ..., "c": ...}}`` (:func:`bifurcation`, ``epochs`` steps)
     runs seeds 1..runs for ``epochs`` epochs on the model; then SA (:func:`anneal`, default
     temperatures) with the same seeds and ``epochs`` sweeps (equal spin-update budget)."""
     p = array_params()
@@ -367,6 +398,17 @@ def sweep(epochs: int, runs: int, specs) -> list[dict]:
     rows = []
     for spec in specs:
         t0 = time.monotonic()
+        if "dsb" in spec:            # the floating-point dSB reference, steps = epochs
+            kw = spec["dsb"]
+            cuts, bits = bifurcation(g.W, epochs, range(1, runs + 1), **kw)
+            s = 1 - 2 * bits
+            row = {"epochs": epochs, "runs": runs, "dsb": kw, "best": int(cuts.max()),
+                   "mean": round(float(cuts.mean()), 1),
+                   "improving_flips": ((s * (s @ g.W)) > 0).sum(axis=-1).tolist(),
+                   "seconds": round(time.monotonic() - t0, 1)}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+            continue
         segs = [tuple(x) for x in spec.get("segments", [[1.0, 0]])]
         cuts, _, cfg, imp = solve_segments(p, g, epochs, range(1, runs + 1), segs,
                                            spec.get("classes", 1), **spec.get("over", {}))

@@ -373,6 +373,15 @@ def test_sa_baseline_reaches_optimum_small():
     assert cuts.max() == opt and np.array_equal(maxcut.cut_value(g.W, bits), cuts)
 
 
+def test_dsb_reference_reaches_optimum_small():
+    """The floating-point dSB reference (sim.maxcut.bifurcation) finds the brute-force optimum
+    of a small graph, and its cuts are those of its assignments."""
+    g = maxcut.random_graph(18, 80, 9, (-1, 1))
+    opt, _ = maxcut.brute_force(g.W)
+    cuts, bits = maxcut.bifurcation(g.W, 400, range(8))
+    assert cuts.max() == opt and np.array_equal(maxcut.cut_value(g.W, bits), cuts)
+
+
 def test_tts99():
     assert maxcut.tts99(10, 0.5) == pytest.approx(10 * math.log(0.01) / math.log(0.5))
     assert maxcut.tts99(10, 0.995) == 10 and maxcut.tts99(10, 0) == math.inf
