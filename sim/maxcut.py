@@ -400,6 +400,8 @@ def sweep(epochs: int, runs: int, specs) -> list[dict]:
         t0 = time.monotonic()
         if "dsb" in spec:            # the floating-point dSB reference, steps = epochs
             kw = spec["dsb"]
+            if not isinstance(kw, dict) or not set(kw) <= {"dt", "c"}:
+                raise ValueError(f'"dsb" takes {{"dt": ..., "c": ...}}, not {kw!r}')
             cuts, bits = bifurcation(g.W, epochs, range(1, runs + 1), **kw)
             s = 1 - 2 * bits
             row = {"epochs": epochs, "runs": runs, "dsb": kw, "best": int(cuts.max()),

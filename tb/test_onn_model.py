@@ -382,6 +382,14 @@ def test_dsb_reference_reaches_optimum_small():
     assert cuts.max() == opt and np.array_equal(maxcut.cut_value(g.W, bits), cuts)
 
 
+def test_sweep_refuses_bad_dsb_spec(capsys):
+    """An unknown dSB parameter is a one-line error, not a traceback."""
+    with pytest.raises(SystemExit) as e:
+        maxcut.main(["sweep", "--epochs", "2", "--runs", "1", '[{"dsb": {"beta": 1}}]'])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and "dsb" in err and err.count("\n") == 1
+
+
 def test_tts99():
     assert maxcut.tts99(10, 0.5) == pytest.approx(10 * math.log(0.01) / math.log(0.5))
     assert maxcut.tts99(10, 0.995) == 10 and maxcut.tts99(10, 0) == math.inf
