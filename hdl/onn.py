@@ -20,6 +20,11 @@ Run-time modes (:class:`Mode`):
   SIN[2 theta_i] + eta_i) >> shift)``.
 - ``KURAMOTO``: ``theta_i += rnd((omega_i + sum_j K_ij SIN[theta_j - theta_i] + eta_i) >>
   shift)``; readout of ``SIN[theta_i]`` and ``COS[theta_i]``.
+- ``PBIT`` (builds ``with_pbit``): annealed sequential spin updates (a probabilistic-bit Ising
+  machine on the same cells): each cell in turn sets its phase to 0 or pi by the sign of its
+  local field ``A sum_j J_ij s_j`` plus its noise; the fields are kept up to date as spins flip
+  (not double-buffered), so an epoch is ``n`` single-spin updates like one sweep of simulated
+  annealing.
 
 The integer equations, the LFSR and the schedules are specified in ``docs/onn.md`` and
 implemented bit for bit by the golden model ``sim/onn.py``; this file holds everything both the
@@ -63,6 +68,7 @@ class Mode(enum.Enum, shape=2):
     ONN = 0        # associative memory (square waves, sign of the weighted sum)
     OIM = 1        # Ising machine / Max-Cut (sine coupling, SHIL ks, annealed noise)
     KURAMOTO = 2   # Euler-stepped Kuramoto with natural frequencies omega_i
+    PBIT = 3       # sequential annealed sign updates (probabilistic bits; builds with_pbit)
 
 
 @dataclass(frozen=True)
@@ -85,6 +91,8 @@ class OnnParams:
                     each cell keeps a velocity v_i <- v_i - (v_i >> m) + x_i and steps its
                     phase by rnd(v_i >> shift) (a heavy-ball update, momentum 1 - 2**-m)
     with_parallel   all j accumulated in one clock (adder tree per cell) instead of n clocks
+    with_pbit       the PBIT mode (serial builds only): the per-slot spin decision (an n-way
+                    select of the field and noise, one adder) and the field updates
     fanout_cells    cells served by one copy of each broadcast control register (pipeline
                     strobes, mode, shift, seed, theta_j, the shared multiplier operand): a
                     layout choice that bounds those nets' fanout; no effect on any result
@@ -102,6 +110,7 @@ class OnnParams:
     max_shift: int = 15
     max_momentum: int = 0
     with_parallel: bool = False
+    with_pbit: bool = False
     fanout_cells: int = 8
 
     def __post_init__(self):
@@ -125,8 +134,11 @@ class OnnParams:
         check("max_shift", lambda v: 0 <= v <= 31, "an integer in 0..31")
         check("max_momentum", lambda v: 0 <= v <= MAX_MOMENTUM, f"an integer in 0..{MAX_MOMENTUM}")
         check("fanout_cells", lambda v: 1 <= v <= 4096, "an integer in 1..4096")
-        if not isinstance(self.with_parallel, bool):
-            raise ValueError(f"with_parallel must be a bool, not {self.with_parallel!r}")
+        for name in ("with_parallel", "with_pbit"):
+            if not isinstance(getattr(self, name), bool):
+                raise ValueError(f"{name} must be a bool, not {getattr(self, name)!r}")
+        if self.with_pbit and self.with_parallel:
+            raise ValueError("with_pbit needs a serial build (with_parallel=False)")
 
     # ---- derived widths (the RTL sizes its registers from these)
     @property
@@ -168,7 +180,8 @@ class OnnParams:
         return ceil_log2(self.n)
 
     def accumulate_cycles(self, mode: Mode) -> int:
-        """Clocks spent accumulating couplings in one epoch (the RTL adds its fixed overhead)."""
+        """Clocks spent accumulating couplings in one epoch (the RTL adds its fixed overhead);
+        PBIT: ``n`` spin-update slots."""
         per_pass = 1 if self.with_parallel else self.n
         return per_pass * (self.onn_ticks if Mode(mode) == Mode.ONN else 1)
 
@@ -176,6 +189,7 @@ class OnnParams:
     def name(self) -> str:
         par = "_par" if self.with_parallel else ""
         par += f"_m{self.max_momentum}" if self.max_momentum else ""
+        par += "_pb" if self.with_pbit else ""
         fan = f"_f{self.fanout_cells}" if self.fanout_cells != OnnParams.fanout_cells else ""
         return f"onn_{self.n}_p{self.phase_bits}w{self.weight_bits}s{self.sin_bits}{par}{fan}"
 
@@ -193,6 +207,8 @@ class RunConfig:
     seed           32-bit LFSR seed (cell i starts at :func:`lfsr_seed`)
     momentum       m in 0..max_momentum (OIM / Kuramoto): the phase steps by rnd(v >> shift),
                    v <- v - (v >> m) + x; 0: v <- x (no memory, the plain Euler step)
+
+    PBIT reads only noise_amp, noise_dec and seed (and runs on builds ``with_pbit``).
     """
     mode: Mode = Mode.OIM
     shift: int = 0
@@ -209,7 +225,8 @@ class RunConfig:
             value = getattr(self, name)
             if not (isinstance(value, int) and not isinstance(value, bool) and ok(value)):
                 raise ValueError(f"{name} must be {rule}, not {value!r}")
-        Mode(self.mode)
+        if Mode(self.mode) == Mode.PBIT and not p.with_pbit:
+            raise ValueError("mode PBIT needs an array built with_pbit=True")
         need("shift", lambda v: 0 <= v <= p.max_shift, f"in 0..max_shift={p.max_shift}")
         need("ks_max", lambda v: 0 <= v < (1 << p.ks_bits), f"in 0..{(1 << p.ks_bits) - 1}")
         need("ks_inc", lambda v: 0 <= v < (1 << (p.ks_bits + SCHED_FRAC)),
@@ -268,7 +285,7 @@ from .imc import ImcTile  # noqa: E402
 COPY_MARKER = ImcTile.COPY_MARKER
 
 __all__ += ["OnnArray", "register_map", "Cause", "EPOCH_OVERHEAD", "lfsr_advance_matrix",
-            "weights_per_word", "epoch_cycles", "start_cycles"]
+            "weights_per_word", "epoch_cycles", "start_cycles", "fill_cycles"]
 
 #: Clocks an epoch spends besides issuing its ``accumulate_cycles``: after the last issue L,
 #: the four stages behind it (sine, coupling term, accumulate, ONN tick evaluation: L+1..L+4)
@@ -287,6 +304,13 @@ def start_cycles(keep_phases: bool) -> int:
     """Busy clocks of START before the first epoch: seeding, then the phase draw (skipped
     with CMD.keep_phases)."""
     return 1 if keep_phases else 2
+
+
+def fill_cycles(p: OnnParams, mode) -> int:
+    """Busy clocks every START or RESUME in ``mode`` adds before its first epoch (after
+    :func:`start_cycles`): PBIT first computes every cell's local field from the present spins,
+    a pass as long as an epoch; the other modes need none."""
+    return epoch_cycles(p, mode) if Mode(mode) == Mode.PBIT else 0
 
 
 class Cause:
@@ -313,13 +337,15 @@ def register_map(p: OnnParams) -> RegisterMap:
     k = weights_per_word(p)
     return RegisterMap("onn", (
         Register("INFO", (Field("n", 13), Field("phase_bits", 6), Field("weight_bits", 5),
-                          Field("sin_bits", 5), Field("parallel", 1)), access="r",
+                          Field("sin_bits", 5), Field("parallel", 1), Field("pbit", 1)),
+                 access="r",
                  doc="build-time parameters"),
-        Register("CONFIG", (Field("mode", 2, "Mode: 0 ONN, 1 OIM, 2 KURAMOTO"),
+        Register("CONFIG", (Field("mode", 2, "Mode: 0 ONN, 1 OIM, 2 KURAMOTO, 3 PBIT"),
                             Field("shift", 5, "update shift, 0..max_shift"),
                             Field("until_stable", 1, "stop after an epoch that changed nothing"),
                             Field("momentum", 3, "velocity leak m, 0..max_momentum (0: off)")),
-                 doc="run-time mode; a bad mode, shift or momentum is refused (error)"),
+                 doc="run-time mode; a bad mode (PBIT without with_pbit), shift or "
+                     "momentum is refused (error)"),
         Register("KS_MAX", (Field("value", p.ks_bits),), doc="SHIL ks ceiling (2^-4 units)"),
         Register("KS_INC", (Field("value", p.ks_bits + SCHED_FRAC),),
                  doc="ks increment per epoch (2^-12 units)"),
@@ -397,6 +423,14 @@ def _sin_rom(p: OnnParams, m: Module, k, name: str, *, with_magnitude=False):
     if with_magnitude:
         return out, mag, seg[1]
     return out
+
+
+def _spin(m: Module, theta, name: str):
+    """The spin bit of a phase: 1 when it is nearer pi than 0 (``theta + T/4`` has its top bit
+    set; ``sim.onn.spins``)."""
+    q = Signal(len(theta), name=name)
+    m.d.comb += q.eq(theta + (1 << (len(theta) - 2)))
+    return q[-1]
 
 
 _STATES = ['IDLE', 'SEED', 'DRAW', 'NEXT', 'ISSUE', 'DRAIN']
@@ -554,6 +588,14 @@ class OnnArray(wiring.Component):
         # ---- issue counters and the pipeline behind them
         onn = Signal()
         m.d.comb += onn.eq(mode == Mode.ONN)
+        PBIT = p.with_pbit
+        # PBIT: a run (START / RESUME) first fills every accumulator with its cell's local field
+        # (one pass of n issues, from 0, no noise); then each epoch's issue j is cell j's slot
+        fill = Signal() if PBIT else Const(0)
+        fill_next = Signal()
+        m.d.comb += fill_next.eq(fill)
+        if PBIT:
+            m.d.sync += fill.eq(fill_next)
         j = Signal(range(n))
         tick = Signal(range(P))
         issue = Signal()          # an accumulation step is issued this clock
@@ -604,11 +646,19 @@ class OnnArray(wiring.Component):
             for k, name in enumerate(("u_sin2", "u_shil", "u_bias", "u_step", "u_write"), 1))
         c_onn = [Signal(name=f"onn_c{c}") for c in range(n_copies)]
         c_kur = [Signal(name=f"kur_c{c}") for c in range(n_copies)]
+        c_pb = [Signal(name=f"pbit_c{c}") for c in range(n_copies)]
         for c in range(n_copies):
             m.d.comb += [c_onn[c].eq(mode_c[c] == Mode.ONN),
-                         c_kur[c].eq(mode_c[c] == Mode.KURAMOTO)]
+                         c_kur[c].eq(mode_c[c] == Mode.KURAMOTO),
+                         c_pb[c].eq((mode_c[c] == Mode.PBIT) if PBIT else 0)]
         c_onn = [c_onn[i // G] for i in range(n)]
         c_kur = [c_kur[i // G] for i in range(n)]
+        c_pb = [c_pb[i // G] for i in range(n)]
+        if PBIT:        # the fill flag travels with each issue (s1, s2, s3)
+            s1_fill, s2_fill = Signal(), Signal()
+            m.d.sync += [s1_fill.eq(fill), s2_fill.eq(s1_fill)]
+            c_s1_fill = local("s1_fill", fill, orig=s1_fill)
+            c_s3_fill = local("s3_fill", s2_fill)
         c_shift = [shift_c[i // G] for i in range(n)]
         c_seed = [seed_c[i // G] for i in range(n)]
 
@@ -624,9 +674,10 @@ class OnnArray(wiring.Component):
         # Sign-magnitude keeps the multiplier's upper operand bits at zero for the J_ij SIN
         # products (n of the n + 2 products per epoch): two's-complement operands sign-extend
         # over the whole 17 x 16 multiplier and switch all of it (docs/onn.md, energy).
-        s2_sin = [Signal(signed(p.sin_bits), name=f"s2_sin{i}") for i in range(n)]
+        # (PBIT: the spin factor A = sin_amp in the fill pass, 2A for a flip)
+        s2_sin = [Signal(signed(p.sin_bits + PBIT), name=f"s2_sin{i}") for i in range(n)]
         if not p.with_parallel:
-            most_term = (1 << (WB - 1)) * max(p.sin_amp, 1)
+            most_term = (1 << (WB - 1)) * max(p.sin_amp, 1) << PBIT
             # s3: |J_ij SIN| and its sign; the accumulator applies the sign
             s3_term = [Signal(most_term.bit_length(), name=f"s3_term{i}") for i in range(n)]
             s3_neg = Signal(n)
@@ -638,17 +689,23 @@ class OnnArray(wiring.Component):
             # the memory is read one clock late, so its data meets the sine register in s2
             m.d.comb += [rp.addr.eq(s1_j), rp.en.eq(s1_valid)]
             s2_col = [rp.data[i * WB:(i + 1) * WB].as_signed() for i in range(n)]
-            s1_o = {}
+            s1_o, s1_neg = {}, {}
             for i in range(0, n, G):
                 s1_o[i // G] = square(c_s1_thj[i][odrop:], c_s1_tick[i])
+                if PBIT:
+                    s1_neg[i // G] = _spin(m, c_s1_thj[i], f"s1_spin{i // G}")
             for i in range(n):
                 d = Signal(PB, name=f"d{i}")
                 u2 = c_u_sin2[i]
                 m.d.comb += d.eq(Mux(u2, theta[i] << 1, c_s1_thj[i] - theta[i]))
                 sv, smag, sneg = _sin_rom(p, m, d[drop:], f"sin{i}", with_magnitude=True)
+                factor, sign = Mux(c_onn[i], 1, smag), sneg
+                if PBIT:
+                    factor = Mux(c_pb[i], Mux(c_s1_fill[i], p.sin_amp, 2 * p.sin_amp), factor)
+                    sign = Mux(c_pb[i], s1_neg[i // G], sneg)
                 with m.If(c_s1_valid[i] | u2):
-                    m.d.sync += [s2_sin[i].eq(Mux(u2, sv, Mux(c_onn[i], 1, smag))),
-                                 s2_sneg[i].eq(Mux(c_onn[i], ~s1_o[i // G], sneg))]
+                    m.d.sync += [s2_sin[i].eq(Mux(u2, sv, factor)),
+                                 s2_sneg[i].eq(Mux(c_onn[i], ~s1_o[i // G], sign))]
         else:
             s3_term = [Signal(signed(p.acc_bits), name=f"s3_term{i}") for i in range(n)]
             for i in range(n):
@@ -711,9 +768,40 @@ class OnnArray(wiring.Component):
             half_c[c] = Signal(p.max_shift + 2, name=f"half1_c{c}")
             m.d.comb += [half.eq((Const(1, p.max_shift + 2) << shift_c[c]) >> 1),
                          half_c[c].eq(half + ~c_kur[c * G])]
+        # PBIT: the decision of slot j in s2, from acc_j + eta_j (acc_j then holds every flip up
+        # to slot j - 2: slot j - 1's lands in this clock's s3, so cell j misses only the flip of
+        # the cell just before it); the new spin is written to theta_j at once and, if it
+        # flipped, every cell adds 2 A J_ij s_j in s3. Accumulators are not reset per epoch.
+        p_changed = Signal()            # a PBIT slot of this epoch wrote a new phase
+        if PBIT:
+            s2_j = Signal(range(n))
+            m.d.sync += s2_j.eq(s1_j)
+            slot = Signal()
+            m.d.comb += slot.eq(s2_valid & (mode == Mode.PBIT) & ~s2_fill)
+            th_j = Signal(PB)
+            own_neg = Signal()
+            field = Signal(signed(acc_shape.width + 1))
+            new_neg = Signal()
+            m.d.comb += [th_j.eq(Array(theta)[s2_j]), own_neg.eq(_spin(m, th_j, "s2_own")),
+                         field.eq(Array(acc)[s2_j] + Array(eta)[s2_j]),
+                         new_neg.eq(Mux(field > 0, 0, Mux(field < 0, 1, own_neg)))]
+            # s3 holds a slot whose spin did not flip: nothing to add
+            c_skip = local("s3_skip", slot & (new_neg == own_neg))
+            new_phase = Signal(PB)
+            m.d.comb += new_phase.eq(new_neg << (PB - 1))
+            with m.If(first_issue):
+                m.d.sync += p_changed.eq(0)
+            with m.If(slot & (new_phase != th_j)):
+                m.d.sync += p_changed.eq(1)
+            s2_sign = [Mux(slot, new_neg, s2_sneg[i]) for i in range(n)]
+        else:
+            s2_sign = s2_sneg if not p.with_parallel else None
         for i in range(n):
-            with m.If(c_s3_valid[i]):
-                base = Mux(c_s3_first[i], eta[i], acc[i])
+            add = c_s3_valid[i] & ~c_skip[i] if PBIT else c_s3_valid[i]
+            with m.If(add):
+                # PBIT: from 0 at the fill's first step, never from eta
+                first = c_s3_first[i] & ~(c_pb[i] & ~c_s3_fill[i]) if PBIT else c_s3_first[i]
+                base = Mux(first, Mux(c_pb[i], 0, eta[i]) if PBIT else eta[i], acc[i])
                 if p.with_parallel:
                     m.d.sync += acc[i].eq(base + s3_term[i])
                 else:
@@ -725,7 +813,7 @@ class OnnArray(wiring.Component):
                     m.d.sync += acc[i].eq((Cat(Const(1, 1), base) + Cat(neg, x))[1:])
             r = lfsr[i][:NOISE_SAMPLE_BITS].as_signed()
             mul_a = Signal(signed(max(pe_bits + 1, WB)), name=f"mul_a{i}")
-            mul_b = Signal(signed(max(NOISE_SAMPLE_BITS, p.sin_bits)), name=f"mul_b{i}")
+            mul_b = Signal(signed(max(NOISE_SAMPLE_BITS, len(s2_sin[i]))), name=f"mul_b{i}")
             prod = Signal(signed(len(mul_a) + len(mul_b)), name=f"prod{i}")
             if p.with_parallel:
                 m.d.comb += mul_a.eq(per_epoch[i])
@@ -738,7 +826,7 @@ class OnnArray(wiring.Component):
                                         for b in range(WB)))
                 m.d.comb += mul_a.eq(Mux(mul_per_epoch[i], per_epoch[i], jmag))
                 with m.If(c_s2_valid[i]):
-                    m.d.sync += [s3_term[i].eq(prod), s3_neg[i].eq(jneg ^ s2_sneg[i])]
+                    m.d.sync += [s3_term[i].eq(prod), s3_neg[i].eq(jneg ^ s2_sign[i])]
             m.d.comb += [mul_b.eq(Mux(s1_first_epoch[i], r, s2_sin[i])),
                          prod.eq(mul_a * mul_b)]
             with m.If(s1_first_epoch[i]):
@@ -797,8 +885,12 @@ class OnnArray(wiring.Component):
         with m.If(busy & ~cycles.all()):
             m.d.sync += cycles.eq(cycles + 1)
 
+        any_change = Signal()
+        m.d.comb += any_change.eq(Mux(mode == Mode.PBIT, p_changed, changed.any()) if PBIT
+                                  else changed.any())
+
         def finish_epoch():
-            m.d.sync += [t.eq(t + 1), stable.eq(~changed.any())]
+            m.d.sync += [t.eq(t + 1), stable.eq(~any_change)]
             m.d.comb += remaining_next.eq(remaining - 1)
             with m.If(ks_hi < ks_max):
                 m.d.sync += ks_acc.eq(ks_acc + ks_inc)
@@ -820,7 +912,7 @@ class OnnArray(wiring.Component):
         do_seed = local("do_seed", state_next == S("SEED"))
         do_draw = local("do_draw", state_next == S("DRAW"))
         do_advance = local("do_advance", (state_next == S("DRAW"))
-                           | ((state_next == S("NEXT")) & remaining_next.any()))
+                           | ((state_next == S("NEXT")) & remaining_next.any() & ~fill_next))
         for i in range(n):
             with m.If(do_seed[i]):
                 s = c_seed[i] ^ Const(((i + 1) * SEED_MUL) & 0xFFFFFFFF, 32)
@@ -831,8 +923,11 @@ class OnnArray(wiring.Component):
                 m.d.sync += lfsr[i].eq(nxt)
                 with m.If(do_draw[i]):
                     m.d.sync += theta[i].eq(nxt[:PB])
-            with m.If(c_u_write[i]):
+            with m.If(c_u_write[i] & ~c_pb[i]):
                 m.d.sync += theta[i].eq(new_theta[i])
+            if PBIT:
+                with m.If(slot & (s2_j == i)):
+                    m.d.sync += theta[i].eq(new_phase)
         if MOM:
             # Velocity (OIM / Kuramoto): v = x - half at u_write (x = force + leak + half is
             # still on the adder then: acc and bias change again only in the next epoch's s3
@@ -845,7 +940,7 @@ class OnnArray(wiring.Component):
                 vel = Signal(signed(p.vel_bits), name=f"vel{i}")
                 with m.If(do_seed[i]):
                     m.d.sync += vel.eq(0)
-                with m.Elif(c_u_write[i] & ~c_onn[i]):
+                with m.Elif(c_u_write[i] & ~c_onn[i] & ~c_pb[i]):
                     m.d.sync += vel.eq(x_of[i] - half_g[c])
                 m.d.sync += lk[i].eq(Mux(mom_c[c].any(), vel - (vel >> mom_c[c]), 0)
                                      + half_c[c])
@@ -854,9 +949,13 @@ class OnnArray(wiring.Component):
                 m.d.sync += [busy.eq(1), done.eq(0), stable.eq(0), keep.eq(c_keep),
                              t.eq(0), cycles.eq(0), ks_acc.eq(0), dec_acc.eq(0)]
                 m.d.comb += [remaining_next.eq(epochs), state_next.eq(S("SEED"))]
+                if PBIT:
+                    m.d.comb += fill_next.eq(mode == Mode.PBIT)
             with m.Elif(wr & at("CMD") & c_resume):
                 m.d.sync += [busy.eq(1), done.eq(0)]
                 m.d.comb += [remaining_next.eq(epochs), state_next.eq(S("NEXT"))]
+                if PBIT:
+                    m.d.comb += fill_next.eq(mode == Mode.PBIT)
         with m.If(state == S("SEED")):
             with m.If(keep):
                 m.d.comb += state_next.eq(S("NEXT"))
@@ -870,7 +969,7 @@ class OnnArray(wiring.Component):
                 m.d.sync += [busy.eq(0), done.eq(1)]
                 m.d.comb += state_next.eq(S("IDLE"))
             with m.Else():
-                m.d.comb += [issue.eq(1), first_issue.eq(1)]
+                m.d.comb += [issue.eq(1), first_issue.eq(~fill)]
                 m.d.comb += state_next.eq(S("ISSUE"))
                 with m.If(last_issue):
                     m.d.comb += state_next.eq(S("DRAIN"))
@@ -879,9 +978,11 @@ class OnnArray(wiring.Component):
             with m.If(last_issue):
                 m.d.comb += state_next.eq(S("DRAIN"))
         with m.If(state == S("DRAIN")):
-            with m.If(u_write):
+            with m.If(u_write & fill):      # the PBIT fill pass: no epoch, none counted
+                m.d.comb += [fill_next.eq(0), state_next.eq(S("NEXT"))]
+            with m.Elif(u_write):
                 finish_epoch()
-                with m.If((remaining == 1) | (until_stable & ~changed.any())):
+                with m.If((remaining == 1) | (until_stable & ~any_change)):
                     m.d.sync += [busy.eq(0), done.eq(1)]
                     m.d.comb += state_next.eq(S("IDLE"))
                 with m.Else():
@@ -911,7 +1012,7 @@ class OnnArray(wiring.Component):
                 mv = fld("CONFIG", "mode")
                 sv = fld("CONFIG", "shift")
                 kv = fld("CONFIG", "momentum")
-                bad_mode = mv > max(v.value for v in Mode)
+                bad_mode = (mv == Mode.PBIT) if not p.with_pbit else Const(0)
                 bad_shift = sv > p.max_shift
                 bad_mom = kv > p.max_momentum
                 with m.If(bad_mode | bad_shift | bad_mom):
@@ -971,7 +1072,7 @@ class OnnArray(wiring.Component):
 
         # ---- CSR reads (registered)
         info = regs.pack("INFO", n=n, phase_bits=PB, weight_bits=WB, sin_bits=p.sin_bits,
-                         parallel=int(p.with_parallel))
+                         parallel=int(p.with_parallel), pbit=int(p.with_pbit))
         status = Signal(regs["STATUS"].layout)
         config = Signal(regs["CONFIG"].layout)
         m.d.comb += [config.mode.eq(mode), config.shift.eq(shift),

@@ -239,6 +239,10 @@ def bifurcation(W: np.ndarray, steps: int, seeds, dt: float = 0.5,
 
 # ------------------------------------------------------------------------------ OIM solve
 DEFAULTS = dict(step=0.3, kappa=0.05, ramp=0.8, nu=0.3, cool=0.8, momentum=4, kick=1)
+#: PBIT mode: the noise amplitude (nu, in units of A * rms field) and the fraction of the
+#: epochs over which it decays to 0 (cool); chosen by the sweep in docs/onn.md.
+PBIT_DEFAULTS = dict(nu=1.0, cool=0.9)
+MODES = {"oim": Mode.OIM, "pbit": Mode.PBIT}
 
 #: The array the Max-Cut tools simulate: velocity registers for ``DEFAULTS["momentum"]``.
 MAXCUT_MOMENTUM = DEFAULTS["momentum"]
@@ -247,12 +251,17 @@ MAXCUT_MOMENTUM = DEFAULTS["momentum"]
 def array_params(n: int | None = None, **kw) -> OnnParams:
     """OnnParams of the Max-Cut tools (CLI, benchmark, schedule search): the default array
     (``n`` cells if given) with velocity registers for the default momentum."""
-    return OnnParams(**({"n": n} if n is not None else {}), max_momentum=MAXCUT_MOMENTUM, **kw)
+    return OnnParams(**({"n": n} if n is not None else {}), max_momentum=MAXCUT_MOMENTUM,
+                     with_pbit=True, **kw)
 
 
 def default_config(p: OnnParams, W: np.ndarray, epochs: int, seed: int = 1,
-                   **over) -> RunConfig:
-    """Run-time registers for Max-Cut of ``W`` in ``epochs`` epochs (integers, from the graph):
+                   mode: Mode = Mode.OIM, **over) -> RunConfig:
+    """Run-time registers for Max-Cut of ``W`` in ``epochs`` epochs (integers, from the graph).
+
+    PBIT (``mode``): ``noise_amp = round(nu * A * rms)`` (the local field of a spin is ``A
+    sum_j J_ij s_j``, so this is ``nu`` times its rms), decaying linearly to 0 over the first
+    ``cool`` of the epochs (:data:`PBIT_DEFAULTS`); nothing else is read. OIM:
 
     - ``shift``: the smallest s with ``(A * D) >> s <= step * 2**PB`` (a full-field update
       moves at most ``step`` of a turn), ``A`` = sine amplitude, ``D = max_i sum_j |w_ij|``;
@@ -266,9 +275,16 @@ def default_config(p: OnnParams, W: np.ndarray, epochs: int, seed: int = 1,
       shift is ``kick`` larger (the velocity builds up to 2**m kicks, so a single kick is
       made smaller).
     """
+    A = p.sin_amp
+    rms = math.sqrt(float((W.astype(float) ** 2).sum(axis=1).mean()))
+    if Mode(mode) == Mode.PBIT:
+        k = {**PBIT_DEFAULTS, **over}
+        if set(k) != set(PBIT_DEFAULTS):
+            raise ValueError(f"PBIT takes {sorted(PBIT_DEFAULTS)}, not {sorted(over)}")
+        amp, dec = _decay(p, k["nu"] * A * rms, k["cool"], epochs)
+        return RunConfig(mode=Mode.PBIT, noise_amp=amp, noise_dec=dec, seed=seed).check(p)
     k = {**DEFAULTS, **over}
     mom = k["momentum"] if p.max_momentum else 0     # more than the array has: an error
-    A = p.sin_amp
     absw = np.abs(W)
     D = int(absw.sum(axis=1).max()) or 1
     d_mean = float(absw.sum(axis=1).mean())
@@ -280,12 +296,17 @@ def default_config(p: OnnParams, W: np.ndarray, epochs: int, seed: int = 1,
     ks_max = min(int(round(k["kappa"] * d_mean * (1 << KS_FRAC))), (1 << p.ks_bits) - 1)
     ks_inc = min(-(-(ks_max << SCHED_FRAC) // max(int(k["ramp"] * epochs), 1)),
                  (1 << (p.ks_bits + SCHED_FRAC)) - 1)
-    rms = math.sqrt(float((W.astype(float) ** 2).sum(axis=1).mean()))
-    amp = min(int(round(k["nu"] * A * rms)), (1 << p.noise_bits) - 1)
-    dec = min(-(-(amp << SCHED_FRAC) // max(int(k["cool"] * epochs), 1)),
-              (1 << (p.noise_bits + SCHED_FRAC)) - 1)
+    amp, dec = _decay(p, k["nu"] * A * rms, k["cool"], epochs)
     return RunConfig(mode=Mode.OIM, shift=shift, ks_max=ks_max, ks_inc=ks_inc,
                      noise_amp=amp, noise_dec=dec, seed=seed, momentum=mom).check(p)
+
+
+def _decay(p: OnnParams, amp: float, cool: float, epochs: int) -> tuple[int, int]:
+    """NOISE_AMP and NOISE_DEC for an amplitude ``amp`` falling to 0 over ``cool * epochs``."""
+    a = min(int(round(amp)), (1 << p.noise_bits) - 1)
+    dec = min(-(-(a << SCHED_FRAC) // max(int(cool * epochs), 1)),
+              (1 << (p.noise_bits + SCHED_FRAC)) - 1)
+    return a, dec
 
 
 def solve_oim(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None = None,
@@ -389,8 +410,9 @@ def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0
 def sweep(epochs: int, runs: int, specs) -> list[dict]:
     """Schedule search on the G1-like graph (``random_graph(800, 19176, seed=2026)``): each
     spec ``{"over": default_config overrides, "segments": [[fraction, extra shift], ...],
-    "classes": k}`` (classes: the model-only partly sequential update, default 1), or ``{"dsb":
-    {"dt": ..., "c": ...}}`` (:func:`bifurcation`, ``epochs`` steps)
+    "classes": k}`` (classes: the model-only partly sequential update, default 1), ``{"pbit":
+    {"nu": ..., "cool": ...}}`` (the PBIT mode), or ``{"dsb": {"dt": ..., "c": ...}}``
+    (:func:`bifurcation`, ``epochs`` steps)
     runs seeds 1..runs for ``epochs`` epochs on the model; then SA (:func:`anneal`, default
     temperatures) with the same seeds and ``epochs`` sweeps (equal spin-update budget)."""
     p = array_params()
@@ -406,6 +428,19 @@ def sweep(epochs: int, runs: int, specs) -> list[dict]:
             s = 1 - 2 * bits
             row = {"epochs": epochs, "runs": runs, "dsb": kw, "best": int(cuts.max()),
                    "mean": round(float(cuts.mean()), 1),
+                   "improving_flips": ((s * (s @ g.W)) > 0).sum(axis=-1).tolist(),
+                   "seconds": round(time.monotonic() - t0, 1)}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+            continue
+        if "pbit" in spec:           # the array's PBIT mode (integer model)
+            kw = spec["pbit"]
+            if not isinstance(kw, dict) or not set(kw) <= set(PBIT_DEFAULTS):
+                raise ValueError(f'"pbit" takes {{"nu": ..., "cool": ...}}, not {kw!r}')
+            cuts, bits, cfg = solve_oim(p, g, epochs, range(1, runs + 1), mode=Mode.PBIT, **kw)
+            s = 1 - 2 * bits
+            row = {"epochs": epochs, "runs": runs, "pbit": kw, "noise_amp": cfg.noise_amp,
+                   "best": int(cuts.max()), "mean": round(float(cuts.mean()), 1),
                    "improving_flips": ((s * (s @ g.W)) > 0).sum(axis=-1).tolist(),
                    "seconds": round(time.monotonic() - t0, 1)}
             print(json.dumps(row), flush=True)
@@ -538,7 +573,7 @@ def _array_args(p):
 
 def add_maxcut_parser(subparsers):
     p = subparsers.add_parser("maxcut", help="Max-Cut of a rudy/G-set graph on the oscillator "
-                              "array (OIM mode)")
+                              "array (OIM or PBIT mode)")
     p.add_argument("graph", metavar="GRAPH_FILE", help="rudy text: 'n m', then 'i j w' lines")
     _engine_arg(p)
     p.add_argument("--seeds", type=_positive, default=DEFAULT_SEEDS,
@@ -546,6 +581,9 @@ def add_maxcut_parser(subparsers):
     p.add_argument("--epochs", type=_positive, default=DEFAULT_EPOCHS,
                    help=f"update epochs per run (default {DEFAULT_EPOCHS})")
     p.add_argument("--seed", type=int, default=1, help="first LFSR seed (runs use seed..)")
+    p.add_argument("--mode", choices=tuple(MODES), default="oim",
+                   help="oim: the oscillator Ising machine (phase dynamics, default); pbit: "
+                   "sequential annealed spin updates on the same array")
     _array_args(p)
     p.set_defaults(func=cmd_maxcut)
     return p
@@ -557,10 +595,11 @@ def cmd_maxcut(args) -> int:
     params = _params(args, g.n)
     seeds = [(args.seed + k) & 0xFFFFFFFF for k in range(args.seeds)]
     started = time.monotonic()
+    mode = MODES[args.mode]
     if args.engine == "rtl":
-        cuts, bits, cfg, _ = solve_rtl(params, g, args.epochs, seeds)
+        cuts, bits, cfg, _ = solve_rtl(params, g, args.epochs, seeds, mode=mode)
     else:
-        cuts, bits, cfg = solve_oim(params, g, args.epochs, seeds)
+        cuts, bits, cfg = solve_oim(params, g, args.epochs, seeds, mode=mode)
     best = int(np.argmax(cuts))
     cut = int(cuts[best])
     assignment = [int(b) for b in bits[best]]
@@ -570,8 +609,9 @@ def cmd_maxcut(args) -> int:
         json.dump({"cut": cut, "assignment": assignment, "n": g.n, "m": g.m,
                    "engine": args.engine, "epochs": args.epochs, "seeds": seeds,
                    "cuts": [int(c) for c in cuts], "best_seed": seeds[best],
-                   "config": {"shift": cfg.shift, "ks_max": cfg.ks_max, "ks_inc": cfg.ks_inc,
-                              "noise_amp": cfg.noise_amp, "noise_dec": cfg.noise_dec},
+                   "config": {"mode": args.mode, "shift": cfg.shift, "ks_max": cfg.ks_max,
+                              "ks_inc": cfg.ks_inc, "noise_amp": cfg.noise_amp,
+                              "noise_dec": cfg.noise_dec},
                    "params": {"n": params.n, "phase_bits": params.phase_bits,
                               "weight_bits": params.weight_bits,
                               "sin_bits": params.sin_bits, "lut_bits": params.lut_bits},
@@ -579,7 +619,7 @@ def cmd_maxcut(args) -> int:
         sys.stdout.write("\n")
     else:
         print(f"cut {cut}  ({args.graph}: {g.n} nodes, {g.m} edges; best of {len(seeds)} "
-              f"runs x {args.epochs} epochs on the {args.engine} engine; mean "
+              f"runs x {args.epochs} epochs, {args.mode} mode, {args.engine} engine; mean "
               f"{float(cuts.mean()):.1f}; {time.monotonic() - started:.1f} s)")
     return 0
 
@@ -624,12 +664,14 @@ def cmd_recall(args) -> int:
 
 
 # ------------------------------------------------------------------------------ benchmark
-def run_clocks(n: int, epochs: int) -> int:
-    """Busy clocks of one Max-Cut run (START + ``epochs`` OIM epochs) on an n-cell serial
-    array (``hdl.onn``: the CYCLES register; checked by tb/test_onn.py)."""
-    from hdl.onn import epoch_cycles, start_cycles
+def run_clocks(n: int, epochs: int, mode: Mode = Mode.OIM) -> int:
+    """Busy clocks of one Max-Cut run (START + ``epochs`` epochs in ``mode``; PBIT adds its
+    field fill) on an n-cell serial array (``hdl.onn``: the CYCLES register; checked by
+    tb/test_onn.py)."""
+    from hdl.onn import epoch_cycles, fill_cycles, start_cycles
 
-    return start_cycles(False) + epochs * epoch_cycles(OnnParams(n=n), Mode.OIM)
+    p = OnnParams(n=n, with_pbit=Mode(mode) == Mode.PBIT)
+    return start_cycles(False) + fill_cycles(p, mode) + epochs * epoch_cycles(p, mode)
 
 
 def bench(quick: bool = False, out=None) -> str:

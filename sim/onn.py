@@ -13,7 +13,8 @@ equations are in ``docs/onn.md``; in short, per epoch ``t`` and cell ``i``:
 - KURAMOTO: ``x_i = omega_i + sum_{j != i} J_ij SIN[...] + eta_i``;
 - both:     ``v_i <- v_i - (v_i >> m) + x_i`` (momentum m > 0; ``v_i <- x_i`` when m = 0),
             ``theta_i <- (theta_i + ((v_i + 2**(s-1)) >> s)) mod 2**PB`` (``v_i`` when s = 0);
-- ONN: see :func:`onn_epoch`.
+- ONN: see :func:`onn_epoch`;
+- PBIT: see :func:`pbit_epoch`.
 
 Every function takes a batch of independent runs along leading axes of ``theta`` (shape
 ``(..., m)``) with one coupling matrix ``J`` (``m x m``, ``m <= n``): a graph smaller than the
@@ -39,7 +40,7 @@ from hdl.onn import (
 )
 
 __all__ = ["State", "lfsr_step", "lfsr_init", "noise_sample", "ks_at", "amp_at", "couplings",
-           "init_state", "epoch", "oim_epoch", "kuramoto_epoch", "onn_epoch", "run",
+           "init_state", "epoch", "oim_epoch", "kuramoto_epoch", "onn_epoch", "pbit_epoch", "run",
            "spins", "phases_from_spins", "sincos", "hebbian", "lut"]
 
 
@@ -199,11 +200,44 @@ def onn_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
     return State(qn << drop, lf, st.t + 1, st.vel)
 
 
+def pbit_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
+    """One PBIT epoch: cells 0..m-1 in turn (slot j = cell j) set their spin from the sign of
+    ``f_j = A sum_{i != j} J_ji s_i + eta_j`` (``A`` = sin_amp, ``s = +1`` for spin bit 0,
+    ``eta_j`` this epoch's noise sample): ``s_j = +1`` if ``f_j > 0``, ``-1`` if ``< 0``, kept on
+    a tie; the phase becomes 0 or pi (``phases_from_spins``). The field uses every spin as the
+    earlier slots left it, except the one slot just before (``j - 1``, same epoch): its new
+    value reaches cell j's accumulator one clock too late, so cell j sees its old spin. At an
+    epoch's start every field is exact (the hardware's fields are filled from the spins at
+    START / RESUME and follow every flip after).
+    """
+    lf, eta = _noise(p, cfg, st)
+    A = p.sin_amp
+    neg = spins(p, st.theta)
+    s = 1 - 2 * neg                                    # (..., m)
+    h = A * (s @ J.T)                                  # h_i = A sum_j J_ij s_j
+    theta = st.theta.copy()
+    changed_prev = np.zeros(neg.shape[:-1], dtype=bool)
+    for j in range(J.shape[0]):
+        seen = h[..., j]
+        if j:       # the previous slot's flip has not reached the accumulator yet
+            seen = seen - np.where(changed_prev, 2 * A * J[j, j - 1] * s[..., j - 1], 0)
+        f = seen + eta[..., j]
+        new = np.where(f > 0, 1, np.where(f < 0, -1, s[..., j]))
+        flip = new != s[..., j]
+        h = h + np.where(flip[..., None], 2 * A * new[..., None] * J[:, j], 0)
+        s[..., j] = new
+        theta[..., j] = phases_from_spins(p, (1 - new) // 2)
+        changed_prev = flip
+    return State(theta, lf, st.t + 1, st.vel)
+
+
 def epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State, omega=None) -> State:
     """One epoch in ``cfg.mode`` (``J`` from :func:`couplings`)."""
     mode = Mode(cfg.mode)
     if mode == Mode.ONN:
         return onn_epoch(p, cfg, J, st)
+    if mode == Mode.PBIT:
+        return pbit_epoch(p, cfg, J, st)
     if mode == Mode.OIM:
         return oim_epoch(p, cfg, J, st)
     if omega is None:

@@ -366,7 +366,8 @@ def build_report(quick: bool = False, *, full: bool = False, fpga: bool | None =
     rep = {"command": COMMAND + (" --quick" if quick else "") + (" --full" if full else ""),
            "date": time.strftime("%Y-%m-%d", time.gmtime()),
            "epoch_cycles": {f"n={n}{' parallel' if par else ''}": {
-               m.name: epoch_cycles(OnnParams(n=n, with_parallel=par), m) for m in Mode}
+               m.name: epoch_cycles(OnnParams(n=n, with_parallel=par), m)
+               for m in Mode if not (par and m == Mode.PBIT)}
                for n, par in ((8, False), (8, True), (64, False), (1024, False))}}
     log("[onn] toggles (power proxy, n = 8)")
     rep["toggles"] = [measure_toggles(OnnParams(n=8), epochs=10 if quick else 20),

@@ -28,6 +28,7 @@ from hdl.onn import (
     OnnParams,
     RunConfig,
     epoch_cycles,
+    fill_cycles,
     register_map,
     start_cycles,
     weights_per_word,
@@ -118,6 +119,7 @@ class Array:
         await self.csr.write("CMD", **{cmd: 1, "keep_phases": int(keep)})
         expect = epochs * self.epoch_cycles(mode) + (start_cycles(keep)
                                                       if cmd == "start" else 0)
+        expect += fill_cycles(self.p, mode) if epochs else 0
         return await self.wait_idle(expect)
 
     async def wait_idle(self, expect: int):
@@ -228,7 +230,7 @@ async def _lockstep(dut, mode: Mode, schedules: bool = False):
         assert await a.csr.read("EPOCH") == e + 1
         trace.append(got)
     moved = sum(t0 != t1 for t0, t1 in zip(trace, trace[1:]))
-    need = 1 if mode == Mode.ONN else chk.epochs // 2     # ONN settles quickly
+    need = 1 if mode in (Mode.ONN, Mode.PBIT) else chk.epochs // 2    # these settle quickly
     assert moved >= need, f"{mode.name}: phases moved in only {moved} epochs"
     # readout
     assert await a.spins() == [int(v) for v in onn.spins(p, st.theta)]
@@ -241,7 +243,7 @@ async def _lockstep(dut, mode: Mode, schedules: bool = False):
     await a.go("start", chk.epochs, mode, keep=keep)
     assert await a.phases() == trace[-1], f"{mode.name}: continuous run differs"
     cycles = await a.csr.read("CYCLES")
-    want = start_cycles(keep) + chk.epochs * a.epoch_cycles(mode)
+    want = start_cycles(keep) + fill_cycles(p, mode) + chk.epochs * a.epoch_cycles(mode)
     assert cycles == want, f"{mode.name}: {cycles} busy cycles, expected {want}"
     name = f"lockstep_{mode.name}{'_sched' if schedules else ''}"
     record(name, {"epochs": chk.epochs, "cycles": cycles, "epoch_cycles": a.epoch_cycles(mode)})
@@ -265,6 +267,11 @@ async def lockstep_kuramoto(dut):
 @cocotb.test()
 async def lockstep_onn(dut):
     await _lockstep(dut, Mode.ONN)
+
+
+@cocotb.test()
+async def lockstep_pbit(dut):
+    await _lockstep(dut, Mode.PBIT)
 
 
 @cocotb.test()
@@ -327,12 +334,14 @@ async def errors(dut):
     chk, a = await _setup(dut)
     p = chk.p
     info = await a.csr.fields("INFO")
-    assert (info["n"], info["phase_bits"], info["weight_bits"], info["parallel"]) == (
-        p.n, p.phase_bits, p.weight_bits, int(p.with_parallel))
+    assert (info["n"], info["phase_bits"], info["weight_bits"], info["parallel"],
+            info["pbit"]) == (p.n, p.phase_bits, p.weight_bits, int(p.with_parallel),
+                              int(p.with_pbit))
     await a.csr.write("CONFIG", mode=Mode.KURAMOTO.value, shift=3, momentum=p.max_momentum)
     await a.csr.write("CELL", cell=1)
     await a.csr.write("JADDR", col=1, group=0)
-    cases = [("CONFIG", {"mode": 3, "shift": 1}, Cause.BAD_MODE),
+    cases = [("CONFIG", {"mode": Mode.PBIT.value, "shift": 1},
+              0 if p.with_pbit else Cause.BAD_MODE),
              ("CONFIG", {"mode": 0, "shift": p.max_shift + 1}, Cause.BAD_SHIFT),
              ("CONFIG", {"mode": 0, "shift": 1, "momentum": p.max_momentum + 1},
               Cause.BAD_MOMENTUM),
@@ -340,8 +349,8 @@ async def errors(dut):
              ("JADDR", {"col": p.n, "group": 0}, Cause.BAD_JADDR),
              ("JADDR", {"col": 0, "group": -(-p.n // weights_per_word(p))}, Cause.BAD_JADDR)]
     for reg, fields, cause in cases:
-        if any(v >= 1 << a.regs[reg].layout[f].width for f, v in fields.items()):
-            continue            # not representable in the field: cannot be written
+        if not cause or any(v >= 1 << a.regs[reg].layout[f].width for f, v in fields.items()):
+            continue            # not an error in this build, or cannot be written
         await a.csr.write(reg, **fields)
         st = await a.csr.fields("STATUS")
         assert st["error"] == 1 and st["cause"] == cause, f"{reg} {fields}: {st}"
@@ -434,9 +443,17 @@ SMALL = [
               fanout_cells=5),
     # velocity registers (momentum 1 in OIM, 7 in Kuramoto, 0 in the schedules check)
     OnnParams(n=8, max_momentum=7),
+    # the PBIT mode, alone and beside copied control registers and velocity registers
+    OnnParams(n=8, with_pbit=True),
+    OnnParams(n=12, weight_bits=4, sin_bits=6, noise_bits=12, lfsr_steps=5, max_momentum=2,
+              fanout_cells=5, with_pbit=True),
 ]
 CHECKS = ("lockstep_oim,lockstep_schedules,lockstep_kuramoto,lockstep_onn,onn_until_stable,"
           "coupling_rewrite,errors")
+
+
+def _modes(p: OnnParams):
+    return [m for m in Mode if m != Mode.PBIT or p.with_pbit]
 
 
 def _id(p: OnnParams) -> str:
@@ -450,11 +467,13 @@ def run_onn(sim, p, testcase, params_obj, **kw):
 
 @pytest.mark.parametrize("p", SMALL, ids=_id)
 def test_onn_small(sim, p):
-    r = run_onn(sim, p, CHECKS, OnnCheck(p, epochs=10))
-    for mode in Mode:
+    r = run_onn(sim, p, CHECKS + (",lockstep_pbit" if p.with_pbit else ""),
+                OnnCheck(p, epochs=10))
+    for mode in _modes(p):
         rec = r.data(f"lockstep_{mode.name}")
         assert rec["epoch_cycles"] == p.accumulate_cycles(mode) + EPOCH_OVERHEAD
-        assert rec["cycles"] == start_cycles(mode == Mode.ONN) + 10 * rec["epoch_cycles"]
+        assert rec["cycles"] == (start_cycles(mode == Mode.ONN) + fill_cycles(p, mode)
+                                 + 10 * rec["epoch_cycles"])
 
 
 @pytest.mark.slow
@@ -482,21 +501,22 @@ def test_register_map_fits():
 
 def test_maxcut_rtl_engine_equals_model(tmp_path, capsys):
     """`picojoule maxcut --engine rtl` (Verilator) gives the model's cuts and assignment for
-    the same seeds; a graph larger than the built array is a one-line error."""
+    the same seeds, in both modes; a graph larger than the built array is a one-line error."""
     from sim import maxcut
     from sim.cli import main as cli
     from sim.toolchain import ToolError
 
     path = tmp_path / "g.txt"
     maxcut.write_graph(path, maxcut.random_graph(8, 14, 4, (-1, 1, 2)))
-    out = {}
-    for engine in ("model", "rtl"):
-        assert cli(["maxcut", str(path), "--engine", engine, "--cells", "8", "--seeds", "3",
-                    "--epochs", "120", "--seed", "5", "--json"]) == 0
-        out[engine] = json.loads(capsys.readouterr().out)
-    for key in ("cut", "cuts", "assignment", "best_seed", "config"):
-        assert out["rtl"][key] == out["model"][key], key
-    assert len(set(out["rtl"]["cuts"])) >= 1 and out["rtl"]["engine"] == "rtl"
+    for mode in ("oim", "pbit"):
+        out = {}
+        for engine in ("model", "rtl"):
+            assert cli(["maxcut", str(path), "--engine", engine, "--cells", "8", "--seeds",
+                        "3", "--epochs", "120", "--seed", "5", "--mode", mode, "--json"]) == 0
+            out[engine] = json.loads(capsys.readouterr().out)
+        for key in ("cut", "cuts", "assignment", "best_seed", "config"):
+            assert out["rtl"][key] == out["model"][key], (mode, key)
+        assert out["rtl"]["engine"] == "rtl" and out["rtl"]["config"]["mode"] == mode
     maxcut.write_graph(path, maxcut.random_graph(9, 10, 4, (1,)))
     with pytest.raises(ToolError) as err:
         maxcut.cmd_maxcut(maxcut.add_maxcut_parser(_subparsers()).parse_args(

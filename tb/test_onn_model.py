@@ -80,6 +80,32 @@ def analog_epoch_scalar(p, cfg, J, theta, lfsr, t, omega=None, vel=None):
     return new_theta, new_lfsr
 
 
+def pbit_epoch_scalar(p, cfg, J, theta, lfsr, t):
+    """PBIT epoch with Python ints, from the definition (docs/onn.md), not incrementally: slot
+    j recomputes cell j's whole field from the spins as they are, except that cell j - 1 still
+    shows the spin it had before its own slot (its flip reaches the accumulators one clock too
+    late)."""
+    T = 1 << p.phase_bits
+    A = p.sin_amp
+    amp = max(0, cfg.noise_amp - ((t * cfg.noise_dec) >> SCHED_FRAC))
+    n = len(theta)
+    spin = [1 if ((int(th) + T // 4) % T) < T // 2 else -1 for th in theta]
+    new_lfsr, before = [], None
+    for j in range(n):
+        st = lfsr_scalar(int(lfsr[j]), p.lfsr_steps)
+        new_lfsr.append(st)
+        r = st & 0xFFFF
+        r = r - 0x10000 if r >= 0x8000 else r
+        eta = (r * amp) // (1 << (NOISE_SAMPLE_BITS - 1))
+        seen = list(spin)
+        if j:
+            seen[j - 1] = before
+        f = A * sum(int(J[j][i]) * seen[i] for i in range(n) if i != j) + eta
+        before = spin[j]
+        spin[j] = 1 if f > 0 else -1 if f < 0 else spin[j]
+    return [0 if s_ > 0 else T // 2 for s_ in spin], new_lfsr
+
+
 def random_couplings(p, n, rng):
     lo, hi = p.weight_range
     J = rng.integers(lo, hi + 1, size=(n, n))
@@ -219,6 +245,36 @@ def test_oim_epoch_matches_scalar_equations(seed, params, momentum):
         st = onn.epoch(p, cfg, onn.couplings(p, J), st)
         assert [int(v) for v in st.theta] == th, f"seed {seed} epoch {t}"
     assert onn.ks_at(cfg, 4) == min(90, (4 * 3000) >> 8) and onn.amp_at(cfg, 4) > 0
+
+
+@pytest.mark.parametrize("seed", [21, 22, 23])
+def test_pbit_epoch_matches_scalar_definition(seed):
+    """The vectorized, incremental PBIT model equals the from-scratch definition epoch by
+    epoch (random couplings, not symmetric, random start phases, a decaying noise)."""
+    p, n = OnnParams(n=32, with_pbit=True), 17
+    rng = np.random.default_rng(seed)
+    lo, hi = p.weight_range
+    J = rng.integers(lo, hi + 1, size=(n, n))
+    cfg = RunConfig(mode=Mode.PBIT, noise_amp=3000, noise_dec=(3000 << SCHED_FRAC) // 6,
+                    seed=seed).check(p)
+    st = onn.init_state(p, cfg, n)
+    th, lf = list(st.theta), list(st.lfsr)
+    flips = 0
+    for t in range(8):
+        th2, lf = pbit_epoch_scalar(p, cfg, onn.couplings(p, J), th, lf, t)
+        st = onn.epoch(p, cfg, onn.couplings(p, J), st)
+        assert [int(v) for v in st.theta] == th2, f"seed {seed} epoch {t}"
+        flips += sum((a >= 1 << (p.phase_bits - 1)) != (b >= 1 << (p.phase_bits - 1))
+                     for a, b in zip(th[:n], th2) if t)
+        th = th2
+    assert flips > 0, "no spin ever flipped: the check would not see the update"
+
+
+def test_pbit_needs_a_pbit_build():
+    with pytest.raises(ValueError, match="with_pbit"):
+        RunConfig(mode=Mode.PBIT).check(OnnParams())
+    with pytest.raises(ValueError, match="serial"):
+        OnnParams(with_parallel=True, with_pbit=True)
 
 
 def test_kuramoto_epoch_matches_scalar_equations():
@@ -366,6 +422,18 @@ def test_maxcut_reaches_optimum_small(gseed, n, weights):
     assert cuts.max() >= 0.99 * opt, f"graph seed {gseed}: {cuts.max()} < 0.99 * {opt}"
 
 
+@pytest.mark.parametrize("gseed, n, weights", [(1, 14, (1,)), (2, 16, (-1, 1)), (4, 20, (-1, 1)),
+                                               (6, 20, (-2, -1, 1, 3))])
+def test_maxcut_pbit_reaches_optimum_small(gseed, n, weights):
+    g = maxcut.random_graph(n, n * (n - 1) // 4, gseed, weights)
+    opt, _ = maxcut.brute_force(g.W)
+    cuts, bits, cfg = maxcut.solve_oim(maxcut.array_params(), g, 200, range(1, 9),
+                                       mode=Mode.PBIT)
+    assert cfg.mode == Mode.PBIT and cfg.noise_amp > 0
+    assert np.array_equal(maxcut.cut_value(g.W, bits), cuts)
+    assert cuts.max() == opt, f"graph seed {gseed}: {cuts.max()} < {opt}"
+
+
 def test_sa_baseline_reaches_optimum_small():
     g = maxcut.random_graph(18, 80, 9, (-1, 1))
     opt, _ = maxcut.brute_force(g.W)
@@ -419,6 +487,11 @@ def test_maxcut_json_contract(tmp_path, capsys):
     assert isinstance(obj["cut"], int) and len(a) == 30 and set(a) <= {0, 1}
     assert obj["cut"] == int(maxcut.cut_value(maxcut.read_graph(path).W, a))
     assert obj["cut"] == max(obj["cuts"])
+    assert cli(["maxcut", str(path), "--json", "--seeds", "2", "--epochs", "50",
+                "--mode", "pbit"]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["config"]["mode"] == "pbit"
+    assert obj["cut"] == int(maxcut.cut_value(maxcut.read_graph(path).W, obj["assignment"]))
 
 
 def test_maxcut_text_and_rtl_engine(tmp_path, capsys):
