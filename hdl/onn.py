@@ -812,8 +812,14 @@ class OnnArray(wiring.Component):
                     m.d.comb += x.eq(s3_term[i] ^ neg.replicate(len(acc[i])))
                     m.d.sync += acc[i].eq((Cat(Const(1, 1), base) + Cat(neg, x))[1:])
             r = lfsr[i][:NOISE_SAMPLE_BITS].as_signed()
+            if PBIT:
+                # PBIT: two samples, the low and high halves of the state (r + r_hi, 17 bits);
+                # the other modes r + r, so eta = (r2 * a) >> 16 serves both
+                r2 = Signal(signed(NOISE_SAMPLE_BITS + 1), name=f"noise_r2_{i}")
+                m.d.comb += r2.eq(r + Mux(c_pb[i], lfsr[i][NOISE_SAMPLE_BITS:].as_signed(), r))
+                r = r2
             mul_a = Signal(signed(max(pe_bits + 1, WB)), name=f"mul_a{i}")
-            mul_b = Signal(signed(max(NOISE_SAMPLE_BITS, len(s2_sin[i]))), name=f"mul_b{i}")
+            mul_b = Signal(signed(max(len(r), len(s2_sin[i]))), name=f"mul_b{i}")
             prod = Signal(signed(len(mul_a) + len(mul_b)), name=f"prod{i}")
             if p.with_parallel:
                 m.d.comb += mul_a.eq(per_epoch[i])
@@ -830,7 +836,7 @@ class OnnArray(wiring.Component):
             m.d.comb += [mul_b.eq(Mux(s1_first_epoch[i], r, s2_sin[i])),
                          prod.eq(mul_a * mul_b)]
             with m.If(s1_first_epoch[i]):
-                m.d.sync += eta[i].eq(prod >> (NOISE_SAMPLE_BITS - 1))
+                m.d.sync += eta[i].eq(prod >> (NOISE_SAMPLE_BITS - 1 + PBIT))
             with m.If(c_u_shil[i]):
                 m.d.sync += shil[i].eq(prod >> KS_FRAC)
             with m.If(c_u_bias[i]):

@@ -241,7 +241,7 @@ def bifurcation(W: np.ndarray, steps: int, seeds, dt: float = 0.5,
 DEFAULTS = dict(step=0.3, kappa=0.05, ramp=0.8, nu=0.3, cool=0.8, momentum=4, kick=1)
 #: PBIT mode: the noise amplitude (nu, in units of A * rms field) and the fraction of the
 #: epochs over which it decays to 0 (cool); chosen by the sweep in docs/onn.md.
-PBIT_DEFAULTS = dict(nu=1.0, cool=0.9)
+PBIT_DEFAULTS = dict(nu=2.0, cool=0.9)
 MODES = {"oim": Mode.OIM, "pbit": Mode.PBIT}
 
 #: The array the Max-Cut tools simulate: velocity registers for ``DEFAULTS["momentum"]``.

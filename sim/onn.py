@@ -132,7 +132,13 @@ def init_state(p: OnnParams, cfg: RunConfig, m: int, theta=None, seeds=None) -> 
 
 
 def _noise(p: OnnParams, cfg: RunConfig, st: State):
+    """This epoch's LFSR states and noise: ``(r * a(t)) >> 15`` with ``r`` the low sample;
+    PBIT: ``((r + r_hi) * a(t)) >> 16`` with ``r_hi`` the high 16 bits of the state as a
+    second sample (their mean: a triangular distribution, same range)."""
     lf = lfsr_step(st.lfsr, p.lfsr_steps)
+    if Mode(cfg.mode) == Mode.PBIT:
+        r2 = noise_sample(lf) + noise_sample(lf >> np.uint64(NOISE_SAMPLE_BITS))
+        return lf, (r2 * amp_at(cfg, st.t)) >> NOISE_SAMPLE_BITS
     eta = (noise_sample(lf) * amp_at(cfg, st.t)) >> (NOISE_SAMPLE_BITS - 1)
     return lf, eta
 

@@ -48,20 +48,23 @@ def _graph_couplings(p: OnnParams, n_nodes: int, seed: int):
     return g, J
 
 
-def measure_toggles(p: OnnParams, epochs: int = 20, sim: str = "verilator") -> dict:
-    """Power-proxy toggles per cell-epoch of ``OnnArray(p)`` running OIM Max-Cut epochs."""
+def measure_toggles(p: OnnParams, epochs: int = 20, sim: str = "verilator",
+                    mode: Mode = Mode.OIM) -> dict:
+    """Power-proxy toggles per cell-epoch of ``OnnArray(p)`` running Max-Cut epochs in ``mode``
+    (OIM or PBIT; a PBIT window also holds the RESUME's fill pass)."""
     from sim.power.report import measure_unit
     from sim.power.workloads import Workload
     from tb.test_onn import OnnRuns
 
     g, J = _graph_couplings(p, p.n, 300 + p.n)
-    cfg = maxcut.default_config(p, g.W, 200, seed=7)
+    cfg = maxcut.default_config(p, g.W, 200, seed=7, mode=mode)
     runs = OnnRuns(p, tuple(map(tuple, J.tolist())), cfg, (7,), epochs)
     wl = Workload("tb.test_onn", "power_epochs", runs)
     r = measure_unit(p.name, lambda: OnnArray(p), wl, sims=(sim,))
     s = r["sims"][sim]
     return {"n": p.n, "parallel": p.with_parallel, "momentum": cfg.momentum, "epochs": epochs,
-            "cycles_per_epoch": epoch_cycles(p, Mode.OIM),
+            "mode": Mode(mode).name, "pbit_built": p.with_pbit,
+            "cycles_per_epoch": epoch_cycles(p, mode),
             "window_cycles": s["cycles"],
             "rtl_toggles_per_cell_epoch": s["rtl"]["toggles_per_op"],
             "gate_toggles_per_cell_epoch": s["gate"]["toggles_per_op"],

@@ -416,7 +416,8 @@ async def spin_trace(dut):
 @cocotb.test()
 async def power_epochs(dut):
     """Power workload: couplings, registers and START (0 epochs) outside the window; inside
-    it, ``epochs`` OIM epochs (ops = epochs * n cell-updates)."""
+    it, ``epochs`` epochs in the configured mode (ops = epochs * n cell-updates; a PBIT RESUME
+    first runs its fill pass, which the window includes)."""
     from tb.common.activity import window_end, window_start
 
     r, a = await _loaded(dut)
@@ -427,7 +428,7 @@ async def power_epochs(dut):
     window = window_start()
     await a.go("resume", r.epochs, r.cfg.mode)
     window_end(window, ops=r.epochs * p.n, epochs=r.epochs, cells=p.n,
-               cycles=r.epochs * a.epoch_cycles(r.cfg.mode))
+               cycles=r.epochs * a.epoch_cycles(r.cfg.mode) + fill_cycles(p, r.cfg.mode))
     st = onn.run(p, r.cfg, np.asarray(r.J), r.epochs)
     assert await a.phases() == [int(v) for v in st.theta]
 

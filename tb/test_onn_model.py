@@ -94,9 +94,10 @@ def pbit_epoch_scalar(p, cfg, J, theta, lfsr, t):
     for j in range(n):
         st = lfsr_scalar(int(lfsr[j]), p.lfsr_steps)
         new_lfsr.append(st)
-        r = st & 0xFFFF
+        r, r_hi = st & 0xFFFF, st >> 16
         r = r - 0x10000 if r >= 0x8000 else r
-        eta = (r * amp) // (1 << (NOISE_SAMPLE_BITS - 1))
+        r_hi = r_hi - 0x10000 if r_hi >= 0x8000 else r_hi
+        eta = ((r + r_hi) * amp) // (1 << NOISE_SAMPLE_BITS)     # two samples (triangular)
         seen = list(spin)
         if j:
             seen[j - 1] = before
