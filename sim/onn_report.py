@@ -29,7 +29,15 @@ from pathlib import Path
 
 import numpy as np
 
-from hdl.onn import Mode, OnnArray, OnnParams, RunConfig, epoch_cycles, start_cycles
+from hdl.onn import (
+    Mode,
+    OnnArray,
+    OnnParams,
+    RunConfig,
+    epoch_cycles,
+    fill_cycles,
+    start_cycles,
+)
 from sim import maxcut, onn
 from sim.toolchain import BUILD, run_yosys
 
@@ -110,9 +118,10 @@ G1_LIKE = (800, 19176, 2026)
 
 
 def maxcut_convergence(graphs=CONV_GRAPHS, epochs: int = 1000, runs: int = 8,
-                       g1_epochs: int | None = None) -> list[dict]:
-    """Epochs and clocks until the spins stop changing (Max-Cut, OIM, default settings for
-    ``epochs``, seeds 1..runs) on the model; clocks on an array of n = graph size cells."""
+                       g1_epochs: int | None = None, mode: Mode = Mode.OIM) -> list[dict]:
+    """Epochs and clocks until the spins stop changing (Max-Cut in ``mode``, default settings
+    for ``epochs``, seeds 1..runs) on the model; clocks on an array of n = graph size cells
+    (PBIT: with its fill pass)."""
     p = maxcut.array_params()
     todo = [(maxcut.random_graph(n, n * (n - 1) // 4, gs, (1,)), gs, epochs)
             for n, gs in graphs]
@@ -122,12 +131,14 @@ def maxcut_convergence(graphs=CONV_GRAPHS, epochs: int = 1000, runs: int = 8,
     rows = []
     for g, gs, E in todo:
         t0 = time.monotonic()
-        cfg = maxcut.default_config(p, g.W, E)
+        cfg = maxcut.default_config(p, g.W, E, mode=mode)
         spins, cuts = maxcut_trace(p, g, cfg, E, range(1, runs + 1))
         last, reach = settle_epochs(spins, cuts)
         best = int(cuts.max())
         opt = maxcut.brute_force(g.W)[0] if g.n <= 20 else None
-        cpe = epoch_cycles(OnnParams(n=g.n), Mode.OIM)
+        arr = OnnParams(n=g.n, with_pbit=Mode(mode) == Mode.PBIT)
+        cpe = epoch_cycles(arr, mode)
+        c0 = start_cycles(False) + fill_cycles(arr, mode)
         rows.append({"n": g.n, "m": g.m, "graph_seed": gs, "epochs_run": E, "runs": runs,
                      "config": dict(cfg.__dict__, mode=Mode(cfg.mode).name),
                      "settle": last.tolist(), "reach_final": reach.tolist(),
@@ -135,10 +146,9 @@ def maxcut_convergence(graphs=CONV_GRAPHS, epochs: int = 1000, runs: int = 8,
                      "settle_median": float(np.median(last)), "settle_max": int(last.max()),
                      "reach_median": float(np.median(reach)),
                      "cycles_per_epoch": cpe,
-                     "cycles_settle_median": int(start_cycles(False)
-                                                 + np.median(last) * cpe),
-                     "cycles_settle_max": int(start_cycles(False) + last.max() * cpe),
-                     "cycles_run": start_cycles(False) + E * cpe,
+                     "cycles_settle_median": int(c0 + np.median(last) * cpe),
+                     "cycles_settle_max": int(c0 + last.max() * cpe),
+                     "cycles_run": c0 + E * cpe,
                      "seconds": round(time.monotonic() - t0, 1)})
     return rows
 
@@ -245,12 +255,13 @@ def sim_summary():
                         "(full tables: picojoule report onn)")
     for col in ("task", "n", "result", "epochs to converge", "clocks"):
         table.add_column(col, justify="left" if col in ("task", "result") else "right")
-    for r in maxcut_convergence(CONV_GRAPHS[:2], runs=4):
-        table.add_row(f"Max-Cut G(n,1/2), {r['epochs_run']} epochs", str(r["n"]),
-                      f"cuts {r['final_cuts']}" + (f" (optimum {r['optimum']})"
-                                                   if r["optimum"] is not None else ""),
-                      f"settle median {r['settle_median']:.0f}",
-                      f"{r['cycles_settle_median']:,}")
+    for mode in (Mode.OIM, Mode.PBIT):
+        for r in maxcut_convergence(CONV_GRAPHS[:2], runs=4, mode=mode):
+            table.add_row(f"Max-Cut {mode.name} G(n,1/2), {r['epochs_run']} epochs",
+                          str(r["n"]), f"cuts {r['final_cuts']}"
+                          + (f" (optimum {r['optimum']})" if r["optimum"] is not None else ""),
+                          f"settle median {r['settle_median']:.0f}",
+                          f"{r['cycles_settle_median']:,}")
     for r in recall_convergence(Ms=(5, 14), noises=(0.1,), trials=100):
         table.add_row(f"ONN recall, {r['M']} patterns, noise {r['noise']}", str(r["N"]),
                       f"rate {r['recall_rate']:.2f}",
