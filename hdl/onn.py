@@ -437,7 +437,7 @@ _STATES = ['IDLE', 'SEED', 'DRAW', 'NEXT', 'ISSUE', 'DRAIN']
 
 
 class OnnArray(wiring.Component):
-    """Oscillator-cell array (ONN / OIM / Kuramoto), bit-exact with ``sim.onn.epoch``.
+    """Oscillator-cell array (ONN / OIM / Kuramoto / PBIT), bit-exact with ``sim.onn.epoch``.
 
     ``n`` cells each hold a ``phase_bits`` phase, a 32-bit LFSR and a signed ``omega_bits``
     natural frequency. Couplings live in a coupling memory (``amaranth.lib.memory``: ``n``
@@ -1101,8 +1101,7 @@ class OnnArray(wiring.Component):
         c_out = _sin_rom(p, m, th_cos[drop:], "ro_cos")
         spins = Signal(n)
         for i in range(n):
-            q = Signal(PB, name=f"spin_q{i}")
-            m.d.comb += [q.eq(theta[i] + (1 << (PB - 2))), spins[i].eq(q[-1])]
+            m.d.comb += spins[i].eq(_spin(m, theta[i], f"spin_q{i}"))
         with m.If(bus.r_stb):
             m.d.sync += bus.r_data.eq(0)
             with m.Switch(addr):
