@@ -1,6 +1,8 @@
 # Ref: T. Wang, J. Roychowdhury, "OIM: Oscillator-Based Ising Machines", UCNC 2019 (ks ramp,
 #      SHIL); M. Abernot et al., "Digital Implementation of Oscillatory Neural Network for Image
-#      Recognition Applications", Front. Neurosci. 2021 (square-wave ONN, serialized coupling).
+#      Recognition Applications", Front. Neurosci. 2021 (square-wave ONN, serialized coupling);
+#      K. Y. Camsari et al., "Stochastic p-Bits for Invertible Logic", Phys. Rev. X 7, 031014,
+#      2017 (p-bits: the PBIT mode's sequential noisy sign updates).
 """Oscillator-cell array: parameters, modes and tables (definitions only; the RTL is not built).
 
 ``n`` cells, each a ``phase_bits``-bit phase register (a digitally controlled oscillator: a turn

@@ -1,5 +1,6 @@
 # Ref: T. Wang, J. Roychowdhury, UCNC 2019 (OIM); M. Abernot et al., Front. Neurosci. 2021
-#      (digital ONN); J. J. Hopfield, PNAS 1982 (Hebbian storage, sign update).
+#      (digital ONN); J. J. Hopfield, PNAS 1982 (Hebbian storage, sign update); K. Y. Camsari
+#      et al., Phys. Rev. X 2017 (p-bits, the PBIT mode).
 """Integer-exact golden model of the oscillator-cell array (``hdl/onn.py``), numpy int64.
 
 The RTL will be compared with :func:`epoch` after every epoch, so this file computes exactly what
