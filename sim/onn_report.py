@@ -29,15 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hdl.onn import (
-    Mode,
-    OnnArray,
-    OnnParams,
-    RunConfig,
-    epoch_cycles,
-    fill_cycles,
-    start_cycles,
-)
+from hdl.onn import Mode, OnnArray, OnnParams, RunConfig, epoch_cycles, fill_cycles, start_cycles
 from sim import maxcut, onn
 from sim.toolchain import BUILD, run_yosys
 
