@@ -696,8 +696,8 @@ def bench(quick: bool = False, out=None) -> str:
          f"{start_cycles(False)} + E (n + {EPOCH_OVERHEAD}) clocks.")
     emit()
     emit("| graph | n | m | optimum (brute force) | best model cut | ratio | Ps(opt) "
-         "| TTS99 (epochs) | TTS99 (clocks) |")
-    emit("|---|---|---|---|---|---|---|---|---|")
+         "| TTS99 (epochs) | TTS99 (clocks) | PBIT best | PBIT Ps(opt) |")
+    emit("|---|---|---|---|---|---|---|---|---|---|---|")
     small = [(16, (1,)), (16, (-1, 1)), (20, (1,)), (20, (-1, 1))]
     if not quick:
         small += [(24, (1,)), (24, (-1, 1))]
@@ -705,17 +705,19 @@ def bench(quick: bool = False, out=None) -> str:
         g = random_graph(n, n * (n - 1) // 4, gs, w)
         opt, _ = brute_force(g.W)
         cuts, _, _ = solve_oim(p, g, E, range(1, K + 1))
+        pb, _, _ = solve_oim(p, g, E, range(1, K + 1), mode=Mode.PBIT)
         ps = float((cuts == opt).mean())
         emit(f"| G(n,1/2) w∈{set(w)} seed {gs} | {n} | {g.m} | {opt} | {int(cuts.max())} | "
              f"{cuts.max() / opt:.4f} | {ps:.2f} | {tts99(E, ps):.0f} | "
-             f"{tts99(run_clocks(n, E), ps):,.0f} |")
+             f"{tts99(run_clocks(n, E), ps):,.0f} | {int(pb.max())} | "
+             f"{float((pb == opt).mean()):.2f} |")
     emit()
-    emit("Mid-size: reference = best of 32 SA runs x 4000 sweeps and all model runs (not a "
-         "proven optimum).")
+    emit("Mid-size: reference = best of 32 SA runs x 4000 sweeps and all model runs, OIM and "
+         "PBIT (not a proven optimum). PBIT columns: the PBIT mode, same epochs and runs.")
     emit()
     emit("| graph | n | m | reference | best model cut | ratio | Ps(ref) | TTS99 (epochs) "
-         "| TTS99 (clocks) | SA mean (4000 sweeps) |")
-    emit("|---|---|---|---|---|---|---|---|---|---|")
+         "| TTS99 (clocks) | SA mean (4000 sweeps) | PBIT best | PBIT Ps(ref) |")
+    emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
     mids = [(60, (1,)), (80, (-1, 1)), (100, (1,)), (100, (-1, 1))]
     if quick:
         mids = mids[:1]
@@ -723,11 +725,13 @@ def bench(quick: bool = False, out=None) -> str:
         g = random_graph(n, n * (n - 1) // 4, gs, w)
         sa, _ = anneal(g.W, 4000 if not quick else 500, range(32))
         cuts, _, _ = solve_oim(p, g, E, range(1, K + 1))
-        ref = int(max(sa.max(), cuts.max()))
+        pb, _, _ = solve_oim(p, g, E, range(1, K + 1), mode=Mode.PBIT)
+        ref = int(max(sa.max(), cuts.max(), pb.max()))
         ps = float((cuts == ref).mean())
         emit(f"| G(n,1/2) w∈{set(w)} seed {gs} | {n} | {g.m} | {ref} | {int(cuts.max())} | "
              f"{cuts.max() / ref:.4f} | {ps:.2f} | {tts99(E, ps):.0f} | "
-             f"{tts99(run_clocks(n, E), ps):,.0f} | {sa.mean():.1f} |")
+             f"{tts99(run_clocks(n, E), ps):,.0f} | {sa.mean():.1f} | {int(pb.max())} | "
+             f"{float((pb == ref).mean()):.2f} |")
     emit()
     emit("G1-like: 800 nodes, 19,176 random edges of weight 1 (random_graph(800, 19176, "
          "seed=2026)); 8 runs each; equal budget: one model epoch = one SA sweep = 800 spin "
