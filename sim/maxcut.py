@@ -29,7 +29,7 @@ from .toolchain import ToolError
 
 __all__ = ["Graph", "read_graph", "parse_graph", "write_graph", "random_graph", "cut_value",
            "brute_force", "anneal", "tts99", "default_config", "solve_oim", "solve_rtl",
-           "recall_trials",
+           "recall_trials", "improving_flips",
            "cmd_maxcut", "cmd_recall", "add_maxcut_parser", "add_recall_parser"]
 
 
@@ -362,6 +362,12 @@ def solve_rtl(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None 
     return cut_value(g.W, bits), bits, cfg, runs
 
 
+def improving_flips(W: np.ndarray, bits) -> np.ndarray:
+    """Per assignment (rows of spin bits), the single-spin flips that would raise its cut."""
+    s = 1 - 2 * np.asarray(bits)
+    return ((s * (s @ W)) > 0).sum(axis=-1)
+
+
 def _classes_epoch(p: OnnParams, cfg: RunConfig, J, st, classes: int):
     """A model-only experiment (the RTL updates all cells at once): one OIM epoch as
     ``classes`` passes, cells i = k mod classes updated in pass k from the phases the earlier
@@ -402,8 +408,7 @@ def solve_segments(p: OnnParams, g: Graph, epochs: int, seeds, segments=((1.0, 0
                   else _classes_epoch(p, c, J, st, classes))
         done += count
     bits = onn.spins(p, st.theta)
-    s = 1 - 2 * bits
-    improving = ((s * (s @ g.W)) > 0).sum(axis=-1)
+    improving = improving_flips(g.W, bits)
     return cut_value(g.W, bits), bits, cfg, improving
 
 
@@ -425,10 +430,9 @@ def sweep(epochs: int, runs: int, specs) -> list[dict]:
             if not isinstance(kw, dict) or not set(kw) <= {"dt", "c"}:
                 raise ValueError(f'"dsb" takes {{"dt": ..., "c": ...}}, not {kw!r}')
             cuts, bits = bifurcation(g.W, epochs, range(1, runs + 1), **kw)
-            s = 1 - 2 * bits
             row = {"epochs": epochs, "runs": runs, "dsb": kw, "best": int(cuts.max()),
                    "mean": round(float(cuts.mean()), 1),
-                   "improving_flips": ((s * (s @ g.W)) > 0).sum(axis=-1).tolist(),
+                   "improving_flips": improving_flips(g.W, bits).tolist(),
                    "seconds": round(time.monotonic() - t0, 1)}
             print(json.dumps(row), flush=True)
             rows.append(row)
@@ -438,10 +442,9 @@ def sweep(epochs: int, runs: int, specs) -> list[dict]:
             if not isinstance(kw, dict) or not set(kw) <= set(PBIT_DEFAULTS):
                 raise ValueError(f'"pbit" takes {{"nu": ..., "cool": ...}}, not {kw!r}')
             cuts, bits, cfg = solve_oim(p, g, epochs, range(1, runs + 1), mode=Mode.PBIT, **kw)
-            s = 1 - 2 * bits
             row = {"epochs": epochs, "runs": runs, "pbit": kw, "noise_amp": cfg.noise_amp,
                    "best": int(cuts.max()), "mean": round(float(cuts.mean()), 1),
-                   "improving_flips": ((s * (s @ g.W)) > 0).sum(axis=-1).tolist(),
+                   "improving_flips": improving_flips(g.W, bits).tolist(),
                    "seconds": round(time.monotonic() - t0, 1)}
             print(json.dumps(row), flush=True)
             rows.append(row)
@@ -457,10 +460,9 @@ def sweep(epochs: int, runs: int, specs) -> list[dict]:
         rows.append(row)
     t0 = time.monotonic()
     sa, sbits = anneal(g.W, epochs, range(1, runs + 1))
-    s = 1 - 2 * sbits
     row = {"epochs": epochs, "runs": runs, "sa": "anneal (default temperatures)",
            "best": int(sa.max()), "mean": round(float(sa.mean()), 1),
-           "improving_flips": ((s * (s @ g.W)) > 0).sum(axis=-1).tolist(),
+           "improving_flips": improving_flips(g.W, sbits).tolist(),
            "seconds": round(time.monotonic() - t0, 1)}
     print(json.dumps(row), flush=True)
     rows.append(row)
