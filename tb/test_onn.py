@@ -300,6 +300,32 @@ async def onn_until_stable(dut):
 
 
 @cocotb.test()
+async def pbit_until_stable(dut):
+    """PBIT without noise is a greedy sequential descent: with CONFIG.until_stable the run stops
+    after the first epoch that wrote no new phase, at the model's epoch and phases. (Not every
+    matrix settles: a cell not yet seeing its predecessor's flip can make the two flip back and
+    forth, a few % of random 8-12 cell matrices; the first that settles in the model is used.)"""
+    chk, a = await _setup(dut)
+    p = chk.p
+    rng = np.random.default_rng([seed(), 11])
+    for _ in range(20):
+        J = random_couplings(p, rng, symmetric=True)
+        cfg = RunConfig(mode=Mode.PBIT, seed=int(rng.integers(1, 1 << 32))).check(p)
+        st = onn.run(p, cfg, J, 50, until_stable=True)
+        if st.t < 50:
+            break
+    await a.load_couplings(J)
+    await a.configure(cfg, until_stable=True)
+    await a.csr.write("EPOCHS", 50)
+    await a.csr.write("CMD", start=1)
+    status = await a.wait_idle(start_cycles(False) + (st.t + 1) * a.epoch_cycles(Mode.PBIT))
+    assert 1 < st.t < 50, st.t
+    assert status["stable"] == 1
+    assert await a.csr.read("EPOCH") == st.t
+    assert await a.phases() == [int(v) for v in st.theta]
+
+
+@cocotb.test()
 async def coupling_rewrite(dut):
     """New couplings between runs take effect; a rewrite while running is refused (BUSY)."""
     chk, a = await _setup(dut)
@@ -468,7 +494,7 @@ def run_onn(sim, p, testcase, params_obj, **kw):
 
 @pytest.mark.parametrize("p", SMALL, ids=_id)
 def test_onn_small(sim, p):
-    r = run_onn(sim, p, CHECKS + (",lockstep_pbit" if p.with_pbit else ""),
+    r = run_onn(sim, p, CHECKS + (",lockstep_pbit,pbit_until_stable" if p.with_pbit else ""),
                 OnnCheck(p, epochs=10))
     for mode in _modes(p):
         rec = r.data(f"lockstep_{mode.name}")
