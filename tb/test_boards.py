@@ -394,6 +394,35 @@ def test_lmul_e4m3_ice40_place_and_route():
     json.dumps(r)   # the report stores it as JSON
 
 
+class _Counter(wiring.Component):
+    """A 16-bit counter XORed onto the input: the net ``count`` carries all its logic."""
+    inp: In(16)
+    out: Out(16)
+
+    def elaborate(self, platform):
+        from amaranth import Signal
+
+        m = Module()
+        count = Signal(16, name="count")
+        m.d.sync += count.eq(count + 1)
+        m.d.comb += self.out.eq(count ^ self.inp)
+        return m
+
+
+def test_ice40_cut_removes_the_logic_behind_a_net():
+    """``synth_ice40_cut`` (the area breakdowns, ``python -m sim.riscv.area``): tying ``count``
+    to 0 leaves ``out = inp``, no logic; a name that is not a net is refused in one line."""
+    from sim.synth import synth_ice40_cut
+    from sim.toolchain import ToolError
+
+    whole = synth_ice40_cut(_Counter(), "test_boards_cut")
+    cut = synth_ice40_cut(_Counter(), "test_boards_cut", ["count"])
+    assert whole.get("SB_LUT4", 0) >= 16 and whole.get("SB_CARRY", 0) > 0, whole
+    assert cut.get("SB_LUT4", 0) == 0 and cut.get("SB_CARRY", 0) == 0, cut
+    with pytest.raises(ToolError, match=r"^test_boards_cut: no net named nope to cut$"):
+        synth_ice40_cut(_Counter(), "test_boards_cut", ["nope"])
+
+
 def test_report_flags_logic_lost():
     """The report's check: a board whose placed logic is below 0.8 x its units' synthesized
     logic is marked FAILED; a unit that keeps its logic is ok."""

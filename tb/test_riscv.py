@@ -168,6 +168,23 @@ def test_custom0_port(variant, sim):
     _check(res, "custom")
 
 
+@pytest.mark.parametrize("variant", ["pipelined", "compact"])
+def test_area_parts_name_nets_of_the_core(variant):
+    """Every net ``python -m sim.riscv.area`` cuts is a net of the core's Verilog (a renamed
+    signal would otherwise make its breakdown fail), and every params change is a field."""
+    import dataclasses
+
+    from hdl.riscv.core import Core
+    from sim.riscv.area import parts
+    from sim.synth import declared_nets
+    from tb.common.runner import convert
+
+    nets = declared_nets(convert(Core(CoreParams(with_rvfi=False, variant=variant)), "core"))
+    for part in parts(variant):
+        assert set(part.cuts) <= nets, (part.name, set(part.cuts) - nets)
+        dataclasses.replace(CoreParams(variant=variant), **dict(part.params))
+
+
 def test_load_alignment_forms_agree():
     """The two forms of a load's lane logic (``hdl/riscv/parts.py``: the compact core's
     shift-and-extend, the four-stage core's AND-ORs over selects) give the same word for every

@@ -94,7 +94,7 @@ def build(checkout: Path, out_dir: Path, runs: int = 500, with_muldiv: bool = Fa
 
 
 def run(elf: Path, runs: int, sim: str = "verilator", with_muldiv: bool = False,
-        variant: str = "pipelined") -> dict:
+        variant: str = "pipelined", ras_depth: int | None = None) -> dict:
     from hdl.riscv.core import CoreParams
 
     from .elf import load_elf
@@ -102,7 +102,8 @@ def run(elf: Path, runs: int, sim: str = "verilator", with_muldiv: bool = False,
 
     img = load_elf(elf)
     res = run_rtl([(s.addr, s.data) for s in img.segments], img.tohost, sim=sim,
-                  core=CoreParams(with_muldiv=with_muldiv, variant=variant),
+                  core=CoreParams(with_muldiv=with_muldiv, variant=variant,
+                                  **({} if ras_depth is None else {"ras_depth": ras_depth})),
                   max_cycles=50_000_000,
                   signature=img.signature)
     if not (res.halted and res.tohost == 1):
@@ -122,10 +123,19 @@ def main(argv=None) -> int:
     ap.add_argument("--sim", default="verilator")
     ap.add_argument("--muldiv", action="store_true", help="RV32IM build on a core with M")
     add_core_option(ap)
+    ap.add_argument("--ras-depth", type=int, default=None,
+                    help="return-address stack entries of the pipelined core (default: "
+                         "CoreParams's)")
     args = ap.parse_args(argv)
+    if args.ras_depth is not None:
+        from hdl.riscv.core import CoreParams
+        try:
+            CoreParams(ras_depth=args.ras_depth)
+        except ValueError as e:
+            ap.error(str(e))
     with tempfile.TemporaryDirectory() as tmp:
         elf = build(args.checkout, Path(tmp), args.runs, args.muldiv)
-        r = run(elf, args.runs, args.sim, args.muldiv, args.core)
+        r = run(elf, args.runs, args.sim, args.muldiv, args.core, args.ras_depth)
     arch = ("rv32im" if args.muldiv else "rv32i") + f", {args.core} core"
     print(f"dhrystone ({arch}): {r['runs']} runs, {r['cycles']:,} cycles, "
           f"{r['instret']:,} instructions, "
