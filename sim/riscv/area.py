@@ -67,9 +67,10 @@ def breakdown(variant: str = "pipelined", progress=print) -> tuple[int, list[tup
         return synth_ice40_cut(core, f"rv_area_{variant}", part.cuts)["SB_LUT4"]
 
     base = luts(Part("as it is"))
+    todo = parts(variant)
     rows = []
-    for i, part in enumerate(parts(variant), 1):
-        progress(f"[{i}/{len(parts(variant))}] without {part.name} ...")
+    for i, part in enumerate(todo, 1):
+        progress(f"[{i}/{len(todo)}] without {part.name} ...")
         rows.append((part, luts(part)))
     return base, rows
 
