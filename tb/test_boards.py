@@ -1,8 +1,10 @@
 """Boards: platform files, the board-design contract, the stand-in, the FPGA flow's errors, and
 one real (small) synthesis + place-and-route so the flow cannot rot.
 
-Only :func:`test_lmul_e4m3_ice40_place_and_route` runs the FPGA tools for real (~30 s); the
-error paths run the flow against stand-in tool scripts that print what the real tools print.
+Only :func:`test_lmul_e4m3_ice40_place_and_route` (~30 s) and
+:func:`test_ice40_cut_removes_the_logic_behind_a_net` (Yosys alone, a few seconds) run the FPGA
+tools for real; the error paths run the flow against stand-in tool scripts that print what the
+real tools print.
 """
 
 import json
