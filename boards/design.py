@@ -136,7 +136,7 @@ def _standin(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
 
 
 def _soc(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
-    from sim.soc import soc_design
+    from sim.soc.rtl import soc_design
 
     return soc_design(config, leds=leds, buttons=buttons, clk_hz=clk_hz)
 

@@ -3,7 +3,7 @@
 """Dot-product unit: N lanes of L-Mul (or exact) products per clock, summed exactly in fixed point,
 rounded to fp32 once per vector.
 
-Accumulation and rounding (reproduced bit-exactly by ``sim/ldot.py``):
+Accumulation and rounding (reproduced bit-exactly by ``sim/lmul/dot.py``):
 
 1. each lane's product is formed by the multiplier of ``kind`` (``hdl/lmul.py``), in ``fmt``;
 2. every finite product of a narrow format is an integer multiple of ``2^-frac_bits`` and fits

@@ -29,9 +29,9 @@ Run-time modes (:class:`Mode`):
   annealing.
 
 The integer equations, the LFSR and the schedules are specified in ``docs/onn.md`` and
-implemented bit for bit by the golden model ``sim/onn.py``; this file holds everything both the
-model and the RTL need to agree on: widths, the sine table, the LFSR polynomial, the schedule
-fixed-point format.
+implemented bit for bit by the golden model ``sim/onn/model.py``; this file holds everything
+both the model and the RTL need to agree on: widths, the sine table, the LFSR polynomial, the
+schedule fixed-point format.
 """
 
 from dataclasses import dataclass
@@ -429,7 +429,7 @@ def _sin_rom(p: OnnParams, m: Module, k, name: str, *, with_magnitude=False):
 
 def _spin(m: Module, theta, name: str):
     """The spin bit of a phase: 1 when it is nearer pi than 0 (``theta + T/4`` has its top bit
-    set; ``sim.onn.spins``)."""
+    set; ``sim.onn.model.spins``)."""
     q = Signal(len(theta), name=name)
     m.d.comb += q.eq(theta + (1 << (len(theta) - 2)))
     return q[-1]
@@ -439,7 +439,7 @@ _STATES = ['IDLE', 'SEED', 'DRAW', 'NEXT', 'ISSUE', 'DRAIN']
 
 
 class OnnArray(wiring.Component):
-    """Oscillator-cell array (ONN / OIM / Kuramoto / PBIT), bit-exact with ``sim.onn.epoch``.
+    """Oscillator-cell array (ONN / OIM / Kuramoto / PBIT), bit-exact with ``sim.onn.model.epoch``.
 
     ``n`` cells each hold a ``phase_bits`` phase, a 32-bit LFSR and a signed ``omega_bits``
     natural frequency. Couplings live in a coupling memory (``amaranth.lib.memory``: ``n``

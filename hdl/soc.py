@@ -20,7 +20,7 @@ region, or beyond a register block's last register, or a sub-word write to a reg
 ``err`` and the core takes an access fault. Each register block is a ``hdl/csr.py`` map; the
 firmware header and ``docs/memory-map.md`` are generated from :func:`soc_register_maps`.
 
-Simulation ports mirror ``hdl/riscv/system.CoreSystem`` (so ``tb/riscv_bench.py`` loads and
+Simulation ports mirror ``hdl/riscv/system.CoreSystem`` (so ``sim/riscv/bench.py`` loads and
 runs programs on both): ``load_*`` write RAM while everything else is held in reset,
 ``tohost``/``halt``, the console tap, ``cycles``/``instret``/``last_pc``, plus activity
 counters ``perf_<name>`` (see :attr:`SocParams.perf_counters`) for the energy estimate.

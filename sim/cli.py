@@ -33,7 +33,7 @@ def _console():
 # ------------------------------------------------------------------------------ verilog
 def cmd_verilog(args) -> int:
     from hdl.exports import EXPORTS
-    from tb.common.runner import convert
+    from sim.rtl.runner import convert
 
     names = args.names or list(EXPORTS)
     unknown = [n for n in names if n not in EXPORTS]
@@ -260,7 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="list exported units and their ports")
     p.set_defaults(func=cmd_list)
 
-    from .maxcut import add_maxcut_parser, add_recall_parser
+    from .onn.maxcut import add_maxcut_parser, add_recall_parser
 
     add_maxcut_parser(sub)
     add_recall_parser(sub)
@@ -269,14 +269,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_run_elf_parser(sub)
 
-    from .soc import add_memory_map_parser
+    from .soc.rtl import add_memory_map_parser
 
     add_memory_map_parser(sub)
     return parser
 
 
 def main(argv=None) -> int:
-    from tb.common.runner import SimFailure
+    from sim.rtl.runner import SimFailure
 
     started = time.monotonic()
     try:

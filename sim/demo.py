@@ -1,6 +1,6 @@
 """What ``make sim`` (``picojoule sim``) runs, and the per-unit reports of ``picojoule report``.
 
-Each step simulates real RTL through the one runner (``tb/common/runner.py``) with the same
+Each step simulates real RTL through the one runner (``sim/rtl/runner.py``) with the same
 cocotb checks the regression uses, and prints what it verified and measured.
 """
 
@@ -11,13 +11,13 @@ from rich.table import Table
 from hdl.float import FORMATS
 from hdl.ldot import DotParams, DotUnit
 from hdl.lmul import MULTIPLIERS
-from tb.common import run
+from sim.rtl import run
 
 __all__ = ["run_all", "REPORTS"]
 
 
 def _multipliers(console, sim: str, quick: bool) -> Table:
-    from tb.test_lmul import MulCheck
+    from sim.lmul.bench import MulCheck
 
     table = Table(title=f"L-Mul and exact multipliers vs golden model ({sim})")
     for col in ("unit", "operand pairs", "mismatches", "wall s"):
@@ -32,7 +32,7 @@ def _multipliers(console, sim: str, quick: bool) -> Table:
                 check = MulCheck(fmt, kind, vectors="specials+random", n_random=100_000)
             console.print(f"  simulating {kind}_{name} ...")
             t0 = time.monotonic()
-            r = run(cls(fmt), toplevel=f"{kind}_{name}", test_module="tb.test_lmul", sim=sim,
+            r = run(cls(fmt), toplevel=f"{kind}_{name}", test_module="sim.lmul.bench", sim=sim,
                     testcase="check_combinational", params=check)
             rec = r.data("check")
             table.add_row(f"{kind}_{name}", f"{rec['pairs']:,}", str(rec["mismatches"]),
@@ -41,7 +41,7 @@ def _multipliers(console, sim: str, quick: bool) -> Table:
 
 
 def _dot_units(console, sim: str, quick: bool) -> Table:
-    from tb.test_ldot import DotCheck
+    from sim.lmul.dot_bench import DotCheck
 
     table = Table(title=f"Dot-product units (8 lanes, fp32 accumulator) vs golden model ({sim})")
     for col in ("unit", "vectors", "chunks", "mismatches", "chunks/clock", "latency"):
@@ -50,7 +50,7 @@ def _dot_units(console, sim: str, quick: bool) -> Table:
         for kind in MULTIPLIERS:
             p = DotParams(FORMATS[fmt], lanes=8, kind=kind)
             console.print(f"  simulating {p.name} ...")
-            r = run(DotUnit(p), toplevel=p.name, test_module="tb.test_ldot", sim=sim,
+            r = run(DotUnit(p), toplevel=p.name, test_module="sim.lmul.dot_bench", sim=sim,
                     testcase="check_vectors,check_throughput",
                     params=DotCheck(p, n_random=20 if quick else 100))
             v, t = r.data("vectors"), r.data("throughput")
@@ -129,7 +129,7 @@ def _lmul_energy(data: dict, sim: str) -> Table:
 def _imc(console, sim: str, quick: bool) -> Table:
     """The IMC tile and its baseline (8x4 and the default 64x16) against the numpy model."""
     from hdl.imc import ImcBaseline, ImcParams, ImcTile
-    from tb.test_imc import ImcCheck, _id
+    from sim.imc.bench import ImcCheck, unit_id
 
     table = Table(title=f"In-memory-compute tile vs von Neumann baseline ({sim})")
     for col in ("unit", "config", "products", "mismatches", "cycles/product (ba=8)",
@@ -138,8 +138,8 @@ def _imc(console, sim: str, quick: bool) -> Table:
     for p in (ImcParams(rows=8, cols=4), ImcParams()):
         for name, cls in (("tile", ImcTile), ("baseline", ImcBaseline)):
             console.print(f"  simulating {name} {p.rows}x{p.cols} ...")
-            top = f"{'imc' if name == 'tile' else 'vn'}_{_id(p)}"
-            r = run(cls(p), toplevel=top, test_module="tb.test_imc", sim=sim,
+            top = f"{'imc' if name == 'tile' else 'vn'}_{unit_id(p)}"
+            r = run(cls(p), toplevel=top, test_module="sim.imc.bench", sim=sim,
                     testcase="check_products,check_timing",
                     params=ImcCheck(p, name, batches=4 if quick else 6, ops=3))
             rec, timing = r.data("products"), r.data("timing")
@@ -170,10 +170,10 @@ def _imc_energy(rep: dict) -> Table:
 
 
 def _soc(console, sim: str, quick: bool) -> Table:
-    """Firmware demos on the SoC (sim/soc_report.py): results vs golden models, cycles and an
+    """Firmware demos on the SoC (sim/soc/report.py): results vs golden models, cycles and an
     energy estimate; writes build/report/soc.{md,json,png}."""
-    from .soc import SIM_PARAMS
-    from .soc_report import run_demos, summary_rows, write_report
+    from .soc.report import run_demos, summary_rows, write_report
+    from .soc.rtl import SIM_PARAMS
     from .toolchain import BUILD
 
     runs = run_demos(sim=sim, quick=quick, log=console.print)
@@ -209,8 +209,8 @@ _MEASUREMENTS = (
 
 def _measure(jobs, sim: str) -> dict:
     """Run one group of :data:`_MEASUREMENTS`; returns each result and its seconds."""
-    from .imc_report import build_report as imc_report
-    from .lmul_report import build_report as lmul_report
+    from .imc.report import build_report as imc_report
+    from .lmul.report import build_report as lmul_report
 
     fns = {"lmul_report": lambda: lmul_report(quick=True),
            "imc_report": lambda: imc_report(quick=True),
@@ -231,7 +231,7 @@ def run_all(console, *, sims, quick: bool = False, jobs: int = 2) -> int:
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    from .onn_report import sim_summary
+    from .onn.report import sim_summary
 
     t0 = time.monotonic()
     steps = [("multipliers", _multipliers), ("dot-product units", _dot_units),
@@ -289,7 +289,7 @@ def report_lmul(console, *, quick: bool, out) -> None:
 
     from rich.markdown import Markdown
 
-    from .lmul_report import build_report, render_markdown, write_plots
+    from .lmul.report import build_report, render_markdown, write_plots
     from .power.report import write_report
 
     report = build_report(quick=quick)
@@ -313,7 +313,7 @@ def report_imc(console, *, quick: bool, out) -> None:
 
     from rich.markdown import Markdown
 
-    from .imc_report import build_report, render_markdown
+    from .imc.report import build_report, render_markdown
 
     report = build_report(quick)
     md = render_markdown(report)
@@ -326,7 +326,7 @@ def report_imc(console, *, quick: bool, out) -> None:
 
 def report_onn(console, *, quick: bool, out) -> None:
     """`picojoule report onn`: oscillator-array cycles, toggles, convergence, ECP5."""
-    from .onn_report import main as onn_report
+    from .onn.report import main as onn_report
 
     onn_report((["--quick"] if quick else []) + ["--out", str(out)])
 
@@ -335,8 +335,8 @@ def report_soc(console, *, quick: bool, out) -> None:
     """`picojoule report soc`: the SoC demos (as in `make sim`), Markdown, JSON, PNG."""
     from rich.markdown import Markdown
 
-    from .soc import SIM_PARAMS
-    from .soc_report import render_markdown, run_demos, summary_rows, write_report
+    from .soc.report import render_markdown, run_demos, summary_rows, write_report
+    from .soc.rtl import SIM_PARAMS
 
     rows = summary_rows(run_demos(quick=quick, log=console.print), SIM_PARAMS)
     paths = write_report(rows, SIM_PARAMS, out)

@@ -294,7 +294,7 @@ def test_soc_design_follows_the_board_config():
     from boards.icebreaker import ICEBREAKER
     from hdl.periph import MulPeriph, WordDma, WordPio
     from hdl.soc import Soc
-    from sim.soc import soc_design, soc_params
+    from sim.soc.rtl import soc_design, soc_params
 
     c = ICEBREAKER.config
     soc = soc_design(c, leds=2, buttons=1, clk_hz=12_000_000)
@@ -322,7 +322,7 @@ def test_soc_design_carries_the_oscillator_array():
     from boards.ulx3s import ULX3S_85F
     from hdl.onn import OnnArray
     from hdl.soc import soc_register_maps
-    from sim.soc import soc_design
+    from sim.soc.rtl import soc_design
 
     c = ULX3S_85F.config
     assert c.onn is not None

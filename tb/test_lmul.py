@@ -6,69 +6,20 @@
 - the stream wrapper with random stalls on both sides: nothing dropped, duplicated or reordered.
 """
 
-from dataclasses import dataclass
 
 import cocotb
 import numpy as np
 import pytest
 from cocotb.triggers import Timer
 
-from hdl.float import FORMATS, FloatFormat
+from hdl.float import FORMATS
 from hdl.lmul import MULTIPLIERS, MulStream, operand_layout
-from sim.lmul import MODELS, special_values
-from tb.common import run
-from tb.common.bench import params, record, seed, start_streams
-
-
-@dataclass(frozen=True)
-class MulCheck:
-    fmt: FloatFormat
-    kind: str
-    vectors: str = "exhaustive"     # exhaustive | specials+random | sampled
-    n_random: int = 0
-
-
-def operand_pairs(check: MulCheck, rng: np.random.Generator):
-    fmt = check.fmt
-    parts = []
-    if check.vectors == "exhaustive":
-        a, b = np.meshgrid(np.arange(1 << fmt.width), np.arange(1 << fmt.width))
-        parts.append((a.ravel(), b.ravel()))
-    else:
-        s = special_values(fmt)
-        a, b = np.meshgrid(s, s)
-        parts.append((a.ravel(), b.ravel()))
-    if check.n_random:
-        parts.append(tuple(rng.integers(0, 1 << fmt.width, size=(2, check.n_random))))
-    a = np.concatenate([p[0] for p in parts]).astype(np.uint32)
-    b = np.concatenate([p[1] for p in parts]).astype(np.uint32)
-    return a, b
-
-
-def _report_mismatches(check, a, b, got, want):
-    bad = np.flatnonzero(got != want)
-    assert bad.size == 0, (
-        f"{check.kind}_{check.fmt.name}: {bad.size} of {a.size} products differ from the model; "
-        "first: " + ", ".join(f"{int(a[i]):#x}*{int(b[i]):#x}={int(got[i]):#x} "
-                              f"(model {int(want[i]):#x})" for i in bad[:5]))
-
+from sim.lmul.bench import MulCheck, operand_pairs, report_mismatches
+from sim.lmul.model import MODELS, special_values
+from sim.rtl import run
+from sim.rtl.bench import params, seed, start_streams
 
 # ------------------------------------------------------------------------------ cocotb side
-@cocotb.test()
-async def check_combinational(dut):
-    check = params()
-    rng = np.random.default_rng(seed())
-    a, b = operand_pairs(check, rng)
-    want = MODELS[check.kind](check.fmt, a, b)
-    got = np.empty_like(want)
-    for i, (x, y) in enumerate(zip(a.tolist(), b.tolist())):
-        dut.a.value = x
-        dut.b.value = y
-        await Timer(1, "ns")
-        got[i] = dut.y.value.to_unsigned()
-    record("check", {"pairs": int(a.size), "mismatches": int((got != want).sum()),
-                     "seed": seed()})
-    _report_mismatches(check, a, b, got, want)
 
 
 @cocotb.test()
@@ -85,7 +36,7 @@ async def check_stream(dut):
     for _ in range(20):  # and nothing extra afterwards
         await Timer(10, "ns")
     assert len(sink.received) == a.size, f"{len(sink.received) - a.size} duplicated results"
-    _report_mismatches(check, a, b, got, MODELS[check.kind](check.fmt, a, b))
+    report_mismatches(check, a, b, got, MODELS[check.kind](check.fmt, a, b))
 
 
 # ------------------------------------------------------------------------------ pytest side
@@ -94,7 +45,7 @@ KINDS = list(MULTIPLIERS)
 
 def run_multiplier(sim, fmt, kind, **check):
     unit = MULTIPLIERS[kind](FORMATS[fmt])
-    return run(unit, toplevel=f"{kind}_{fmt}", test_module="tb.test_lmul", sim=sim,
+    return run(unit, toplevel=f"{kind}_{fmt}", test_module="sim.lmul.bench", sim=sim,
                testcase="check_combinational", params=MulCheck(FORMATS[fmt], kind, **check))
 
 

@@ -1,6 +1,6 @@
 # Ref: H. Luo, W. Sun, arXiv 2410.00907 (2024), eq. (3) and its bit-level kernel;
 #      OCP OFP8 rev 1.0 (E4M3FN, E5M2).
-"""Property tests of the golden models in ``sim/lmul.py`` (plain pytest + hypothesis, no HDL).
+"""Property tests of the golden models in ``sim/lmul/model.py`` (plain pytest + hypothesis, no HDL).
 
 The RTL is checked against these models (``tb/test_lmul.py``); here the models themselves are
 checked against properties and against independent oracles:
@@ -16,7 +16,7 @@ checked against properties and against independent oracles:
   nearest-even cast, including every exact midpoint.
 
 Formats: e4m3, e5m2, bf16, and for the L-Mul properties also their mantissa variants 2..7
-(``FloatFormat.with_mantissa``, as used by the accuracy sweep in ``sim/lmul_report.py``).
+(``FloatFormat.with_mantissa``, as used by the accuracy sweep in ``sim/lmul/report.py``).
 """
 
 import ml_dtypes
@@ -26,7 +26,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hdl.float import FORMATS
-from sim.lmul import MODELS, decode, encode, fpmul, is_inf, is_nan, lmul, special_values
+from sim.lmul.model import MODELS, decode, encode, fpmul, is_inf, is_nan, lmul, special_values
 
 SEED = 20241001
 BASE = list(FORMATS.values())

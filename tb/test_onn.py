@@ -1,9 +1,9 @@
-# Ref: docs/onn.md (the integer equations); sim/onn.py is the golden model.
+# Ref: docs/onn.md (the integer equations); sim/onn/model.py is the golden model.
 """Oscillator-cell array RTL (``hdl.onn.OnnArray``) in lockstep with the golden model.
 
 Every check programs the array only through its CSR bus (``hdl.onn.register_map``), as the SoC
 will. The lockstep checks run one epoch at a time (CMD.resume with EPOCHS = 1) and compare every
-cell's phase register with ``sim.onn.epoch`` after each epoch, in each mode, with random
+cell's phase register with ``sim.onn.model.epoch`` after each epoch, in each mode, with random
 couplings (including a random diagonal the cells must ignore), random run-time registers
 (shift, a ks ramp and a noise decay that both saturate inside the run) and random omegas; then
 a continuous run of the same configuration must end in the model's state after exactly
@@ -13,12 +13,10 @@ running), and the sticky errors. ``maxcut_runs`` is the RTL engine of ``picojoul
 """
 
 import json
-from dataclasses import dataclass, field
 
 import cocotb
 import numpy as np
 import pytest
-from cocotb.triggers import RisingEdge, Timer
 
 from hdl.onn import (
     EPOCH_OVERHEAD,
@@ -27,162 +25,37 @@ from hdl.onn import (
     OnnArray,
     OnnParams,
     RunConfig,
-    epoch_cycles,
     fill_cycles,
     register_map,
     start_cycles,
     weights_per_word,
 )
-from sim import onn
-from tb.common import run
-from tb.common.bench import CLOCK_NS, params, record, reset, seed, start_clock
-from tb.common.csr import CsrMaster
-
-
-@dataclass(frozen=True)
-class OnnCheck:
-    p: OnnParams
-    epochs: int = 10          # lockstep epochs per mode
-
-
-@dataclass(frozen=True)
-class OnnRuns:
-    """Runs for the RTL engine / the power proxy: one START per seed, ``epochs`` epochs each,
-    with couplings ``J`` (n x n, nested lists), registers ``cfg`` and optional host phases."""
-    p: OnnParams
-    J: tuple
-    cfg: RunConfig
-    seeds: tuple
-    epochs: int
-    theta: tuple | None = None
-    until_stable: bool = False
-    omega: tuple | None = None
-    extra: dict = field(default_factory=dict)
-
+from sim.onn import model as onn
+from sim.onn.bench import (
+    OnnCheck,
+    random_config,
+    random_couplings,
+    setup,
+)
+from sim.rtl import run
+from sim.rtl.bench import record, seed
 
 # ------------------------------------------------------------------------------ driver
-class Array:
-    """CSR driver of one OnnArray."""
-
-    def __init__(self, dut, p: OnnParams):
-        self.dut, self.p = dut, p
-        self.regs = register_map(p)
-        self.csr = CsrMaster(dut, self.regs)
-
-    def epoch_cycles(self, mode) -> int:
-        return epoch_cycles(self.p, mode)
-
-    async def load_couplings(self, J):
-        """Write the full n x n matrix (column by column, groups of weights_per_word cells)."""
-        p, k = self.p, weights_per_word(self.p)
-        mask = (1 << p.weight_bits) - 1
-        J = np.asarray(J, dtype=np.int64)
-        await self.csr.write("JADDR", col=0, group=0)
-        for j in range(p.n):
-            for g in range(-(-p.n // k)):
-                fields = {f"w{f}": int(J[g * k + f, j]) & mask if g * k + f < p.n else 0
-                          for f in range(k)}
-                await self.csr.write("JDATA", **fields)
-
-    async def configure(self, cfg: RunConfig, *, epochs: int = 0, until_stable=False):
-        await self.csr.write("CONFIG", mode=Mode(cfg.mode).value, shift=cfg.shift,
-                             until_stable=int(until_stable), momentum=cfg.momentum)
-        await self.csr.write("KS_MAX", value=cfg.ks_max)
-        await self.csr.write("KS_INC", value=cfg.ks_inc)
-        await self.csr.write("NOISE_AMP", value=cfg.noise_amp)
-        await self.csr.write("NOISE_DEC", value=cfg.noise_dec)
-        await self.csr.write("SEED", cfg.seed)
-        await self.csr.write("EPOCHS", epochs)
-
-    async def write_cells(self, reg: str, values, bits: int):
-        await self.csr.write("CELL", cell=0)
-        for v in values:
-            await self.csr.write(reg, int(v) & ((1 << bits) - 1))
-
-    async def phases(self) -> list[int]:
-        await self.csr.write("CELL", cell=0)
-        return [await self.csr.read("PHASE") for _ in range(self.p.n)]
-
-    async def spins(self) -> list[int]:
-        words = [await self.csr.read("SPINS", w) for w in range(self.regs["SPINS"].count)]
-        return [(words[i // 32] >> (i % 32)) & 1 for i in range(self.p.n)]
-
-    async def sincos(self, cell: int) -> tuple[int, int]:
-        await self.csr.write("CELL", cell=cell)
-        f = await self.csr.fields("SINCOS")
-        b = self.p.sin_bits
-        return tuple(v - (1 << b) if v >> (b - 1) else v for v in (f["sin"], f["cos"]))
-
-    async def go(self, cmd: str, epochs: int, mode, *, keep=False, until_stable=False):
-        """START or RESUME ``epochs`` epochs and wait for done (the bus is free meanwhile)."""
-        await self.csr.write("EPOCHS", epochs)
-        await self.csr.write("CMD", **{cmd: 1, "keep_phases": int(keep)})
-        expect = epochs * self.epoch_cycles(mode) + (start_cycles(keep)
-                                                      if cmd == "start" else 0)
-        expect += fill_cycles(self.p, mode) if epochs else 0
-        return await self.wait_idle(expect)
-
-    async def wait_idle(self, expect: int):
-        """Sleep ``expect`` clocks (no bus traffic), then poll STATUS until not busy."""
-        if expect > 8:
-            await Timer((expect - 4) * CLOCK_NS, unit="ns")
-            await RisingEdge(self.dut.clk)
-        for _ in range(expect + 50):
-            st = await self.csr.fields("STATUS")
-            if not st["busy"]:
-                assert st["done"], f"not busy but not done: {st}"
-                return st
-        raise AssertionError(f"still busy {expect + 50} STATUS reads after {expect} clocks")
 
 
-def random_couplings(p: OnnParams, rng, symmetric=False):
-    lo, hi = p.weight_range
-    J = rng.integers(lo, hi + 1, size=(p.n, p.n))
-    if symmetric:
-        J = np.triu(J, 1) + np.triu(J, 1).T
-    return J            # the diagonal is random: the array must ignore it
 
 
-def random_config(p: OnnParams, mode: Mode, rng, epochs: int) -> RunConfig:
-    """Registers that exercise every term: a shift keeping steps moderate, a ks ramp and a
-    noise decay that saturate half-way through ``epochs``."""
-    big = p.sin_amp * (1 << (p.weight_bits - 1)) * (p.n - 1)
-    shift = min(p.max_shift, max(0, big.bit_length() - p.phase_bits + int(rng.integers(0, 3))))
-    ks_max = int(rng.integers(1, min(1 << p.ks_bits, 4000)))
-    amp = int(rng.integers(1, min(1 << p.noise_bits, big // 4 + 2)))
-    half = max(1, epochs // 2)
-    # with velocity registers: the smallest momentum (its leak keeps the most bits) and the
-    # largest (the widest velocity), by mode, so both ends of the shifter are checked
-    mom = (1 if mode == Mode.OIM else p.max_momentum) if p.max_momentum else 0
-    return RunConfig(mode=mode, shift=shift, ks_max=ks_max, ks_inc=-(-(ks_max << 8) // half),
-                     noise_amp=amp, noise_dec=-(-(amp << 8) // half),
-                     seed=int(rng.integers(0, 1 << 32)), momentum=mom).check(p)
 
 
-def _signed(v, bits):
-    return v - (1 << bits) if v >> (bits - 1) else v
 
 
 # ------------------------------------------------------------------------------ cocotb side
-async def _setup(dut):
-    chk = params()
-    await start_clock(dut)
-    a = Array(dut, chk.p)
-    await reset(dut)
-    return chk, a
 
 
-async def _loaded(dut, *, until_stable: bool = False):
-    """:func:`_setup`, then the params' couplings and run configuration loaded (with the
-    params' ``until_stable`` if asked)."""
-    r, a = await _setup(dut)
-    await a.load_couplings(np.asarray(r.J))
-    await a.configure(r.cfg, **({"until_stable": r.until_stable} if until_stable else {}))
-    return r, a
 
 
 async def _lockstep(dut, mode: Mode, schedules: bool = False):
-    chk, a = await _setup(dut)
+    chk, a = await setup(dut)
     p = chk.p
     rng = np.random.default_rng([seed(), mode.value, schedules])
     J = random_couplings(p, rng)
@@ -277,7 +150,7 @@ async def lockstep_pbit(dut):
 @cocotb.test()
 async def onn_until_stable(dut):
     """Hebbian recall from a noisy cue stops after the first epoch that changed nothing."""
-    chk, a = await _setup(dut)
+    chk, a = await setup(dut)
     p = chk.p
     rng = np.random.default_rng([seed(), 7])
     # One stored pattern and a quarter of the bits flipped: synchronous recall reaches the
@@ -305,7 +178,7 @@ async def pbit_until_stable(dut):
     after the first epoch that wrote no new phase, at the model's epoch and phases. (Not every
     matrix settles: a cell not yet seeing its predecessor's flip can make the two flip back and
     forth, a few % of random 8-12 cell matrices; the first that settles in the model is used.)"""
-    chk, a = await _setup(dut)
+    chk, a = await setup(dut)
     p = chk.p
     rng = np.random.default_rng([seed(), 11])
     for _ in range(20):
@@ -328,7 +201,7 @@ async def pbit_until_stable(dut):
 @cocotb.test()
 async def coupling_rewrite(dut):
     """New couplings between runs take effect; a rewrite while running is refused (BUSY)."""
-    chk, a = await _setup(dut)
+    chk, a = await setup(dut)
     p = chk.p
     rng = np.random.default_rng([seed(), 9])
     cfg = random_config(p, Mode.OIM, rng, 6)
@@ -357,7 +230,7 @@ async def coupling_rewrite(dut):
 @cocotb.test()
 async def errors(dut):
     """Bad run-time input sets a sticky cause bit, is not applied, and CMD.clear clears it."""
-    chk, a = await _setup(dut)
+    chk, a = await setup(dut)
     p = chk.p
     info = await a.csr.fields("INFO")
     assert (info["n"], info["phase_bits"], info["weight_bits"], info["parallel"],
@@ -403,60 +276,10 @@ async def errors(dut):
     record("errors", {"cases": len(cases)})
 
 
-@cocotb.test()
-async def maxcut_runs(dut):
-    """One START per seed; records every run's final phases, spins and busy cycles."""
-    r, a = await _loaded(dut, until_stable=True)
-    p = r.p
-    if r.omega is not None:
-        await a.write_cells("OMEGA", r.omega, p.omega_bits)
-    out = []
-    for s in r.seeds:
-        await a.csr.write("SEED", int(s))
-        if r.theta is not None:
-            await a.write_cells("PHASE", r.theta, p.phase_bits)
-        await a.go("start", r.epochs, r.cfg.mode, keep=r.theta is not None)
-        out.append({"seed": int(s), "theta": await a.phases(), "spins": await a.spins(),
-                    "epochs": await a.csr.read("EPOCH"), "cycles": await a.csr.read("CYCLES")})
-    record("runs", out)
 
 
-@cocotb.test()
-async def spin_trace(dut):
-    """Convergence on the RTL: for each seed, START 1 epoch then RESUME 1 epoch at a time up to
-    ``epochs``, reading the SPINS words after every epoch (the schedules continue across
-    RESUME). Records the spin trace (one int per epoch, bit i = cell i) and the busy cycles."""
-    r, a = await _loaded(dut)
-    out = []
-    for s in r.seeds:
-        await a.csr.write("SEED", int(s))
-        trace = []
-        for e in range(r.epochs):
-            await a.go("start" if e == 0 else "resume", 1, r.cfg.mode)
-            trace.append(sum(b << i for i, b in enumerate(await a.spins())))
-        out.append({"seed": int(s), "trace": trace, "epochs": await a.csr.read("EPOCH"),
-                    "cycles": await a.csr.read("CYCLES")})
-    record("runs", out)
 
 
-@cocotb.test()
-async def power_epochs(dut):
-    """Power workload: couplings, registers and START (0 epochs) outside the window; inside
-    it, ``epochs`` epochs in the configured mode (ops = epochs * n cell-updates; a PBIT RESUME
-    first runs its fill pass, which the window includes)."""
-    from tb.common.activity import window_end, window_start
-
-    r, a = await _loaded(dut)
-    p = r.p
-    await a.go("start", 0, r.cfg.mode)
-    for _ in range(4):
-        await RisingEdge(dut.clk)
-    window = window_start()
-    await a.go("resume", r.epochs, r.cfg.mode)
-    window_end(window, ops=r.epochs * p.n, epochs=r.epochs, cells=p.n,
-               cycles=r.epochs * a.epoch_cycles(r.cfg.mode) + fill_cycles(p, r.cfg.mode))
-    st = onn.run(p, r.cfg, np.asarray(r.J), r.epochs)
-    assert await a.phases() == [int(v) for v in st.theta]
 
 
 # ------------------------------------------------------------------------------ pytest side
@@ -488,7 +311,7 @@ def _id(p: OnnParams) -> str:
 
 
 def run_onn(sim, p, testcase, params_obj, **kw):
-    return run(OnnArray(p), toplevel=p.name, test_module="tb.test_onn", sim=sim,
+    return run(OnnArray(p), toplevel=p.name, test_module=["sim.onn.bench", "tb.test_onn"], sim=sim,
                testcase=testcase, params=params_obj, **kw)
 
 
@@ -529,8 +352,8 @@ def test_register_map_fits():
 def test_maxcut_rtl_engine_equals_model(tmp_path, capsys):
     """`picojoule maxcut --engine rtl` (Verilator) gives the model's cuts and assignment for
     the same seeds, in both modes; a graph larger than the built array is a one-line error."""
-    from sim import maxcut
     from sim.cli import main as cli
+    from sim.onn import maxcut
     from sim.toolchain import ToolError
 
     path = tmp_path / "g.txt"

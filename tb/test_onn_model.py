@@ -1,6 +1,6 @@
 # Ref: J. J. Hopfield, PNAS 1982 (synchronous sign update); rudy/G-set graph format.
-"""Tests of the oscillator-array golden model (``sim/onn.py``) and the Max-Cut / recall tools
-(``sim/maxcut.py``); plain pytest, no HDL.
+"""Tests of the oscillator-array golden model (``sim/onn/model.py``) and the Max-Cut / recall tools
+(``sim/onn/maxcut.py``); plain pytest, no HDL.
 
 Independent oracles: a plainly written synchronous Hopfield network (ONN mode on binary
 phases), scalar Python-int re-statements of the OIM / Kuramoto epoch equations and of the LFSR,
@@ -25,7 +25,8 @@ from hdl.onn import (
     lfsr_seed,
     sin_table,
 )
-from sim import maxcut, onn
+from sim.onn import maxcut
+from sim.onn import model as onn
 from sim.toolchain import ToolError
 
 
@@ -443,7 +444,7 @@ def test_sa_baseline_reaches_optimum_small():
 
 
 def test_dsb_reference_reaches_optimum_small():
-    """The floating-point dSB reference (sim.maxcut.bifurcation) finds the brute-force optimum
+    """The floating-point dSB reference (sim.onn.maxcut.bifurcation) finds the brute-force optimum
     of a small graph, and its cuts are those of its assignments."""
     g = maxcut.random_graph(18, 80, 9, (-1, 1))
     opt, _ = maxcut.brute_force(g.W)
@@ -565,9 +566,9 @@ def test_bad_numeric_args():
 
 
 def test_convergence_counts_against_a_plain_replay():
-    """sim.onn_report's settle / reach / until-stable counts, against a replay that runs one
+    """sim.onn.report's settle / reach / until-stable counts, against a replay that runs one
     seed at a time with ``onn.run`` for every prefix length (slow but independent)."""
-    from sim.onn_report import maxcut_trace, recall_convergence, settle_epochs
+    from sim.onn.report import maxcut_trace, recall_convergence, settle_epochs
 
     p = OnnParams()
     g = maxcut.random_graph(10, 22, 9, (1,))

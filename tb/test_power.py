@@ -11,7 +11,6 @@
 Also holds the cocotb workloads ``sim.power`` runs (``operand_stream`` for the multipliers).
 """
 
-import hashlib
 import random
 from dataclasses import dataclass
 from functools import cache
@@ -22,10 +21,9 @@ from amaranth import Module, Signal
 from amaranth.lib import wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
-from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge, Timer
+from cocotb.triggers import ClockCycles, FallingEdge
 
 from hdl.exports import EXPORTS
-from hdl.float import FORMATS
 from sim.power import energy
 from sim.power.activity import ActivityError, Waves, Window, capture, read_window
 from sim.power.gates import gate_energy, synthesize
@@ -34,12 +32,11 @@ from sim.power.workloads import (
     MemoryPort,
     OperandStream,
     Workload,
-    normal_operands,
     operand_workload,
 )
-from tb.common import convert, run
-from tb.common.activity import measure, window_end, window_start
-from tb.common.bench import StreamSink, StreamSource, params, reset, start_clock, value
+from sim.rtl import convert, run
+from sim.rtl.activity import measure, window_end, window_start
+from sim.rtl.bench import params, reset, start_clock, value
 
 
 # ------------------------------------------------------------------------- tiny test designs
@@ -197,49 +194,6 @@ async def memory_traffic(dut):
     window_end(w, ops=p.cycles, reads=reads, writes=writes)
 
 
-@cocotb.test()
-async def operand_stream(dut):
-    """Workload of :class:`sim.power.workloads.OperandStream`; records a digest of the
-    products in each window so the RTL and gate-level runs can be compared."""
-    p = params()
-    fmt = FORMATS[p.fmt]
-    a, b = normal_operands(fmt, p.n_ops, p.seed)
-    pairs = list(zip(a.tolist(), b.tolist(), strict=True))
-    if not p.stream:
-        # Start from the state the sequence ends in, so every replay does identical work.
-        dut.a.value, dut.b.value = pairs[-1]
-        await Timer(p.period_ns, "ns")
-        for name, repeats in p.windows:
-            digest = hashlib.sha1()
-            w = window_start(name)
-            for _ in range(repeats):
-                for x, y in pairs:
-                    dut.a.value = x
-                    dut.b.value = y
-                    await Timer(p.period_ns, "ns")
-                    digest.update(dut.y.value.to_unsigned().to_bytes(4, "little"))
-            window_end(w, ops=repeats * len(pairs), digest=digest.hexdigest())
-        return
-    layout = EXPORTS[f"lmul_{p.fmt}_stream"]().i.payload.shape()
-    # Inputs are driven from time 0: a 4-state netlist turns an undriven input into x state.
-    src = StreamSource(dut, "i")
-    dut.o__ready.value = 0
-    await start_clock(dut, p.period_ns)
-    await reset(dut)
-    sink = StreamSink(dut, "o")     # after reset: the outputs are x until the first edge
-    await FallingEdge(dut.clk)
-    for name, repeats in p.windows:
-        first = len(sink.received)
-        w = window_start(name)
-        for _ in range(repeats):
-            for x, y in pairs:
-                src.send(layout.const({"a": x, "b": y}).as_bits())
-        n = repeats * len(pairs)
-        got = await sink.wait_for(first + n, timeout_cycles=4 * n + 100)
-        await RisingEdge(dut.clk)
-        await FallingEdge(dut.clk)
-        digest = hashlib.sha1(b"".join(v.to_bytes(4, "little") for v in got[first:]))
-        window_end(w, ops=n, digest=digest.hexdigest())
 
 
 # ------------------------------------------------------------------------------ pytest side
@@ -300,7 +254,7 @@ def test_doubling_the_work_doubles_the_energy(sim):
     work = OperandStream("e4m3", n_ops=150, seed=3, windows=(("once", 1), ("twice", 2)))
     dut = EXPORTS[name]()
     netlist = synthesize(convert(dut, name), name)
-    r = run(dut, toplevel=name, test_module="tb.test_power", sim=sim,
+    r = run(dut, toplevel=name, test_module="sim.power.bench", sim=sim,
             params=work, testcase="operand_stream", waves=True, verilog_text=netlist.verilog)
     once = gate_energy(netlist, capture(r, name, window="once", require=["y"]))
     twice = gate_energy(netlist, capture(r, name, window="twice", require=["y"]))

@@ -176,8 +176,8 @@ def test_area_parts_name_nets_of_the_core(variant):
 
     from hdl.riscv.core import Core
     from sim.riscv.area import parts
+    from sim.rtl.runner import convert
     from sim.synth import declared_nets
-    from tb.common.runner import convert
 
     nets = declared_nets(convert(Core(CoreParams(with_rvfi=False, variant=variant)), "core"))
     for part in parts(variant):

@@ -6,13 +6,13 @@
   ``hdl/riscv/isa.py``); sticky error bits of every accelerator for operations it cannot run.
 - demos: the int8 digits MLP on the IMC tile and on the core alone, the fp8 MLP through the
   L-Mul and exact dot units, Max-Cut and recall on the oscillator array: predictions and
-  checksums equal ``sim/soc_demos.py``'s golden models.
+  checksums equal ``sim/soc/demos.py``'s golden models.
 - a stall build (random ``stall`` and delayed answers on every peripheral port and RAM's data
   port) runs the smoke test and the demos to the same results; a second one without DMAs
   (PIO blocks) runs the smoke test and the IMC and fp8 demos through the PIO registers.
 - the smoke firmware computes one product per stream accelerator (IMC tile, element-wise fp8
-  multipliers) through its DMA or PIO block; the results equal ``sim/imc.py`` and
-  ``sim/lmul.py`` on operands regenerated from the printed seed.
+  multipliers) through its DMA or PIO block; the results equal ``sim/imc/model.py`` and
+  ``sim/lmul/model.py`` on operands regenerated from the printed seed.
 - Icarus runs the smoke test on a small configuration and on the iCEBreaker's SoC (as
   ``boards/icebreaker.py`` configures it: no DMAs, multipliers, 4 x 4 tile, 4 KiB RAM).
 - build-time refusals: firmware too large for RAM, bad SocParams; the generated memory-map
@@ -37,11 +37,11 @@ from hdl.onn import OnnParams
 from hdl.periph import DmaCause, DotCause, DotPeriphParams, MulPeriphParams, PioCause
 from hdl.riscv.isa import Cause
 from hdl.soc import SocParams
-from sim import imc as imc_model
-from sim import lmul as lmul_model
-from sim import soc_demos as demos
 from sim.firmware import xorshift32
-from sim.soc import (
+from sim.imc import model as imc_model
+from sim.lmul import model as lmul_model
+from sim.soc import demos
+from sim.soc.rtl import (
     MEMORY_MAP_DOC,
     SIM_PARAMS,
     build_soc_firmware,
@@ -110,7 +110,8 @@ def _s8(v):
 
 def _check_products(console, params):
     """The smoke test's products through each stream accelerator's DMA or PIO equal the golden
-    models (``sim/imc.py``, ``sim/lmul.py``) on operands regenerated from the printed seed."""
+    models (``sim/imc/model.py``, ``sim/lmul/model.py``) on operands regenerated from the printed
+    seed."""
     out = demos.parse_console(console)
     rng = iter(xorshift32(int(out["smoke_seed"], 16), 4096))
     p = params.imc

@@ -14,7 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from hdl.float import FORMATS
-from tb.common.runner import convert, run
+from sim.rtl.runner import convert, run
 
 from . import energy
 from .activity import ActivityError, capture
@@ -165,7 +165,7 @@ def measure_dot(fmts=("e4m3", "e5m2"), *, vectors: int = 16, length: int = 64, s
     chunk and result ports are charged as an on-die bus of ``length_mm`` (an assumption)."""
     from hdl.exports import EXPORTS
     from hdl.ldot import DotParams, chunk_layout
-    from tb.test_ldot import DotWorkload
+    from sim.lmul.dot_bench import DotWorkload
 
     units, ratios = [], []
     for fmt in fmts:
@@ -175,8 +175,8 @@ def measure_dot(fmts=("e4m3", "e5m2"), *, vectors: int = 16, length: int = 64, s
             bounds = (Boundary("i", "i__valid", chunk_layout(p).size, ready="i__ready",
                                length_mm=length_mm),
                       Boundary("o", "o__valid", 32, ready="o__ready", length_mm=length_mm))
-            wl = Workload("tb.test_ldot", "power_vectors", DotWorkload(p, vectors, length, seed),
-                          boundaries=bounds)
+            wl = Workload("sim.lmul.dot_bench", "power_vectors",
+                          DotWorkload(p, vectors, length, seed), boundaries=bounds)
             pair.append(measure_unit(p.name, EXPORTS[p.name], wl, sims=sims))
         units += pair
         ratios += [compare(*pair, sim=s) for s in sims]

@@ -1,7 +1,7 @@
 """What a power measurement runs: the cocotb testcase, its stimulus and the traffic to charge.
 
 A :class:`Workload` names a cocotb testcase (module + function) that marks its window with
-:func:`tb.common.activity.measure`, the parameters it reads with ``tb.common.bench.params()``,
+:func:`sim.rtl.activity.measure`, the parameters it reads with ``sim.rtl.bench.params()``,
 and the boundaries and memories whose traffic is charged per access. The same workload runs
 on the RTL and on the gate-level netlist, so both see the same stimulus.
 """
@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hdl.float import FORMATS, FloatFormat
-from sim.lmul import is_inf, is_nan
+from sim.lmul.model import is_inf, is_nan
 
 __all__ = ["Boundary", "MemoryPort", "Workload", "OperandStream", "normal_operands",
            "operand_workload"]
@@ -108,5 +108,5 @@ def operand_workload(fmt: str, *, n_ops: int = 2000, seed: int = 1, stream: bool
     if stream:
         bounds = (Boundary("i", "i__valid", 2 * f.width, ready="i__ready", length_mm=length_mm),
                   Boundary("o", "o__valid", f.width, ready="o__ready", length_mm=length_mm))
-    return Workload("tb.test_power", "operand_stream", params, boundaries=bounds)
+    return Workload("sim.power.bench", "operand_stream", params, boundaries=bounds)
 

@@ -16,7 +16,8 @@ TOPLEVEL = "core_system"
 
 @dataclass(frozen=True)
 class RunRecord:
-    """What every full-speed RTL run reports (``CoreSystem`` here, the SoC in ``sim/soc.py``)."""
+    """What every full-speed RTL run reports (``CoreSystem`` here, the SoC in
+    ``sim/soc/rtl.py``)."""
     halted: bool
     tohost: int | None
     cycles: int
@@ -44,12 +45,12 @@ def run_rtl(segments, tohost: int, *, core: CoreParams | None = None, sim: str =
             trace: bool = False) -> RtlResult:
     """Load ``segments`` (``[(addr, bytes)]``) and run until ``tohost`` is written or
     ``max_cycles`` pass; with ``lockstep`` every retired instruction is checked against the
-    ISS (a mismatch raises :class:`tb.common.SimFailure` with the retire history).
+    ISS (a mismatch raises :class:`sim.rtl.SimFailure` with the retire history).
     ``signature``: (begin, end) addresses read back after the run; ``trace``: record every
     retired instruction's RVFI fields (Python watches every clock, so it is slow)."""
-    from tb.common import run
-    from tb.common.runner import convert, free_running
-    from tb.riscv_bench import RtlJob
+    from sim.riscv.bench import RtlJob
+    from sim.rtl import run
+    from sim.rtl.runner import convert, free_running
 
     core = core or CoreParams()
     job = RtlJob(core=core, segments=tuple((a, bytes(d)) for a, d in segments), tohost=tohost,
@@ -57,6 +58,6 @@ def run_rtl(segments, tohost: int, *, core: CoreParams | None = None, sim: str =
                  signature=tuple(signature) if signature else None, trace=trace)
     # The clock runs inside the simulator (a free-running wrapper): Python waits for halt.
     text, top, vargs = free_running(convert(CoreSystem(core, ram_size), TOPLEVEL), TOPLEVEL)
-    res = run(None, toplevel=top, test_module="tb.riscv_bench", sim=sim, params=job,
+    res = run(None, toplevel=top, test_module="sim.riscv.bench", sim=sim, params=job,
               waves=waves, verilog_text=text, verilator_args=vargs if sim == "verilator" else ())
     return RtlResult(**res.data("result"))

@@ -16,7 +16,7 @@
   place-and-route of the 64-cell array on an ECP5-85F (LUTs, flip-flops, EBR, DSP, Fmax), and
   the largest n that fits an ECP5-85F extrapolated from them.
 
-``picojoule report onn [--quick]`` / ``python -m sim.onn_report [--quick | --full]`` writes
+``picojoule report onn [--quick]`` / ``python -m sim.onn.report [--quick | --full]`` writes
 ``build/report/onn.{md,json}``; the FPGA part runs only with ``--full``.
 """
 
@@ -30,7 +30,8 @@ from pathlib import Path
 import numpy as np
 
 from hdl.onn import Mode, OnnArray, OnnParams, RunConfig, epoch_cycles, fill_cycles, start_cycles
-from sim import maxcut, onn
+from sim.onn import maxcut
+from sim.onn import model as onn
 from sim.toolchain import BUILD, run_yosys
 
 __all__ = ["measure_toggles", "maxcut_convergence", "recall_convergence",
@@ -54,12 +55,13 @@ def measure_toggles(p: OnnParams, epochs: int = 20, sim: str = "verilator",
     (OIM or PBIT; a PBIT window also holds the RESUME's fill pass)."""
     from sim.power.report import measure_unit
     from sim.power.workloads import Workload
-    from tb.test_onn import OnnRuns
+
+    from .bench import OnnRuns
 
     g, J = _graph_couplings(p, p.n, 300 + p.n)
     cfg = maxcut.default_config(p, g.W, 200, seed=7, mode=mode)
     runs = OnnRuns(p, tuple(map(tuple, J.tolist())), cfg, (7,), epochs)
-    wl = Workload("tb.test_onn", "power_epochs", runs)
+    wl = Workload("sim.onn.bench", "power_epochs", runs)
     r = measure_unit(p.name, lambda: OnnArray(p), wl, sims=(sim,))
     s = r["sims"][sim]
     return {"n": p.n, "parallel": p.with_parallel, "momentum": cfg.momentum, "epochs": epochs,
@@ -104,7 +106,7 @@ def settle_epochs(spins: np.ndarray, cuts: np.ndarray) -> tuple[np.ndarray, np.n
 
 
 #: Max-Cut convergence graphs: the unweighted G(n, 1/2) graphs of the tables in docs/onn.md
-#: (``python -m sim.maxcut bench``: seeds 100, 200, 202), and the G1-like graph.
+#: (``python -m sim.onn.maxcut bench``: seeds 100, 200, 202), and the G1-like graph.
 CONV_GRAPHS = ((16, 100), (60, 200), (100, 202))
 G1_LIKE = (800, 19176, 2026)
 
@@ -147,7 +149,7 @@ def maxcut_convergence(graphs=CONV_GRAPHS, epochs: int = 1000, runs: int = 8,
 
 def recall_convergence(N: int = 100, Ms=(1, 5, 10, 14), noises=(0.05, 0.1, 0.2),
                        trials: int = 200, epochs: int = 20) -> list[dict]:
-    """ONN recall (``sim.maxcut.recall_trials``' patterns and cues): per cue, the epochs the
+    """ONN recall (``sim.onn.maxcut.recall_trials``' patterns and cues): per cue, the epochs the
     RTL's until_stable run takes (the first epoch that changes no phase, counted as the EPOCH
     register counts it); cues not stable within ``epochs`` (2-cycles) are counted apart."""
     p = OnnParams()
@@ -196,8 +198,9 @@ def rtl_convergence_check(sim: str = "verilator", n: int = 16, seeds=(1, 2),
     after every epoch (``tb.test_onn.spin_trace``) equal the model's trace, so the settle epoch
     is the same; (2) ONN recall until stable, the EPOCH and CYCLES registers equal the model's
     epoch count and ``1 + epochs * epoch_cycles``. Raises AssertionError on any difference."""
-    from tb.common import run
-    from tb.test_onn import OnnRuns
+    from sim.rtl import run
+
+    from .bench import OnnRuns
 
     t0 = time.monotonic()
     p = maxcut.array_params(n)
@@ -205,7 +208,7 @@ def rtl_convergence_check(sim: str = "verilator", n: int = 16, seeds=(1, 2),
     cfg = maxcut.default_config(p, g.W, epochs)
     spins, cuts = maxcut_trace(p, g, cfg, epochs, seeds)
     last, reach = settle_epochs(spins, cuts)
-    r = run(OnnArray(p), toplevel=p.name, test_module="tb.test_onn", sim=sim,
+    r = run(OnnArray(p), toplevel=p.name, test_module="sim.onn.bench", sim=sim,
             testcase="spin_trace",
             params=OnnRuns(p, tuple(map(tuple, (-g.W).tolist())), cfg, tuple(seeds), epochs))
     recs = r.data("runs")
@@ -222,7 +225,7 @@ def rtl_convergence_check(sim: str = "verilator", n: int = 16, seeds=(1, 2),
     cue[rng.choice(p.n, size=2, replace=False)] ^= 1
     theta = onn.phases_from_spins(p, cue)
     ocfg = RunConfig(mode=Mode.ONN, seed=1)
-    ro = run(OnnArray(p), toplevel=p.name, test_module="tb.test_onn", sim=sim,
+    ro = run(OnnArray(p), toplevel=p.name, test_module="sim.onn.bench", sim=sim,
              testcase="maxcut_runs",
              params=OnnRuns(p, tuple(map(tuple, W.tolist())), ocfg, (1,), 50,
                             theta=tuple(int(v) for v in theta), until_stable=True))
@@ -267,8 +270,8 @@ def _ecp5_stat(p: OnnParams) -> dict:
     LUT4 slots as nextpnr's "Total LUT4s" before packing does: LUT4s, two per CCU2C carry
     cell, four per TRELLIS_DPR16X4 RAM (n = 8: 4,899 here, 4,940 in nextpnr with the
     harness; TRELLIS_COMB after packing was 5,222)."""
+    from sim.rtl.runner import convert
     from sim.synth import _read_verilog, _stat, synth_dir
-    from tb.common.runner import convert
 
     top = p.name
     out = synth_dir(top)
@@ -323,8 +326,8 @@ def pack_85f(n: int) -> dict:
     import re
     import subprocess
 
+    from sim.rtl.runner import convert
     from sim.synth import IoHarness, _read_verilog, nextpnr_ecp5_command, synth_dir
-    from tb.common.runner import convert
 
     p = OnnParams(n=n)
     top = f"{p.name}_harness"
@@ -363,7 +366,7 @@ def place_64(seeds=(1,)) -> dict:
 def build_report(quick: bool = False, *, full: bool = False, fpga: bool | None = None,
                  log=print) -> dict:
     """Default: clocks per epoch, toggles (n = 8), convergence on the model and its RTL
-    check, the Max-Cut / recall benchmark (``sim.maxcut.bench``): ~5 min on 2 cores.
+    check, the Max-Cut / recall benchmark (``sim.onn.maxcut.bench``): ~5 min on 2 cores.
     ``quick``: smaller samples, no benchmark (~1 min). ``full``: also the parallel and n = 16
     toggles, the ECP5 synthesis scaling (n = 8..64, ~30 min) and the 64-cell ECP5-85F place and
     route (hours)."""
@@ -392,7 +395,7 @@ def build_report(quick: bool = False, *, full: bool = False, fpga: bool | None =
     rep["rtl_convergence"] = rtl_convergence_check(epochs=200 if quick else 1000,
                                                    seeds=(1,) if quick else (1, 2))
     if not quick:
-        log("[onn] Max-Cut and recall benchmark (sim.maxcut.bench)")
+        log("[onn] Max-Cut and recall benchmark (sim.onn.maxcut.bench)")
         rep["bench_md"] = maxcut.bench()
     if fpga:
         log("[onn] ECP5 synthesis n = 8..64")
@@ -423,7 +426,7 @@ def convergence_markdown(rep: dict) -> list[str]:
                  f"{r['final_cuts']} ({_g(r['optimum'])}) | {r['cycles_per_epoch']} | "
                  f"{r['cycles_settle_median']:,} ({r['cycles_settle_max']:,}) |")
     L += ["", "ONN recall convergence (model; Hebbian 5-bit weights; the patterns and cues of "
-          "the recall table, `sim.maxcut.recall_trials(seed=M)`): epochs until stable as the "
+          "the recall table, `sim.onn.maxcut.recall_trials(seed=M)`): epochs until stable as the "
           "RTL's EPOCH register counts them with CONFIG.until_stable (the last epoch changes "
           "no phase); clocks = 1 + epochs x clocks/epoch on an N-cell array.", "",
           "| N | M | noise (bits flipped) | cues | stable | recall rate | epochs mean / median "
@@ -461,7 +464,7 @@ def render_markdown(rep: dict) -> str:
                  f"{t['gate_toggles_per_cell_epoch']:.0f} | {t['pj_per_cell_epoch']:.2f} |")
     L += convergence_markdown(rep)
     if "bench_md" in rep:
-        L += ["", "Max-Cut and recall benchmark (`python -m sim.maxcut bench`, run by this "
+        L += ["", "Max-Cut and recall benchmark (`python -m sim.onn.maxcut bench`, run by this "
               "report):", "", rep["bench_md"].rstrip()]
     if "ecp5_scaling" in rep:
         sc = rep["ecp5_scaling"]
@@ -492,7 +495,7 @@ def render_markdown(rep: dict) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.onn_report")
+    ap = argparse.ArgumentParser(prog="python -m sim.onn.report")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--full", action="store_true",
                     help="also n = 8 parallel / 16 toggles, ECP5 synthesis and 64-cell P&R")

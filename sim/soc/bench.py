@@ -1,6 +1,6 @@
 """cocotb side of every SoC run (``hdl/soc.py``): load, run at full speed, collect.
 
-The loader is ``tb/riscv_bench.py``'s (one loader for the core system and the SoC). Python
+The loader is ``sim/riscv/bench.py``'s (one loader for the core system and the SoC). Python
 never steps the clock: it waits for ``halt`` or the cycle budget with one timer.
 With ``loopback`` the UART's ``tx`` is copied to ``rx`` on every edge of ``tx`` (so a
 firmware can receive what it sends; Python then wakes once per serial bit, not per clock).
@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 import cocotb
 from cocotb.triggers import Edge, First, ReadOnly, RisingEdge, Timer
 
-from tb.common.bench import CLOCK_NS, params, record
-from tb.riscv_bench import _load, value
+from sim.riscv.bench import _load, value
+from sim.rtl.bench import CLOCK_NS, params, record
 
 __all__ = ["SocJob"]
 
@@ -49,7 +49,7 @@ async def run_soc(dut):
     job: SocJob = params()
     dut.rx.value = 1
     dut.buttons.value = job.buttons
-    # The wrapper's clock runs by itself (tb.common.runner.free_running).
+    # The wrapper's clock runs by itself (sim.rtl.runner.free_running).
     await _load(dut, job)
     console = []
     cocotb.start_soon(_console(dut, console))

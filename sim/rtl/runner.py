@@ -23,7 +23,7 @@ from pathlib import Path
 
 from amaranth.back import verilog
 
-from sim.toolchain import BUILD, check_simulator, locked
+from sim.toolchain import BUILD, ROOT, check_simulator, locked
 
 __all__ = ["run", "SimRun", "SimFailure", "convert", "free_running", "TIMESCALE", "PARAMS_ENV"]
 
@@ -57,7 +57,7 @@ class SimRun:
     waves: Path | None
 
     def data(self, name: str):
-        """A JSON record the cocotb side wrote with :func:`tb.common.record`."""
+        """A JSON record the cocotb side wrote with :func:`sim.rtl.record`."""
         path = self.run_dir / f"{name}.json"
         if not path.exists():
             raise FileNotFoundError(f"the test wrote no record {name!r} in {self.run_dir}")
@@ -136,16 +136,20 @@ def _tail(path: Path, lines: int = 25) -> str:
     return "\n".join(errors[:12] if errors else text[-lines:])
 
 
-def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
+def run(component, *, toplevel: str, test_module: str | list[str], sim: str, params=None,
         testcase: str | None = None, waves: bool | None = None, extra_env: dict | None = None,
-        verilog_text: str | None = None, verilator_args=()) -> SimRun:
+        verilog_text: str | None = None, verilator_args=(), icarus_args=(),
+        wave_format: str | None = None) -> SimRun:
     """Build ``component`` as ``toplevel`` for ``sim`` and run cocotb ``test_module`` on it.
 
     ``params`` (any picklable object, normally the unit's frozen params dataclass) reaches the
-    cocotb side through :func:`tb.common.params`. ``verilog_text`` overrides the conversion
+    cocotb side through :func:`sim.rtl.params`. ``verilog_text`` overrides the conversion
     (e.g. a gate-level netlist of the same component); ``verilator_args`` are added to the
-    Verilator build (e.g. ``--timing`` for :func:`free_running`). Returns a :class:`SimRun`; raises
-    :class:`SimFailure` if any cocotb test failed.
+    Verilator build (e.g. ``--timing`` for :func:`free_running`), ``icarus_args`` to the
+    ``iverilog`` command (e.g. ``-gspecify`` for an SDF-annotated netlist). ``wave_format``
+    (``"vcd"`` or ``"fst"``) forces the dump format, e.g. a VCD that other tools can read;
+    by default Verilator dumps FST when lz4 is there and Icarus dumps FST. Returns a
+    :class:`SimRun`; raises :class:`SimFailure` if any cocotb test failed.
     """
     __tracebackhide__ = True
     from cocotb_tools.check_results import get_results
@@ -154,17 +158,27 @@ def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
     check_simulator(sim)
     waves = _wants_waves(waves)
     text = verilog_text if verilog_text is not None else convert(component, toplevel)
-    key = _key(text, *verilator_args)
+    if wave_format not in (None, "vcd", "fst"):
+        raise ValueError(f"wave_format must be 'vcd' or 'fst', not {wave_format!r}")
+    # cocotb's Icarus dump is always FST; a VCD comes from a dump module of our own (vvp runs
+    # in the run directory, so the relative path lands there).
+    own_vcd = waves and sim == "icarus" and wave_format == "vcd"
+    if own_vcd:
+        text += ("\nmodule pj_vcd_dump;\n  initial begin\n    $dumpfile(\"dump.vcd\");\n"
+                 f"    $dumpvars(0, {toplevel});\n  end\nendmodule\n")
+        icarus_args = (*icarus_args, "-s", "pj_vcd_dump")
+    key = _key(text, *verilator_args, *icarus_args)
     build_dir = BUILD / "sim" / toplevel / f"{sim}-{key}{'-waves' if waves else ''}"
     source = build_dir / f"{toplevel}.v"
 
     runner = get_runner(sim)
-    build_args = []
-    wave_format = "fst"
+    build_args = list(icarus_args) if sim == "icarus" else []
+    if sim == "icarus":
+        wave_format = "vcd" if own_vcd else "fst"
     if sim == "verilator":
         build_args = list(_VERILATOR_ARGS) + list(verilator_args)
         if waves:
-            wave_format = _verilator_wave_format()
+            wave_format = wave_format or _verilator_wave_format()
             build_args += [f"--trace-{wave_format}", "--trace-structs"]
             build_dir = build_dir.with_name(f"{build_dir.name}-{wave_format}")
             source = build_dir / f"{toplevel}.v"
@@ -175,7 +189,8 @@ def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
         with open(build_dir / "build.log", "a") as log, redirect_stdout(log):
             try:
                 runner.build(sources=[source], hdl_toplevel=toplevel, build_dir=build_dir,
-                             build_args=build_args, timescale=TIMESCALE, waves=waves,
+                             build_args=build_args, timescale=TIMESCALE,
+                             waves=waves and not own_vcd,
                              log_file=build_dir / "build.log")
             except (SystemExit, Exception) as err:
                 raise SimFailure(f"{toplevel}: {sim} build failed ({err}); see "
@@ -184,11 +199,17 @@ def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
 
     blob = pickle.dumps(params)
     env = {PARAMS_ENV: base64.b64encode(blob).decode(), **(extra_env or {})}
+    # The test modules of tb/ are not part of the installed package: the simulator's Python
+    # finds them (and the product, for a non-editable install) from the repository root.
+    if (ROOT / "tb").is_dir():
+        env.setdefault("PYTHONPATH", os.pathsep.join(
+            [str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]))
     run_dir = build_dir / f"run-{_key(test_module, testcase, blob, sorted(env.items()))}"
     log = run_dir / "sim.log"
     results = run_dir / "results.xml"
     wave_file = run_dir / f"dump.{wave_format}" if waves else None
-    plusargs = [f"+dumpfile_path={wave_file}"] if waves and sim == "icarus" else []
+    plusargs = ([f"+dumpfile_path={wave_file}"] if waves and sim == "icarus" and not own_vcd
+                else [])
 
     with locked(run_dir):
         for stale in [*run_dir.glob("*.json"), *run_dir.glob("dump.*")]:
@@ -196,7 +217,8 @@ def run(component, *, toplevel: str, test_module: str, sim: str, params=None,
         exit_code = 0
         try:
             runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir,
-                        test_dir=run_dir, testcase=testcase, extra_env=env, waves=waves,
+                        test_dir=run_dir, testcase=testcase, extra_env=env,
+                        waves=waves and not own_vcd,
                         plusargs=plusargs, results_xml=str(results), log_file=log,
                         timescale=TIMESCALE)
         except SystemExit as err:

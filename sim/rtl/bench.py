@@ -26,10 +26,10 @@ CLOCK_NS = 10
 
 
 def params():
-    """The parameters object :func:`tb.common.runner.run` was given."""
+    """The parameters object :func:`sim.rtl.runner.run` was given."""
     blob = os.environ.get(PARAMS_ENV)
     if blob is None:
-        raise RuntimeError(f"{PARAMS_ENV} is not set: run this test through tb.common.run")
+        raise RuntimeError(f"{PARAMS_ENV} is not set: run this test through sim.rtl.run")
     return pickle.loads(base64.b64decode(blob))
 
 

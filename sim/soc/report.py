@@ -16,10 +16,10 @@ from pathlib import Path
 
 from hdl.soc import SocParams
 from sim.power import energy as E
+from sim.toolchain import BUILD
 
-from . import soc_demos as demos
-from .soc import SIM_PARAMS, build_soc_firmware, run_soc
-from .toolchain import BUILD
+from . import demos
+from .rtl import SIM_PARAMS, build_soc_firmware, run_soc
 
 __all__ = ["run_demos", "energy_model", "render_markdown", "write_report", "DemoRun"]
 
@@ -236,8 +236,8 @@ def render_markdown(rows, params: SocParams) -> str:
     m = energy_model(params)
     out = ["# SoC demos (RTL, Verilator)", "",
            f"SoC `{params.name}` at a nominal {params.clk_hz / 1e6:g} MHz. Produced by "
-           "`make sim` / `picojoule report soc` (`sim/soc_report.py`); every result is "
-           "compared with its golden model (`sim/soc_demos.py`).", "",
+           "`make sim` / `picojoule report soc` (`sim/soc/report.py`); every result is "
+           "compared with its golden model (`sim/soc/demos.py`).", "",
            "Cycles: the inference only (the firmware's `rdcycle` window). Energy: the whole "
            "firmware run (loading excluded), from activity counters x per-event energies "
            "(below); off-chip: the program image (code, weights, inputs) brought in once plus "

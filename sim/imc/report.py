@@ -19,7 +19,7 @@ unit, checks that both produce the same results, and prices the window with the 
 
 :func:`fpga_table` places both units on iCE40 UP5K and ECP5 (``sim.synth``).
 :func:`build_report` + :func:`render_markdown` make the tables of ``docs/imc.md``;
-``python -m sim.imc_report`` writes them to ``build/report/imc.{md,json}``.
+``python -m sim.imc.report`` writes them to ``build/report/imc.{md,json}``.
 Absolute pJ are proxy estimates (mixed 28/45 nm constants); ratios measured the same way are
 the result to quote.
 """
@@ -40,9 +40,10 @@ from sim.power.gates import (
 )
 from sim.power.report import _test_seconds, traffic_energy
 from sim.power.workloads import Boundary, MemoryPort, Workload
+from sim.rtl.runner import convert, run
 from sim.toolchain import BUILD
-from tb.common.runner import convert, run
-from tb.test_imc import ImcPower, _id
+
+from .bench import ImcPower, unit_id
 
 __all__ = ["WORKLOADS", "PUBLISHED_TOPS_W", "measure_imc", "fpga_table", "build_report",
            "render_markdown", "main"]
@@ -65,7 +66,7 @@ PUBLISHED_TOPS_W = {
 #: Reuse counts (products per weight load) the weight-load traffic is amortized over.
 REUSE = (1, 16, 256)
 
-COMMAND = "python -m sim.imc_report"
+COMMAND = "python -m sim.imc.report"
 
 DEFAULT = ImcParams()
 #: The FPGA table's sizes: the default tile and a small one.
@@ -73,7 +74,7 @@ FPGA_CONFIGS = (DEFAULT, ImcParams(rows=16, cols=8))
 
 
 def _top(unit: str, p: ImcParams) -> str:
-    return f"{'imc' if unit == 'tile' else 'vn'}_{_id(p)}"
+    return f"{'imc' if unit == 'tile' else 'vn'}_{unit_id(p)}"
 
 
 def _weight_bytes(p: ImcParams) -> int:
@@ -96,7 +97,7 @@ def _workloads(unit: str, p: ImcParams, power: ImcPower, *, port_mm: float, bus_
                       length_mm=port_mm))
 
     def wl(**kw):
-        return Workload("tb.test_imc", "power_products", power, **kw)
+        return Workload("sim.imc.bench", "power_products", power, **kw)
 
     if unit == "tile":
         return {"ports": wl(boundaries=ports)}
@@ -413,10 +414,10 @@ def render_markdown(report: dict) -> str:
 
 
 def main(argv=None) -> int:
-    """``python -m sim.imc_report [--quick] [--no-fpga] [--out build/report]``."""
+    """``python -m sim.imc.report [--quick] [--no-fpga] [--out build/report]``."""
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m sim.imc_report", description=main.__doc__)
+    ap = argparse.ArgumentParser(prog="python -m sim.imc.report", description=main.__doc__)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--no-fpga", action="store_true")
     ap.add_argument("--out", type=Path, default=BUILD / "report")

@@ -10,7 +10,7 @@ import numpy as np
 
 from hdl.ldot import FP32_INF, FP32_NAN, DotParams
 
-from .lmul import MODELS, decode, is_inf, is_nan
+from .model import MODELS, decode, is_inf, is_nan
 
 __all__ = ["dot", "pad", "round_fp32", "fp32_value", "chunk_sums"]
 

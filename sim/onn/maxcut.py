@@ -6,10 +6,10 @@
   integer weights, no self-loops); every error is one line ``file:line: what``.
 - :func:`cut_value`, :func:`brute_force` (small n), :func:`anneal` (seeded single-spin-flip
   Metropolis SA, runs batched), :func:`tts99`.
-- :func:`solve_oim`: Max-Cut on the integer model ``sim/onn.py`` with :func:`default_config`.
+- :func:`solve_oim`: Max-Cut on the integer model ``sim/onn/model.py`` with :func:`default_config`.
 - ``picojoule maxcut`` / ``picojoule recall``: :func:`cmd_maxcut`, :func:`cmd_recall` with
   :func:`add_maxcut_parser`, :func:`add_recall_parser`.
-- ``python -m sim.maxcut bench``: the benchmark behind the tables in ``docs/onn.md``.
+- ``python -m sim.onn.maxcut bench``: the benchmark behind the tables in ``docs/onn.md``.
 """
 
 import argparse
@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 
 from hdl.onn import KS_FRAC, SCHED_FRAC, Mode, OnnParams, RunConfig
+from sim.toolchain import ToolError
 
-from . import onn
-from .toolchain import ToolError
+from . import model as onn
 
 __all__ = ["Graph", "read_graph", "parse_graph", "write_graph", "random_graph", "cut_value",
            "brute_force", "anneal", "tts99", "default_config", "solve_oim", "solve_rtl",
@@ -340,8 +340,9 @@ def solve_rtl(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None 
     after the last epoch). Same registers, so the same cuts as the model for the same seeds.
     Returns (cuts, assignments, cfg, runs) with ``runs`` the per-seed records (busy cycles)."""
     from hdl.onn import OnnArray
-    from tb.common import run
-    from tb.test_onn import OnnRuns
+    from sim.rtl import run
+
+    from .bench import OnnRuns
 
     if g.n > p.n:
         raise ToolError(f"the graph has {g.n} nodes but the RTL array has n={p.n} cells "
@@ -354,7 +355,7 @@ def solve_rtl(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None 
     J = np.zeros((p.n, p.n), dtype=np.int64)
     J[:g.n, :g.n] = -g.W
     seeds = tuple(int(s) for s in np.atleast_1d(seeds))
-    r = run(OnnArray(p), toplevel=p.name, test_module="tb.test_onn", sim=sim,
+    r = run(OnnArray(p), toplevel=p.name, test_module="sim.onn.bench", sim=sim,
             testcase="maxcut_runs",
             params=OnnRuns(p, tuple(map(tuple, J.tolist())), cfg, seeds, epochs))
     runs = r.data("runs")
@@ -562,7 +563,7 @@ DEFAULT_SEEDS = 8
 
 def _engine_arg(p):
     p.add_argument("--engine", choices=("model", "rtl"), default="model",
-                   help="model: the integer golden model (sim/onn.py); rtl: the Amaranth "
+                   help="model: the integer golden model (sim/onn/model.py); rtl: the Amaranth "
                    "array (hdl/onn.py) on Verilator (maxcut only)")
 
 
@@ -775,7 +776,7 @@ def bench(quick: bool = False, out=None) -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m sim.maxcut")
+    ap = argparse.ArgumentParser(prog="python -m sim.onn.maxcut")
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("bench", help="benchmark tables for docs/onn.md")
     b.add_argument("--quick", action="store_true", help="smaller sample")

@@ -18,7 +18,7 @@ import cocotb
 from cocotb.triggers import Edge, FallingEdge, First, ReadOnly, RisingEdge, Timer
 
 from hdl.riscv.core import CoreParams, RvfiSignature
-from tb.common.bench import CLOCK_NS, params, record
+from sim.rtl.bench import CLOCK_NS, params, record
 
 
 def value(handle) -> int:
@@ -142,7 +142,7 @@ async def _lockstep(dut, job: RtlJob, image_segments):
 @cocotb.test()
 async def run_program(dut):
     job: RtlJob = params()
-    # The wrapper's clock runs by itself (tb.common.runner.free_running).
+    # The wrapper's clock runs by itself (sim.rtl.runner.free_running).
     await _load(dut, job)
     console = []
     cocotb.start_soon(_console(dut, console))

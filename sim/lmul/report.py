@@ -21,7 +21,7 @@ is charged for it (flush = 100 % error). Pairs outside the range measure the exp
 the multiplier, and are reported as an excluded fraction. Relative error = |got - ref| / |ref|;
 ``bias`` is the mean signed error (got - ref) / ref (> 0: the unit overestimates magnitudes).
 
-Run ``.venv/bin/python -m sim.lmul_report [--quick]``: prints the Markdown and writes
+Run ``.venv/bin/python -m sim.lmul.report [--quick]``: prints the Markdown and writes
 ``build/report/lmul.{md,json,png}``.
 """
 
@@ -36,7 +36,7 @@ import numpy as np
 
 from hdl.float import BF16, E4M3, E5M2, FORMATS, FloatFormat
 from hdl.lmul import MULTIPLIERS
-from sim.lmul import MODELS, decode, encode
+from sim.lmul.model import MODELS, decode, encode
 
 __all__ = [
     "EXHAUSTIVE_LIMIT",
@@ -375,7 +375,7 @@ def build_report(quick: bool = False) -> dict:
     ml = ml_check(seeds=(SEED,) if quick else tuple(SEED + i for i in range(10)))
     area = area_table(seeds=(1,) if quick else (1, 2, 3))
     return {"unit": "lmul", "quick": quick, "seed": SEED, "versions": _versions(),
-            "command": ".venv/bin/python -m sim.lmul_report" + (" --quick" if quick else ""),
+            "command": ".venv/bin/python -m sim.lmul.report" + (" --quick" if quick else ""),
             "accuracy": acc, "claims": judge_claims(acc), "ml": ml, "area": area,
             "lmul_error_range": lmul_error_range(),
             "paper": PAPER, "anchors": {"freepdk45": FREEPDK45, "all_pairs": ANCHOR_ALL_PAIRS},
@@ -551,7 +551,7 @@ def write_plots(report: dict, folder: Path) -> list[Path]:
 def main(argv=None) -> int:
     from sim.toolchain import BUILD
 
-    ap = argparse.ArgumentParser(prog="python -m sim.lmul_report", description=__doc__.split(
+    ap = argparse.ArgumentParser(prog="python -m sim.lmul.report", description=__doc__.split(
         "\n")[0])
     ap.add_argument("--quick", action="store_true", help="small samples, one seed (~1 min)")
     ap.add_argument("--out", type=Path, default=BUILD / "report",
