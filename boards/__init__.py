@@ -6,7 +6,8 @@ the reports.
 """
 
 from .board import Board
-from .design import DEFAULT_DESIGN, DESIGNS, DesignConfig, board_signature
+from .design import DesignConfig, board_signature
+from .designs import DEFAULT_DESIGN, DESIGNS
 from .icebreaker import ICEBREAKER
 from .ulx3s import ULX3S_25F, ULX3S_85F
 

@@ -1,4 +1,4 @@
-"""What a board runs: the port contract every board design meets, its sizes, and the designs.
+"""What a board runs: the port contract every board design meets and its sizes.
 
 A board top (:class:`boards.top.BoardTop`) builds its design with a factory
 ``factory(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int) -> wiring.Component``
@@ -7,8 +7,9 @@ the component's signature is :func:`board_signature` (``leds``/``buttons`` from 
 the top touches pins; the design sees plain signals on the board's default clock domain (``sync``,
 the board oscillator), with ``rx`` and ``buttons`` already synchronized.
 
-Two designs: the stand-in (:class:`boards.standin.UnitsStandIn`: the units driven by an LFSR, no
-processor; the default) and the SoC (``hdl/soc.py``'s ``SocBoard`` running the smoke firmware,
+The designs by name are in :mod:`boards.designs`: the stand-in
+(:class:`boards.standin.UnitsStandIn`: the units driven by an LFSR, no processor; the default)
+and the SoC (``hdl/soc.py``'s ``SocBoard`` running the smoke firmware,
 ``--design soc``). Both carry every unit the :class:`DesignConfig` names.
 """
 
@@ -22,8 +23,7 @@ from hdl.imc import ImcParams
 from hdl.onn import OnnParams
 from hdl.riscv.core import VARIANTS
 
-__all__ = ["CORE_VARIANTS", "DesignConfig", "board_signature", "check_design", "DESIGNS",
-           "DEFAULT_DESIGN", "design_factory"]
+__all__ = ["CORE_VARIANTS", "DesignConfig", "board_signature", "check_design"]
 
 
 #: Core variants a board's SoC can carry (``CoreParams.variant``): ``pipelined``, the
@@ -127,29 +127,3 @@ def check_design(design, *, leds: int, buttons: int) -> None:
     if dict(got.members) != dict(want.members):
         raise TypeError(f"{type(design).__name__} has ports {dict(got.members)}, a board needs "
                         f"{dict(want.members)}")
-
-
-def _standin(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
-    from .standin import UnitsStandIn
-
-    return UnitsStandIn(config, leds=leds, buttons=buttons)
-
-
-def _soc(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
-    from sim.soc.rtl import soc_design
-
-    return soc_design(config, leds=leds, buttons=buttons, clk_hz=clk_hz)
-
-
-#: Board designs by name: ``factory(config, *, leds, buttons, clk_hz) -> wiring.Component``.
-#: ``soc``: the SoC of ``hdl/soc.py`` running the smoke firmware from its block RAM.
-DESIGNS = {"standin": _standin, "soc": _soc}
-DEFAULT_DESIGN = "standin"
-
-
-def design_factory(name: str):
-    try:
-        return DESIGNS[name]
-    except KeyError:
-        raise ValueError(f"unknown design {name!r}; choose one of: {', '.join(DESIGNS)}") \
-            from None

@@ -26,7 +26,7 @@ from sim.synth import (
 from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
 
 from .board import Board
-from .design import DEFAULT_DESIGN
+from .designs import DEFAULT_DESIGN
 from .top import BoardTop
 
 __all__ = ["build_board", "logic_cells", "placed_logic", "render_board_report", "LOGIC_RATIO"]

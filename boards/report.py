@@ -42,7 +42,7 @@ class Entry:
     note: str = ""
     board: object = None
     units: tuple = field(default=())   # unit entry names a board carries (logic check)
-    design: str = "standin"            # the board design (boards/design.py DESIGNS)
+    design: str = "standin"            # the board design (boards/designs.py DESIGNS)
 
 
 #: Oscillator-array sizes (cells) in the table, per target: the largest that fits the UP5K

@@ -8,7 +8,8 @@ connects them to a design that has :func:`boards.design.board_signature`.
 from amaranth import Elaboratable, Module
 from amaranth.lib.cdc import FFSynchronizer
 
-from .design import DesignConfig, check_design, design_factory
+from .design import DesignConfig, check_design
+from .designs import design_factory
 
 __all__ = ["BoardTop"]
 
@@ -16,7 +17,7 @@ __all__ = ["BoardTop"]
 class BoardTop(Elaboratable):
     """Pins of one board around one design.
 
-    ``design``: a name in :data:`boards.design.DESIGNS` or a factory
+    ``design``: a name in :data:`boards.designs.DESIGNS` or a factory
     ``(config, *, leds, buttons, clk_hz) -> wiring.Component``; ``leds``/``buttons``: how many
     of the board's LEDs and buttons (resources ``led``/``button`` 0..n-1) the design gets;
     ``clk_hz``: the board clock the design runs on.

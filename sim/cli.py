@@ -5,22 +5,17 @@ stderr and a non-zero exit status, never a traceback (set PICOJOULE_DEBUG=1 to s
 """
 
 import argparse
-import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from .command import Parser as _Parser
+from .command import run_command
 from .toolchain import BUILD, ROOT, ToolError, icarus_missing, parse_simulators, setup_verilator
 
 __all__ = ["main"]
 
 LINT_WAIVERS = ROOT / "hdl" / "lint.vlt"
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # one line, not usage + error
-        raise ToolError(message)
 
 
 def _console():
@@ -276,22 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from sim.rtl.runner import SimFailure
-
-    started = time.monotonic()
-    try:
-        args = build_parser().parse_args(argv)
-        return args.func(args)
-    except (ToolError, ValueError, TypeError, SimFailure, FileNotFoundError) as err:
-        if os.environ.get("PICOJOULE_DEBUG"):
-            raise
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        print(f"picojoule: error: {first}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print(f"picojoule: interrupted after {time.monotonic() - started:.0f} s",
-              file=sys.stderr)
-        return 130
+    return run_command(build_parser, argv)
 
 
 if __name__ == "__main__":

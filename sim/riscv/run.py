@@ -283,9 +283,14 @@ def cmd_run_elf(args) -> int:
 
 def main(argv=None) -> int:
     """``python -m sim.riscv.run FILE ...``: the same as ``picojoule run-elf``."""
-    from ..cli import main as cli_main
+    from ..command import Parser, run_command
 
-    return cli_main(["run-elf", *(sys.argv[1:] if argv is None else argv)])
+    def build_parser():
+        parser = Parser(prog="picojoule")
+        add_run_elf_parser(parser.add_subparsers(dest="cmd", required=True, parser_class=Parser))
+        return parser
+
+    return run_command(build_parser, ["run-elf", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

@@ -1,0 +1,264 @@
+"""The product's import graph: data flows one way and no two product modules import each other.
+
+Every ``import`` and ``from ... import`` in every module under hdl/, sim/ and boards/ is read with
+:mod:`ast`, including those inside functions and methods (relative imports are resolved against
+the importing module's package). An import names the deepest product module it reaches: ``from
+sim.onn import model`` is an edge to ``sim.onn.model``, ``from sim.rtl import run`` one to the
+package ``sim.rtl``. The product must not import tb/ (tb/ holds tests only and is not shipped),
+and the graph of product modules must have no cycle, module-level and function-level imports
+alike: a cycle is reported as the chain of modules and the file:line of each import in it.
+"""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+PRODUCT = ("hdl", "sim", "boards")
+
+
+def product_modules(root: Path = ROOT) -> dict[str, Path]:
+    """Dotted module name -> file, for every module of the product packages."""
+    modules = {}
+    for package in PRODUCT:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
+    return modules
+
+
+def imported_names(tree: ast.AST, module: str, is_package: bool):
+    """(dotted name, line) for every name an import in ``tree`` loads, resolved to absolute
+    names. ``from a import b`` yields ``a.b``: ``b`` may be a module or an attribute of ``a``,
+    :func:`import_graph` takes the deepest module the name reaches."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield alias.name, node.lineno
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                if node.level - 1 >= len(package):
+                    raise ValueError(f"{module}:{node.lineno}: relative import beyond the top")
+                base = package[: len(package) - (node.level - 1)]
+                base = ".".join(base + ([node.module] if node.module else []))
+            else:
+                base = node.module
+            for alias in node.names:
+                yield (base if alias.name == "*" else f"{base}.{alias.name}"), node.lineno
+
+
+def import_graph(root: Path = ROOT):
+    """(edges, tb_imports): edges maps module -> {imported product module: first line};
+    tb_imports lists (module, line, name) of every import of tb/."""
+    modules = product_modules(root)
+    edges: dict[str, dict[str, int]] = {m: {} for m in modules}
+    tb_imports = []
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for name, line in imported_names(tree, module, path.name == "__init__.py"):
+            if name == "tb" or name.startswith("tb."):
+                tb_imports.append((module, line, name))
+                continue
+            # the deepest product module the name reaches
+            parts = name.split(".")
+            while parts and ".".join(parts) not in modules:
+                parts.pop()
+            target = ".".join(parts)
+            if target and target != module:
+                edges[module].setdefault(target, line)
+    return edges, tb_imports
+
+
+def find_cycles(edges: dict[str, dict[str, int]]) -> list[list[str]]:
+    """One cycle (as a closed list of modules) per strongly connected component with more than
+    one module, found with Tarjan's algorithm (iterative: the graph is small, but no recursion
+    limit to think about)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    components = []
+    counter = 0
+    for start in sorted(edges):
+        if start in index:
+            continue
+        work = [(start, iter(sorted(edges[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(edges[child]))))
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    component = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        component.append(member)
+                        if member == node:
+                            break
+                    if len(component) > 1:
+                        components.append(sorted(component))
+    return [_cycle_in(edges, set(c)) for c in components]
+
+
+def _cycle_in(edges, component: set[str]) -> list[str]:
+    """A shortest cycle through the component's first module (breadth-first search)."""
+    start = min(component)
+    previous = {start: None}
+    frontier = [start]
+    while frontier:
+        following = []
+        for node in frontier:
+            for child in sorted(edges[node]):
+                if child == start:
+                    path = [node]
+                    while previous[path[-1]] is not None:
+                        path.append(previous[path[-1]])
+                    return [*reversed(path), start]
+                if child in component and child not in previous:
+                    previous[child] = node
+                    following.append(child)
+        frontier = following
+    raise AssertionError(f"no cycle through {start} in {sorted(component)}")
+
+
+def describe(edges, modules, cycle: list[str]) -> str:
+    steps = []
+    for a, b in zip(cycle, cycle[1:]):
+        path = modules[a].relative_to(ROOT)
+        steps.append(f"{a} -> {b} ({path}:{edges[a][b]})")
+    return "; ".join(steps)
+
+
+def layer_graph(edges: dict[str, dict[str, int]], layer) -> dict[str, dict[str, int]]:
+    """The graph between groups of modules: ``layer(module)`` names a module's group; an edge
+    between two groups keeps the first module-level edge (``"module:line"``) that makes it."""
+    graph: dict[str, dict[str, str]] = {}
+    for a, targets in sorted(edges.items()):
+        graph.setdefault(layer(a), {})
+        for b, line in sorted(targets.items()):
+            graph.setdefault(layer(b), {})
+            if layer(a) != layer(b):
+                graph[layer(a)].setdefault(layer(b), f"{a} -> {b}:{line}")
+    return graph
+
+
+#: Modules that sit above every package: the ``picojoule`` command collects the subcommands of
+#: every unit and of boards/, so it imports boards/ while boards/ imports sim/'s flows.
+ENTRY_POINTS = ("sim.cli",)
+
+
+def top_layer(module: str) -> str:
+    """hdl, sim or boards; an entry point is its own layer."""
+    return module if module in ENTRY_POINTS else module.split(".")[0]
+
+
+def unit_layer(module: str) -> str:
+    """A package directly under hdl/, sim/ or boards/ (``sim.onn``), or a top-level module."""
+    return module if module in ENTRY_POINTS else ".".join(module.split(".")[:2])
+
+
+def describe_layers(graph, cycle: list[str]) -> str:
+    return "; ".join(f"{a} -> {b} ({graph[a][b]})" for a, b in zip(cycle, cycle[1:]))
+
+
+def test_product_does_not_import_tb():
+    _, tb_imports = import_graph()
+    assert not tb_imports, "the product imports tb/: " + ", ".join(
+        f"{module}:{line} imports {name}" for module, line, name in tb_imports)
+
+
+def test_no_import_cycles():
+    edges, _ = import_graph()
+    modules = product_modules()
+    cycles = find_cycles(edges)
+    assert not cycles, "import cycles between product modules:\n" + "\n".join(
+        describe(edges, modules, c) for c in cycles)
+
+
+def test_layers_import_one_way():
+    """hdl/ imports neither sim/ nor boards/; sim/ does not import boards/ (only the command
+    does); no group of packages imports each other."""
+    edges, _ = import_graph()
+    graph = layer_graph(edges, top_layer)
+    cycles = find_cycles({a: dict.fromkeys(b, 0) for a, b in graph.items()})
+    assert not cycles, "packages that import each other:\n" + "\n".join(
+        describe_layers(graph, c) for c in cycles)
+    assert not {b for b in graph["hdl"] if b != "hdl"}, f"hdl/ imports {graph['hdl']}"
+
+
+@pytest.mark.xfail(strict=True, reason="the units' reports import sim/power/ and sim/power/'s "
+                   "workload table imports the units' benches and reports (issue 26: power hooks)")
+def test_units_import_one_way():
+    edges, _ = import_graph()
+    graph = layer_graph(edges, unit_layer)
+    cycles = find_cycles({a: dict.fromkeys(b, 0) for a, b in graph.items()})
+    assert not cycles, "units that import each other:\n" + "\n".join(
+        describe_layers(graph, c) for c in cycles)
+
+
+# ----------------------------------------------------------------------- the checker itself
+
+
+def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    for package in PRODUCT:
+        (tmp_path / package).mkdir(exist_ok=True)
+        (tmp_path / package / "__init__.py").touch()
+    return tmp_path
+
+
+def test_checker_sees_function_level_and_relative_imports(tmp_path):
+    root = _tree(tmp_path, {
+        "sim/a/__init__.py": "",
+        "sim/a/x.py": "def f():\n    from .y import g\n",
+        "sim/a/y.py": "import sim.b\n",
+        "sim/b.py": "def h():\n    from sim.a import x\n",
+        "boards/c.py": "def k():\n    import tb.test_onn\n",
+    })
+    edges, tb_imports = import_graph(root)
+    assert edges["sim.a.x"] == {"sim.a.y": 2}
+    assert find_cycles(edges) == [["sim.a.x", "sim.a.y", "sim.b", "sim.a.x"]]
+    assert tb_imports == [("boards.c", 2, "tb.test_onn")]
+
+
+def test_checker_passes_an_acyclic_tree(tmp_path):
+    root = _tree(tmp_path, {
+        "hdl/p.py": "X = 1\n",
+        "sim/q.py": "from hdl.p import X\nfrom hdl import p\nfrom . import s\n",
+        "sim/s.py": "",
+        "boards/r.py": "from sim import q\n",
+    })
+    edges, tb_imports = import_graph(root)
+    assert edges["boards.r"] == {"sim.q": 1}
+    assert edges["sim.q"] == {"hdl.p": 1, "sim.s": 3}
+    assert find_cycles(edges) == [] and tb_imports == []
+
+
+@pytest.mark.parametrize("text", ["from ...x import y\n"])
+def test_checker_refuses_relative_import_beyond_top(tmp_path, text):
+    root = _tree(tmp_path, {"sim/z.py": text})
+    with pytest.raises(ValueError, match="relative import beyond the top"):
+        import_graph(root)
