@@ -267,6 +267,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .soc.rtl import add_memory_map_parser
 
     add_memory_map_parser(sub)
+
+    from .power.cli import add_energy_parser
+
+    add_energy_parser(sub)
     return parser
 
 

@@ -49,6 +49,16 @@ def _graph_couplings(p: OnnParams, n_nodes: int, seed: int):
     return g, J
 
 
+def power_runs(p: OnnParams, *, epochs: int = 20, mode: Mode = Mode.OIM, seed: int = 7):
+    """The energy workload's parameters: Max-Cut epochs in ``mode`` on a random graph of
+    ``p.n`` nodes (half of all edges), one START with ``seed``."""
+    from .bench import OnnRuns
+
+    g, J = _graph_couplings(p, p.n, 300 + p.n)
+    cfg = maxcut.default_config(p, g.W, 200, seed=seed, mode=mode)
+    return OnnRuns(p, tuple(map(tuple, J.tolist())), cfg, (seed,), epochs)
+
+
 def measure_toggles(p: OnnParams, epochs: int = 20, sim: str = "verilator",
                     mode: Mode = Mode.OIM) -> dict:
     """Power-proxy toggles per cell-epoch of ``OnnArray(p)`` running Max-Cut epochs in ``mode``
@@ -56,11 +66,8 @@ def measure_toggles(p: OnnParams, epochs: int = 20, sim: str = "verilator",
     from sim.power.report import measure_unit
     from sim.power.workloads import Workload
 
-    from .bench import OnnRuns
-
-    g, J = _graph_couplings(p, p.n, 300 + p.n)
-    cfg = maxcut.default_config(p, g.W, 200, seed=7, mode=mode)
-    runs = OnnRuns(p, tuple(map(tuple, J.tolist())), cfg, (7,), epochs)
+    runs = power_runs(p, epochs=epochs, mode=mode)
+    cfg = runs.cfg
     wl = Workload("sim.onn.bench", "power_epochs", runs)
     r = measure_unit(p.name, lambda: OnnArray(p), wl, sims=(sim,))
     s = r["sims"][sim]

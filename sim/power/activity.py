@@ -1,6 +1,6 @@
 """Switching activity from a run's wave dump over a window marked by the testbench.
 
-The cocotb side marks a window with :func:`tb.common.activity.measure`; this side opens the
+The cocotb side marks a window with :func:`sim.rtl.activity.measure`; this side opens the
 run's ``dump.fst`` (Verilator or Icarus; pywellen also reads VCD) and counts, for every signal
 under the top level, the transitions of each bit at times in ``[t0, t1)``.
 
@@ -46,7 +46,7 @@ class Window:
 
 
 def read_window(run, name: str = "window") -> Window:
-    """The window ``name`` a :class:`tb.common.SimRun` recorded."""
+    """The window ``name`` a :class:`sim.rtl.SimRun` recorded."""
     try:
         rec = dict(run.data(name))
     except FileNotFoundError as err:
@@ -88,6 +88,7 @@ class Waves:
         if not self.vars:
             raise ActivityError(f"{path} holds no signal under top level {toplevel!r}")
         self._signals = {}
+        self._ints = {}         # name -> (times, values as integers) for bit_changes
 
     def width(self, name: str) -> int:
         return self._var(name).bitwidth
@@ -158,6 +159,34 @@ class Waves:
                     counts[i] = sum((f >> i) & 1 for f in flips)
         return counts, unknown
 
+    def bit_changes(self, name: str, index: int, t0: int, t1: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+        """Transitions of bit ``index`` of ``name`` in ticks ``[t0, t1)``: their times (int64,
+        ascending) and the bit's new value at each (uint8, 0/1).
+
+        The same transitions :meth:`bit_toggles` counts: same-time changes collapsed to the last
+        value, the first value ever is not a transition, x/z read as 0.
+        """
+        width = self.width(name)
+        if not 0 <= index < width:
+            raise ActivityError(f"{self.path}: no bit {index} in {name!r} ({width} bits)")
+        if name not in self._ints:
+            times, values = self._changes(name)
+            ints = [_to_int(v)[0] for v in values]
+            arr = (np.array(ints, dtype=np.uint64) if width <= 64
+                   else np.array(ints, dtype=object))
+            self._ints[name] = (np.array(times, dtype=np.int64), arr)
+        times, ints = self._ints[name]
+        lo = int(np.searchsorted(times, t0, side="left"))
+        hi = int(np.searchsorted(times, t1, side="left"))
+        start = max(lo - 1, 0)        # the value before the window, or the first value ever
+        if hi - start < 2:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.uint8)
+        shifted = ints[start:hi] >> (np.uint64(index) if width <= 64 else index)
+        bits = (shifted & (np.uint64(1) if width <= 64 else 1)).astype(np.uint8)
+        flips = np.flatnonzero(bits[1:] != bits[:-1]) + 1
+        return times[start:hi][flips], bits[flips]
+
     def value_before(self, name: str, t: int) -> int:
         """The value of ``name`` just before tick ``t`` (what a flip-flop samples at ``t``)."""
         times, values = self._changes(name)
@@ -223,7 +252,7 @@ def capture(run_or_waves, toplevel: str, *, window: str | Window = "window",
             require=(), names=None) -> Activity:
     """Toggle counts of all signals (or ``names``) under ``toplevel`` in a window.
 
-    ``run_or_waves`` is a :class:`tb.common.SimRun` (its ``dump.fst`` and its window record
+    ``run_or_waves`` is a :class:`sim.rtl.SimRun` (its ``dump.fst`` and its window record
     ``window``) or a :class:`Waves` with an explicit :class:`Window`. Every signal in
     ``require`` must toggle at least once. Raises :class:`ActivityError` (see module doc).
     """

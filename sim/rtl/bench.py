@@ -30,6 +30,9 @@ def params():
     blob = os.environ.get(PARAMS_ENV)
     if blob is None:
         raise RuntimeError(f"{PARAMS_ENV} is not set: run this test through sim.rtl.run")
+    if blob.startswith("@"):
+        with open(blob[1:], "rb") as f:
+            return pickle.load(f)
     return pickle.loads(base64.b64decode(blob))
 
 

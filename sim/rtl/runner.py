@@ -6,7 +6,9 @@ Every testbench and every ``picojoule`` command that simulates goes through :fun
 - keeps one build directory per (top level, simulator, Verilog text, waves) so an unchanged
   design is never rebuilt (Verilator skips identical inputs, Icarus skips an up-to-date .vvp),
   and locks it so parallel pytest workers can share it;
-- passes the unit's parameters object to the cocotb side (read back with :func:`params`);
+- passes the unit's parameters object to the cocotb side (read back with :func:`params`):
+  in the environment when small, through a file in the run directory when large (an image of
+  any size);
 - dumps waves on request (``WAVES=1`` or ``waves=True``): ``dump.fst`` in the run directory on
   both simulators;
 - raises one :class:`SimFailure` naming the log and the wave file when a cocotb test fails.
@@ -28,7 +30,9 @@ from sim.toolchain import BUILD, ROOT, check_simulator, locked
 __all__ = ["run", "SimRun", "SimFailure", "convert", "free_running", "TIMESCALE", "PARAMS_ENV"]
 
 TIMESCALE = ("1ns", "1ps")  # Amaranth's Verilog carries no `timescale
-PARAMS_ENV = "PICOJOULE_PARAMS"
+PARAMS_ENV = "PICOJOULE_PARAMS"   # base64 pickle, or "@" and the path of a pickle file
+PARAMS_FILE = "params.pkl"
+PARAMS_ENV_MAX = 16 * 1024         # bytes of pickle passed in the environment itself
 
 # Verilator: warnings are reported by `picojoule verilog --lint`, not fatal for simulation.
 _VERILATOR_ARGS = ["-Wno-fatal", "-O3"]
@@ -198,7 +202,7 @@ def run(component, *, toplevel: str, test_module: str | list[str], sim: str, par
                                  ) from None
 
     blob = pickle.dumps(params)
-    env = {PARAMS_ENV: base64.b64encode(blob).decode(), **(extra_env or {})}
+    env = dict(extra_env or {})
     # The test modules of tb/ are not part of the installed package: the simulator's Python
     # finds them (and the product, for a non-editable install) from the repository root.
     if (ROOT / "tb").is_dir():
@@ -211,9 +215,22 @@ def run(component, *, toplevel: str, test_module: str | list[str], sim: str, par
     plusargs = ([f"+dumpfile_path={wave_file}"] if waves and sim == "icarus" and not own_vcd
                 else [])
 
+    if own_vcd:
+        # cocotb's Icarus runner turns dumping off (vvp's -none) unless it dumps FST itself;
+        # our dump module asks for VCD instead (cocotb 2.x's command list).
+        command = runner._test_command
+        runner._test_command = lambda: [["-vcd" if a == "-none" else a for a in cmd]
+                                        for cmd in command()]
     with locked(run_dir):
         for stale in [*run_dir.glob("*.json"), *run_dir.glob("dump.*")]:
             stale.unlink()
+        # Small parameters travel in the environment; large ones (a program image) in a file:
+        # Linux caps one environment variable at 128 KiB.
+        if len(blob) <= PARAMS_ENV_MAX:
+            env[PARAMS_ENV] = base64.b64encode(blob).decode()
+        else:
+            (run_dir / PARAMS_FILE).write_bytes(blob)
+            env[PARAMS_ENV] = f"@{run_dir / PARAMS_FILE}"
         exit_code = 0
         try:
             runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir,
