@@ -9,7 +9,7 @@ __all__ = ["add_energy_parser", "cmd_energy"]
 
 
 def cmd_energy(args) -> int:
-    from .engine import Loads, measure_cells
+    from .engine import Loads, measure_cells, resolve_liberty
     from .units import NOT_MEASURED, energy_units, unit_workload
 
     units = energy_units()
@@ -20,12 +20,13 @@ def cmd_energy(args) -> int:
     if args.ops < 1:
         raise ToolError(f"--ops must be at least 1, not {args.ops}")
     unit = units[args.unit]
+    liberty = resolve_liberty(args.liberty)     # a bad liberty stops before any work
     say = (lambda msg: print(msg, file=sys.stderr)) if args.json else print
     say(f"[energy] {unit.name}: mapping, {args.timing} run of ~{args.ops} ops "
         f"({'Icarus with SDF' if args.timing == 'sdf' else args.sim})")
     res = measure_cells(unit.name, unit.factory,
                         unit_workload(unit.name, ops=args.ops, seed=args.seed),
-                        liberty=args.liberty, timings=(args.timing,), sim=args.sim,
+                        liberty=liberty, timings=(args.timing,), sim=args.sim,
                         loads=Loads())
     mode = res["modes"][args.timing]
     out = {"unit": res["unit"], "library": res["library"], "liberty": res["liberty"],
