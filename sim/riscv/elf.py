@@ -44,6 +44,10 @@ class Image:
             iss.load_bytes(seg.addr, seg.data)
 
 
+def _size(n: int) -> str:
+    return f"{n:,} bytes ({n / 1024:,.1f} KiB)"
+
+
 def load_elf(path, *, ram_base: int = RAM_BASE, ram_size: int = RAM_SIZE,
              need_tohost: bool = True) -> Image:
     from elftools.common.exceptions import ELFError
@@ -75,9 +79,14 @@ def load_elf(path, *, ram_base: int = RAM_BASE, ram_size: int = RAM_SIZE,
             if seg["p_type"] != "PT_LOAD" or seg["p_memsz"] == 0:
                 continue
             addr, size = seg["p_paddr"], seg["p_memsz"]
-            if addr < ram_base or addr + size > ram_base + ram_size:
+            if addr < ram_base:
                 raise ValueError(f"{path}: segment 0x{addr:08x}..0x{addr + size:08x} lies "
-                                 f"outside RAM 0x{ram_base:08x}..0x{ram_base + ram_size:08x}")
+                                 f"below RAM 0x{ram_base:08x}..0x{ram_base + ram_size:08x}")
+            if addr + size > ram_base + ram_size:
+                need = addr + size - ram_base
+                raise ValueError(f"{path}: the image needs {_size(need)} of RAM (up to "
+                                 f"0x{addr + size:08x}); the RAM holds {_size(ram_size)} "
+                                 f"(0x{ram_base:08x}..0x{ram_base + ram_size:08x})")
             data = seg.data()
             segments.append(Segment(addr, data + bytes(size - len(data))))
         if not segments:

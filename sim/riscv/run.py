@@ -1,8 +1,10 @@
 """``picojoule run-elf``: run a RV32 ELF until it writes ``tohost``; the contract checks outside
 the test suite rely on (issue 7, item 6).
 
-- The ELF is loaded at its link addresses (RAM at ``memory_map.RAM_BASE``); bad files give one
-  line (:func:`sim.riscv.elf.load_elf`).
+- The ELF is loaded at its link addresses (RAM at ``memory_map.RAM_BASE``, ``--ram-size``
+  bytes, 1 MiB by default: the SoC's own map is not used here); bad files give one line
+  (:func:`sim.riscv.elf.load_elf`), an image larger than the RAM says both sizes. The image
+  reaches the simulator through a file, so its size is limited only by the RAM.
 - The run ends at the first non-zero write to ``tohost``: 1 is a pass (exit status 0);
   ``(n << 1) | 1`` is failing test n (printed; exit status 1); any other value is reported as
   such (exit status 1). ``--max-cycles`` stops a run that never writes, naming the last PC.
@@ -27,6 +29,7 @@ __all__ = ["RunResult", "run_iss", "run_elf", "add_run_elf_parser", "cmd_run_elf
            "decode_tohost", "write_signature", "SocDevices"]
 
 DEFAULT_MAX_CYCLES = 10_000_000
+DEFAULT_RAM_SIZE = 1 << 20
 
 
 @dataclass
@@ -128,14 +131,14 @@ class SocDevices:
 
 
 def run_iss(image: Image, *, max_cycles: int = DEFAULT_MAX_CYCLES, trace=None,
-            echo=None, with_muldiv: bool = True) -> RunResult:
+            echo=None, with_muldiv: bool = True, ram_size: int = RAM_SIZE) -> RunResult:
     """Run ``image`` on the ISS (one cycle per instruction). ``trace``: a callable given each
     retire record; ``echo``: a callable given each UART character as it is sent."""
     from .iss import Iss
 
     box = []
     dev = SocDevices(lambda: box[0], echo=echo)
-    iss = Iss(with_muldiv=with_muldiv, ram_size=RAM_SIZE, devices=dev.hooks())
+    iss = Iss(with_muldiv=with_muldiv, ram_size=ram_size, devices=dev.hooks())
     box.append(iss)
     image.load_into(iss)
     iss.pc = image.entry
@@ -166,21 +169,44 @@ def run_iss(image: Image, *, max_cycles: int = DEFAULT_MAX_CYCLES, trace=None,
 
 def run_elf(path, *, engine: str = "iss", sim: str | None = None,
             max_cycles: int = DEFAULT_MAX_CYCLES, trace=None, echo=None,
-            with_muldiv: bool = True, variant: str = "pipelined") -> RunResult:
+            with_muldiv: bool = True, variant: str = "pipelined",
+            ram_size: int = DEFAULT_RAM_SIZE) -> RunResult:
     """Load and run ``path`` on ``engine`` (``iss``, or ``rtl`` with ``sim`` on the core
-    ``variant``: ``CoreParams.variant``)."""
-    image = load_elf(path)
+    ``variant``: ``CoreParams.variant``) with ``ram_size`` bytes of RAM at ``RAM_BASE``."""
+    check_ram_size(ram_size)
+    image = load_elf(path, ram_size=ram_size)
     if engine == "iss":
         return run_iss(image, max_cycles=max_cycles, trace=trace, echo=echo,
-                       with_muldiv=with_muldiv)
+                       with_muldiv=with_muldiv, ram_size=ram_size)
     if engine == "rtl":
         return _run_rtl(image, sim=sim or "verilator", max_cycles=max_cycles, trace=trace,
-                        with_muldiv=with_muldiv, variant=variant)
+                        with_muldiv=with_muldiv, variant=variant, ram_size=ram_size)
     raise ValueError(f"unknown engine {engine!r}; choose iss or rtl")
 
 
+def check_ram_size(ram_size: int) -> int:
+    """``ram_size`` if the simulated system can have it (a power of two from 1 KiB to 1 GiB)."""
+    if not (1024 <= ram_size <= 1 << 30) or ram_size & (ram_size - 1):
+        raise ValueError(f"RAM size must be a power of two from 1 KiB to 1 GiB, not {ram_size}")
+    return ram_size
+
+
+def parse_size(text: str) -> int:
+    """``1M``, ``256K``, ``0x40000`` or ``262144`` as a byte count (argparse type)."""
+    import argparse
+
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(t[-1:], 1)
+    try:
+        n = int(t[:-1] if scale > 1 else t, 0) * scale
+        return check_ram_size(n)
+    except ValueError as err:
+        msg = str(err) if "power of two" in str(err) else f"not a size: {text!r}"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
 def _run_rtl(image: Image, *, sim: str, max_cycles: int, trace, with_muldiv: bool,
-             variant: str) -> RunResult:
+             variant: str, ram_size: int) -> RunResult:
     """The core in ``CoreSystem`` (RAM, console, tohost) on ``sim``: no Python in the clock loop
     unless ``trace`` asks for every retired instruction."""
     from types import SimpleNamespace
@@ -195,7 +221,7 @@ def _run_rtl(image: Image, *, sim: str, max_cycles: int, trace, with_muldiv: boo
     res = run_rtl([(s.addr, s.data) for s in image.segments], image.tohost, sim=sim,
                   core=CoreParams(with_muldiv=with_muldiv, variant=variant),
                   max_cycles=max_cycles, signature=image.signature, trace=trace is not None,
-                  ram_size=RAM_SIZE)
+                  ram_size=ram_size)
     if trace is not None:
         for rec in res.trace or ():
             trace(SimpleNamespace(**rec))
@@ -217,6 +243,8 @@ def add_run_elf_parser(sub) -> None:
     p.add_argument("--signature", metavar="OUT",
                    help="write begin_signature..end_signature, one 8-hex-digit word per line")
     p.add_argument("--trace", action="store_true", help="print every retired instruction")
+    p.add_argument("--ram-size", type=parse_size, default=DEFAULT_RAM_SIZE, metavar="BYTES",
+                   help=f"RAM at 0x{RAM_BASE:08x}: a power of two, e.g. 256K, 4M (default 1M)")
     p.add_argument("--no-muldiv", action="store_true",
                    help="ISS without the M extension (M instructions trap as illegal)")
     add_core_option(p)
@@ -263,7 +291,8 @@ def cmd_run_elf(args) -> int:
         if ch == "\n":
             sys.stdout.flush()
     res = run_elf(args.elf, engine=engine, sim=args.sim, max_cycles=args.max_cycles,
-                  trace=trace, echo=echo, with_muldiv=not args.no_muldiv, variant=args.core)
+                  trace=trace, echo=echo, with_muldiv=not args.no_muldiv, variant=args.core,
+                  ram_size=args.ram_size)
     if res.console and not res.console.endswith("\n"):
         print()
     name = Path(args.elf).name
