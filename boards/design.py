@@ -37,7 +37,7 @@ class DesignConfig:
 
     ``imc``: the in-memory-compute tile (None: no tile); ``lmul``: the format of the L-Mul
     stream unit (a key of ``hdl.float.FORMATS``, None: no unit); ``onn``: the oscillator array
-    (``hdl/onn.py``'s ``OnnArray``; None: no array).
+    (``hdl.onn.OnnArray``; None: no array).
     """
 
     imc: ImcParams | None = None

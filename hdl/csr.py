@@ -5,15 +5,20 @@ The bus is synchronous and never waits: a write (``w_stb``) takes effect at the 
 read (``r_stb``) returns ``r_data`` on the next cycle. Addresses count 32-bit words. A register
 map is declared once in Python; the RTL decoder, the tests, the firmware header and the docs
 all read offsets and fields from it.
+
+RTL helpers: :meth:`RegisterMap.field_bits` (a field of a written word),
+:func:`read_registers` (the registered read decoder of a block) and :class:`CsrBlock` (a
+component whose registers sit on one CSR port).
 """
 
 from dataclasses import dataclass, field
 
+from amaranth import Module
 from amaranth.lib import data, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2
 
-__all__ = ["CsrSignature", "Field", "Register", "RegisterMap"]
+__all__ = ["CsrSignature", "Field", "Register", "RegisterMap", "read_registers", "CsrBlock"]
 
 
 class CsrSignature(wiring.Signature):
@@ -111,6 +116,12 @@ class RegisterMap:
         return {f.name: (word >> layout[f.name].offset) & ((1 << f.width) - 1)
                 for f in self[name].fields}
 
+    def field_bits(self, name: str, field: str, word):
+        """The bits of field ``field`` of register ``name`` in ``word`` (a Value: the RTL side of
+        :meth:`unpack`)."""
+        f = self[name].layout[field]
+        return word[f.offset:f.offset + f.width]
+
     def markdown(self) -> str:
         """A register table for docs/."""
         lines = ["| offset | register | access | fields (lsb first) | description |",
@@ -121,3 +132,43 @@ class RegisterMap:
             lines.append(f"| 0x{4 * self.offsets[reg.name]:03x} | {reg.name}{count} | "
                          f"{reg.access} | {fields} | {reg.doc} |")
         return "\n".join(lines)
+
+
+def read_registers(m: Module, csr, regs: RegisterMap, values: dict, *, addr=None) -> None:
+    """The registered read decoder of a register block: on ``csr.r_stb``, ``csr.r_data`` takes
+    (the clock after) the value of the register at ``addr`` (default ``csr.addr``), and 0 for
+    any offset ``values`` does not name (write-only registers, unused offsets).
+
+    ``values`` maps a register name to the Value it reads; for a register with ``count > 1``,
+    to a sequence of ``count`` Values (one per word) or to a single Value read at index 0.
+    """
+    addr = csr.addr if addr is None else addr
+    with m.If(csr.r_stb):
+        m.d.sync += csr.r_data.eq(0)
+        with m.Switch(addr):
+            for name, value in values.items():
+                words = value if isinstance(value, (list, tuple)) else (value,)
+                if len(words) > regs[name].count:
+                    raise ValueError(f"{regs.name}.{name} has {regs[name].count} words, "
+                                     f"not {len(words)}")
+                for index, word in enumerate(words):
+                    with m.Case(regs.offset(name, index)):
+                        m.d.sync += csr.r_data.eq(word)
+
+
+class CsrBlock(wiring.Component):
+    """A register block on one CSR port (``csr``, the register map ``regs``); subclasses add
+    their own members and decode ``self.regs``.
+
+    Members
+    -------
+    csr : In(CsrSignature(regs.addr_width))
+    """
+
+    def __init__(self, regs: RegisterMap, members: dict):
+        self.regs = regs
+        super().__init__({"csr": wiring.In(CsrSignature(regs.addr_width)), **members})
+
+    def at(self, name: str, index: int = 0):
+        """1 while the bus addresses register ``name`` (word ``index``)."""
+        return self.csr.addr == self.regs.offset(name, index)

@@ -26,7 +26,7 @@ from amaranth.lib import data, memory, stream, wiring
 from amaranth.lib.wiring import In, Out
 from amaranth.utils import ceil_log2, exact_log2
 
-from .csr import CsrSignature, Field, Register, RegisterMap
+from .csr import CsrSignature, Field, Register, RegisterMap, read_registers
 
 __all__ = ["ImcParams", "ImcTile", "ImcBaseline", "register_map", "Cause"]
 
@@ -225,13 +225,13 @@ class _TileBase(wiring.Component):
 
         with m.If(wr):
             with m.If(at("CTRL")):
-                val = _field(regs, "CTRL", "a_bits", wdata)
+                val = regs.field_bits("CTRL", "a_bits", wdata)
                 with m.If((val >= 1) & (val <= p.a_bits)):
                     m.d.sync += c.cfg_abits.eq(val)
                 with m.Else():
                     m.d.sync += c.cause.eq(c.cause | Cause.BAD_ABITS)
             with m.If(at("WROW")):
-                row = _field(regs, "WROW", "row", wdata)
+                row = regs.field_bits("WROW", "row", wdata)
                 with m.If(row < p.rows):
                     m.d.sync += wrow.eq(row)
                 with m.Else():
@@ -240,10 +240,10 @@ class _TileBase(wiring.Component):
                 with m.If(at("WDATA", k)):
                     m.d.sync += staged[32 * k:32 * (k + 1)].eq(wdata)
             with m.If(at("CMD")):
-                with m.If(_field(regs, "CMD", "clear", wdata)):
+                with m.If(regs.field_bits("CMD", "clear", wdata)):
                     m.d.sync += c.cause.eq(0)
                 if p.with_double_buffer:
-                    with m.If(_field(regs, "CMD", "swap", wdata)):
+                    with m.If(regs.field_bits("CMD", "swap", wdata)):
                         m.d.sync += c.swap_pending.eq(1)
         if p.with_double_buffer:
             with m.If(c.swap_pending & c.idle & ~(wr & at("CMD"))):
@@ -256,17 +256,8 @@ class _TileBase(wiring.Component):
         status = Signal(regs["STATUS"].layout)
         m.d.comb += [status.busy.eq(~c.idle | c.swap_pending), status.error.eq(c.cause != 0),
                      status.cause.eq(c.cause), status.bank.eq(c.bank)]
-        with m.If(bus.r_stb):
-            m.d.sync += bus.r_data.eq(0)
-            with m.Switch(addr):
-                with m.Case(regs.offset("INFO")):
-                    m.d.sync += bus.r_data.eq(info)
-                with m.Case(regs.offset("CTRL")):
-                    m.d.sync += bus.r_data.eq(c.cfg_abits)
-                with m.Case(regs.offset("STATUS")):
-                    m.d.sync += bus.r_data.eq(status.as_value())
-                with m.Case(regs.offset("WROW")):
-                    m.d.sync += bus.r_data.eq(wrow)
+        read_registers(m, bus, regs, {"INFO": info, "CTRL": c.cfg_abits,
+                                      "STATUS": status.as_value(), "WROW": wrow})
         return c
 
 
@@ -309,12 +300,6 @@ class _TileBase(wiring.Component):
 
 class _Ctl:
     pass
-
-
-def _field(regs: RegisterMap, reg: str, name: str, word):
-    """Field ``name`` of register ``reg`` sliced out of a bus word (offsets from the map)."""
-    f = regs[reg].layout[name]
-    return word[f.offset:f.offset + f.width]
 
 
 def _pipelined_tree(m, terms, stages: int, advance, name: str):

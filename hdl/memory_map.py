@@ -69,8 +69,8 @@ REGIONS: tuple[Region, ...] = (
     Region("dot", 0x1002_0000, 0x1000, "L-Mul / exact fp8 dot-product units (hdl/ldot.py)"),
     Region("dot_dma", 0x1002_1000, 0x100, "DMA: vectors to the dot units, results to RAM"),
     Region("dot_pio", 0x1002_2000, 0x100, "PIO: the dot units' vectors and results as registers"),
-    Region("onn", 0x1003_0000, 0x1000, "oscillator array (hdl/onn.py)"),
-    # The element-wise fp8 multiplier (hdl/periph.py MulPeriph) has no registers of its own.
+    Region("onn", 0x1003_0000, 0x1000, "oscillator array (hdl/onn/)"),
+    # The element-wise fp8 multiplier (hdl/periph/mul.py MulPeriph) has no registers of its own.
     Region("mul_dma", 0x1004_1000, 0x100, "DMA: operand words to the fp8 multipliers, products "
                                           "to RAM"),
     Region("mul_pio", 0x1004_2000, 0x100, "PIO: operand words to the fp8 multipliers (four "

@@ -53,7 +53,6 @@ from .periph import (
     ImcPeriph,
     MulPeriph,
     MulPeriphParams,
-    StallInjector,
     Timer,
     Uart,
     WordDma,
@@ -74,9 +73,6 @@ class SocParams:
     The stream accelerators (``imc``, ``dot``, ``mul``) are fed by a :class:`hdl.periph.WordDma`
     each (region ``<name>_dma``) with ``with_dma``, else by a :class:`hdl.periph.WordPio`
     (region ``<name>_pio``: the core pushes and pops the words; no arbiter, no bus initiator).
-
-    ``stall_seed`` (tests only) puts a :class:`hdl.periph.StallInjector` on every peripheral
-    port and on RAM's data port.
     """
 
     core: CoreParams = field(default_factory=lambda: CoreParams(with_muldiv=True))
@@ -90,7 +86,6 @@ class SocParams:
     with_dma: bool = True
     leds: int = 8
     buttons: int = 8
-    stall_seed: int | None = None
 
     def __post_init__(self):
         if not isinstance(self.core, CoreParams):
@@ -112,8 +107,6 @@ class SocParams:
         for name in ("leds", "buttons"):
             if not 1 <= getattr(self, name) <= 8:
                 raise ValueError(f"{name} must be in 1..8, not {getattr(self, name)!r}")
-        if self.stall_seed is not None and not 1 <= self.stall_seed < 1 << 12:
-            raise ValueError(f"stall_seed must be None or in 1..4095, not {self.stall_seed!r}")
         for rname, regs in soc_register_maps(self).items():
             if 4 * regs.size > region(rname).size:
                 raise ValueError(f"{rname}: {regs.size} registers do not fit its region of "
@@ -163,8 +156,6 @@ class SocParams:
             parts.append(f"mul{self.mul.kind}{self.mul.fmt}")
         if not self.with_dma:
             parts.append("pio")
-        if self.stall_seed is not None:
-            parts.append(f"stall{self.stall_seed}")
         return "_".join(parts)
 
 
@@ -199,9 +190,14 @@ class Soc(wiring.Component):
     tx : Out(1), rx : In(1), leds : Out(leds), buttons : In(buttons)
     perf_<name> : Out(32)                 activity counters
     rvfi : Out(RvfiSignature)             with ``core.with_rvfi``
+
+    ``port_wrapper`` (test builds): ``port_wrapper(index, region, addr_width)`` returns a
+    component with Wishbone ports ``up`` (towards the decoder) and ``down`` (towards the
+    target) that the SoC puts on every peripheral port and on RAM's data port (``index`` counts
+    the wrapped ports from 1, in a fixed order); ``tb/stall.py`` injects stalls this way.
     """
 
-    def __init__(self, params: SocParams | None = None, *, ram_init=()):
+    def __init__(self, params: SocParams | None = None, *, ram_init=(), port_wrapper=None):
         params = params or SocParams()
         if not isinstance(params, SocParams):
             raise TypeError(f"params must be SocParams, not {params!r}")
@@ -210,6 +206,7 @@ class Soc(wiring.Component):
                              f"{params.ram_size}")
         self.params = params
         self.ram_init = tuple(ram_init)
+        self.port_wrapper = port_wrapper
         self.regs = soc_register_maps(params)
         members = {
             **run_control_members(),
@@ -249,18 +246,16 @@ class Soc(wiring.Component):
         connect(m, core.ibus, idec.bus)
         connect(m, idec.ram, ram.bus1)
 
-        seeds = iter(range(1, 64))
+        wrapped = iter(range(1, 64))
 
         def port(name):
-            """The decoder's port for ``name``, behind a stall injector in stall builds."""
+            """The decoder's port for ``name``, behind the ``port_wrapper`` if there is one."""
             bus = getattr(ddec, name)
-            if p.stall_seed is None:
+            if self.port_wrapper is None:
                 return bus
-            inj = add(f"stall_{name}", StallInjector(len(bus.adr),
-                                                       (p.stall_seed * 64 + next(seeds)) & 0xFFFF
-                                                       or 1))
-            connect(m, bus, inj.up)
-            return inj.down
+            wrap = add(f"wrap_{name}", self.port_wrapper(next(wrapped), name, len(bus.adr)))
+            connect(m, bus, wrap.up)
+            return wrap.down
 
         connect(m, port("ram"), ram.bus0)
 

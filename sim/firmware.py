@@ -164,7 +164,7 @@ def soc_header(params) -> str:
     from hdl.periph import DMA_REGS, PIO_REGS
 
     for kind, rmap in (("dma", DMA_REGS), ("pio", PIO_REGS)):
-        out += ["", f"/* {kind.upper()} register layout (hdl/periph.py {rmap.name.upper()}"
+        out += ["", f"/* {kind.upper()} register layout (hdl/periph/{kind}.py {rmap.name.upper()}"
                     f"_REGS), for any {kind.upper()} block */"]
         out += [ln for ln in register_block_lines(kind, rmap)
                 if "_OFFSET" in ln and "(" not in ln or "_SHIFT" in ln or "_MASK" in ln]

@@ -17,7 +17,8 @@ from amaranth.lib import fifo, wiring
 from amaranth.sim import Simulator
 
 from hdl.bus import Arbiter, Decoder, WishboneRam
-from hdl.periph import DMA_REGS, DmaCause, StallInjector, WordDma
+from hdl.periph import DMA_REGS, DmaCause, WordDma
+from tb.stall import StallInjector
 
 RAM_WORDS = 64
 MIX = (0x9E3779B1, 0x1234567)

@@ -19,7 +19,6 @@ from sim.imc.bench import UNITS, ImcCheck, open_bench, unit_id
 from sim.imc.model import matvec, random_activations, random_weights
 from sim.rtl import run
 from sim.rtl.bench import (
-    params,
     record,
 )
 
@@ -58,8 +57,6 @@ async def check_write_then_product(dut):
     """Single-buffered: a weight reload through the stream and a product queued in the same
     clock. Writes win, so the product is accepted in the clock after the last row and must
     see all the new rows (with ``with_write_register`` the last row is still in flight)."""
-    if params().imc.with_double_buffer:
-        return
     chk, p, rng, b = await open_bench(dut)
     w0, w1 = random_weights(p, rng), random_weights(p, rng)
     await b.load_stream(w0)
@@ -89,8 +86,6 @@ async def check_errors(dut):
     for bad, cause in ((("CTRL", {"a_bits": 0}), Cause.BAD_ABITS),
                        (("CTRL", {"a_bits": p.a_bits + 1}), Cause.BAD_ABITS),
                        (("WROW", {"row": p.rows}), Cause.BAD_ROW)):
-        if bad[0] == "CTRL" and bad[1]["a_bits"] > 15:
-            continue
         await b.csr.write(bad[0], **bad[1])
         st = await b.csr.fields("STATUS")
         assert st["error"] == 1 and st["cause"] & cause, f"{bad}: status {st}"
@@ -125,8 +120,6 @@ async def check_errors(dut):
 @cocotb.test()
 async def check_double_buffer(dut):
     """Shadow-bank writes overlap compute; CMD.swap switches banks between products."""
-    if not params().imc.with_double_buffer:
-        return
     chk, p, rng, b = await open_bench(dut)
     w0, w1 = random_weights(p, rng), random_weights(p, rng)
     await b.load_stream(w0)                    # shadow bank 1, then swapped in
@@ -181,8 +174,10 @@ def run_imc(sim, unit, p, testcase, **kw):
 @pytest.mark.parametrize("unit", list(UNITS))
 @pytest.mark.parametrize("p", SMALL, ids=unit_id)
 def test_imc_small(sim, unit, p):
-    r = run_imc(sim, unit, p, "check_products,check_timing,check_backpressure,"
-                "check_write_then_product,check_errors,check_double_buffer")
+    # single-buffered tiles: a weight write racing a product; double-buffered: bank swaps
+    buffers = "check_double_buffer" if p.with_double_buffer else "check_write_then_product"
+    r = run_imc(sim, unit, p, f"check_products,check_timing,check_backpressure,check_errors,"
+                f"{buffers}")
     assert r.data("products")["products"] > 0
 
 

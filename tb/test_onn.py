@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 
 from hdl.onn import (
-    EPOCH_OVERHEAD,
     Cause,
     Mode,
     OnnArray,
@@ -302,10 +301,6 @@ CHECKS = ("lockstep_oim,lockstep_schedules,lockstep_kuramoto,lockstep_onn,onn_un
           "coupling_rewrite,errors")
 
 
-def _modes(p: OnnParams):
-    return [m for m in Mode if m != Mode.PBIT or p.with_pbit]
-
-
 def _id(p: OnnParams) -> str:
     return p.name
 
@@ -317,13 +312,10 @@ def run_onn(sim, p, testcase, params_obj, **kw):
 
 @pytest.mark.parametrize("p", SMALL, ids=_id)
 def test_onn_small(sim, p):
-    r = run_onn(sim, p, CHECKS + (",lockstep_pbit,pbit_until_stable" if p.with_pbit else ""),
-                OnnCheck(p, epochs=10))
-    for mode in _modes(p):
-        rec = r.data(f"lockstep_{mode.name}")
-        assert rec["epoch_cycles"] == p.accumulate_cycles(mode) + EPOCH_OVERHEAD
-        assert rec["cycles"] == (start_cycles(mode == Mode.ONN) + fill_cycles(p, mode)
-                                 + 10 * rec["epoch_cycles"])
+    # The lockstep checks compare the CYCLES register with start_cycles + fill_cycles +
+    # epochs * epoch_cycles on the cocotb side; PBIT checks only in builds that have the mode.
+    run_onn(sim, p, CHECKS + (",lockstep_pbit,pbit_until_stable" if p.with_pbit else ""),
+            OnnCheck(p, epochs=10))
 
 
 @pytest.mark.slow

@@ -50,6 +50,7 @@ from sim.soc.rtl import (
     soc_params,
 )
 from sim.toolchain import ToolError
+from tb.stall import stall_ports
 
 N_TEST_FAST = 20
 #: A small SoC for Icarus and the stall build: the MLP still fits (64-row tile, 9 chunks).
@@ -57,10 +58,10 @@ SMALL = SocParams(uart_baud=50_000_000 // 8, imc=ImcParams(rows=64, cols=4),
                   dot=DotPeriphParams(max_chunks=9), onn=OnnParams(n=8))
 #: The DMA build under stalls also carries the element-wise multipliers (fed by a third DMA),
 #: and the ULX3S-85F tile's registered stall and weight write (boards/ulx3s.py).
-STALLS = replace(SMALL, stall_seed=7, mul=MulPeriphParams(),
+STALLS = replace(SMALL, mul=MulPeriphParams(),
                  imc=replace(SMALL.imc, with_out_buffer=True, with_write_register=True))
 #: No DMAs: every stream through PIO registers (exact multipliers this time), under stalls.
-PIO_STALLS = replace(SMALL, with_dma=False, mul=MulPeriphParams(kind="fpmul"), stall_seed=5)
+PIO_STALLS = replace(SMALL, with_dma=False, mul=MulPeriphParams(kind="fpmul"))
 #: The iCEBreaker's SoC (boards/icebreaker.py) as it is built for the board, with 8 LEDs and
 #: buttons for the smoke test's GPIO checks and a fast UART.
 UP5K = replace(soc_params(ICEBREAKER.config, leds=8, buttons=8, clk_hz=50_000_000),
@@ -154,21 +155,21 @@ def test_smoke_up5k(sim):
     _check_smoke(res, UP5K)
 
 
-def _smoke_and_mlp_demos(params, int8_images: int):
-    """The smoke test and the IMC and fp8 MLP demos on ``params``' SoC, each against its
-    golden result."""
+def _smoke_and_mlp_demos(params, int8_images: int, ports):
+    """The smoke test and the IMC and fp8 MLP demos on ``params``' SoC (its ports wrapped by
+    ``ports``), each against its golden result."""
     res = run_soc(build_soc_firmware("smoke", params), params, loopback=True, buttons=3,
-                  max_cycles=600_000)
+                  max_cycles=600_000, port_wrapper=ports)
     _check_smoke(res, params)
     files, pred, check = _int8(int8_images)
     res = run_soc(build_soc_firmware("mlp_imc", params, generated=files), params,
-                  max_cycles=3_000_000)
+                  max_cycles=3_000_000, port_wrapper=ports)
     assert res.passed, res.describe()
     out = demos.parse_console(res.console)
     assert (out["pred"], out["check"]) == (pred, check)
     files, want = _fp8(params, 4)
     res = run_soc(build_soc_firmware("mlp_fp8", params, generated=files), params,
-                  max_cycles=3_000_000)
+                  max_cycles=3_000_000, port_wrapper=ports)
     assert res.passed, res.describe()
     units = demos.parse_units(res.console)
     for kind, (pred, check) in want.items():
@@ -178,7 +179,7 @@ def _smoke_and_mlp_demos(params, int8_images: int):
 def test_pio_under_stalls():
     """Without DMAs, under random stalls: the smoke test (PIO errors, products), and the IMC and
     fp8 demos through the PIO blocks give the golden results."""
-    _smoke_and_mlp_demos(PIO_STALLS, 8)
+    _smoke_and_mlp_demos(PIO_STALLS, 8, stall_ports(5))
 
 
 def _int8(n):
@@ -243,10 +244,10 @@ def test_onn_demo():
 def test_stalls_lose_nothing():
     """Random stalls and late answers on every peripheral port and RAM's data port: the smoke
     test and the IMC and fp8 demos give the golden results."""
-    _smoke_and_mlp_demos(STALLS, 16)
+    _smoke_and_mlp_demos(STALLS, 16, stall_ports(7))
     expect, files = demos.onn_demo_data(STALLS.onn)
     res = run_soc(build_soc_firmware("onn_demo", STALLS, generated=files), STALLS,
-                  max_cycles=3_000_000)
+                  max_cycles=3_000_000, port_wrapper=stall_ports(7))
     assert res.passed, res.describe()
     assert _onn_lines(res.console) == (expect["maxcut"],
                                        [(c, r) for c, r, _ in expect["recall"]])

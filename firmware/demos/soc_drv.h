@@ -1,7 +1,7 @@
 /* Drivers for the SoC's accelerators (hdl/soc.py). Every address and field comes from the
  * generated pj_memory_map.h / pj_soc.h; nothing here spells a number the hardware defines.
  *
- * DMA blocks share one register map (hdl/periph.py DMA_REGS), so one driver serves both. */
+ * DMA blocks share one register map (hdl/periph/dma.py DMA_REGS), so one driver serves both. */
 #ifndef SOC_DRV_H
 #define SOC_DRV_H
 

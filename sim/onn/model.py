@@ -1,7 +1,7 @@
 # Ref: T. Wang, J. Roychowdhury, UCNC 2019 (OIM); M. Abernot et al., Front. Neurosci. 2021
 #      (digital ONN); J. J. Hopfield, PNAS 1982 (Hebbian storage, sign update); K. Y. Camsari
 #      et al., Phys. Rev. X 2017 (p-bits, the PBIT mode).
-"""Integer-exact golden model of the oscillator-cell array (``hdl/onn.py``), numpy int64.
+"""Integer-exact golden model of the oscillator-cell array (``hdl/onn/``), numpy int64.
 
 The RTL will be compared with :func:`epoch` after every epoch, so this file computes exactly what
 the hardware computes, in the same order of rounding (integer sums are order-free). The
@@ -42,7 +42,8 @@ from hdl.onn import (
 
 __all__ = ["State", "lfsr_step", "lfsr_init", "noise_sample", "ks_at", "amp_at", "couplings",
            "init_state", "epoch", "oim_epoch", "kuramoto_epoch", "onn_epoch", "pbit_epoch", "run",
-           "spins", "phases_from_spins", "sincos", "hebbian", "lut"]
+           "spins", "phases_from_spins", "sincos", "hebbian", "lut", "epoch_noise", "round_shift",
+           "coupling_sum"]
 
 
 # ------------------------------------------------------------------------------ tables
@@ -132,7 +133,7 @@ def init_state(p: OnnParams, cfg: RunConfig, m: int, theta=None, seeds=None) -> 
     return State(th, lf, 0)
 
 
-def _noise(p: OnnParams, cfg: RunConfig, st: State):
+def epoch_noise(p: OnnParams, cfg: RunConfig, st: State):
     """This epoch's LFSR states and noise: ``(r * a(t)) >> 15`` with ``r`` the low sample;
     PBIT: ``((r + r_hi) * a(t)) >> 16`` with ``r_hi`` the high 16 bits of the state as a
     second sample (their mean: a triangular distribution, same range)."""
@@ -144,11 +145,11 @@ def _noise(p: OnnParams, cfg: RunConfig, st: State):
     return lf, eta
 
 
-def _round_shift(x: np.ndarray, s: int) -> np.ndarray:
+def round_shift(x: np.ndarray, s: int) -> np.ndarray:
     return (x + (1 << (s - 1))) >> s if s else x
 
 
-def _coupling_sum(p: OnnParams, J: np.ndarray, theta: np.ndarray) -> np.ndarray:
+def coupling_sum(p: OnnParams, J: np.ndarray, theta: np.ndarray) -> np.ndarray:
     """acc_i = sum_j J_ij SIN[((theta_j - theta_i) mod 2**PB) >> (PB - LB)] (J_ii = 0)."""
     mask = (1 << p.phase_bits) - 1
     drop = p.phase_bits - p.lut_bits
@@ -164,22 +165,22 @@ def _step(p: OnnParams, cfg: RunConfig, st: State, lf, x) -> State:
     m) + x`` (m = ``cfg.momentum``; ``v = x`` when m = 0), then ``theta += rnd(v >> shift)``."""
     v = st.vel - (st.vel >> cfg.momentum) + x if cfg.momentum else x
     mask = (1 << p.phase_bits) - 1
-    return State((st.theta + _round_shift(v, cfg.shift)) & mask, lf, st.t + 1, v)
+    return State((st.theta + round_shift(v, cfg.shift)) & mask, lf, st.t + 1, v)
 
 
 def oim_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
     mask = (1 << p.phase_bits) - 1
-    lf, eta = _noise(p, cfg, st)
-    acc = _coupling_sum(p, J, st.theta)
+    lf, eta = epoch_noise(p, cfg, st)
+    acc = coupling_sum(p, J, st.theta)
     shil = lut(p)[((2 * st.theta) & mask) >> (p.phase_bits - p.lut_bits)]
     return _step(p, cfg, st, lf, acc - ((ks_at(cfg, st.t) * shil) >> KS_FRAC) + eta)
 
 
 def kuramoto_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State,
                    omega: np.ndarray) -> State:
-    lf, eta = _noise(p, cfg, st)
+    lf, eta = epoch_noise(p, cfg, st)
     return _step(p, cfg, st, lf, np.asarray(omega, dtype=np.int64)
-                 + _coupling_sum(p, J, st.theta) + eta)
+                 + coupling_sum(p, J, st.theta) + eta)
 
 
 def onn_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
@@ -195,7 +196,7 @@ def onn_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
     """
     P = p.onn_ticks
     drop = p.phase_bits - p.onn_phase_bits
-    lf, eta = _noise(p, cfg, st)
+    lf, eta = epoch_noise(p, cfg, st)
     q = st.theta >> drop
     t = np.arange(P)
     o = np.where(((t - q[..., None]) % P) < P // 2, 1, -1)            # (..., m, P)
@@ -217,7 +218,7 @@ def pbit_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
     epoch's start every field is exact (the hardware's fields are filled from the spins at
     START / RESUME and follow every flip after).
     """
-    lf, eta = _noise(p, cfg, st)
+    lf, eta = epoch_noise(p, cfg, st)
     A = p.sin_amp
     neg = spins(p, st.theta)
     s = 1 - 2 * neg                                    # (..., m)

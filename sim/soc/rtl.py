@@ -105,8 +105,9 @@ def build_soc_firmware(name: str, params: SocParams, *, sources=(), generated=No
 
 def run_soc(elf, params: SocParams = SIM_PARAMS, *, sim: str = "verilator",
             max_cycles: int = 5_000_000, loopback: bool = False, buttons: int = 0,
-            waves: bool | None = None) -> SocResult:
-    """Run ELF ``elf`` on the SoC until it writes ``tohost`` or ``max_cycles`` pass."""
+            waves: bool | None = None, port_wrapper=None) -> SocResult:
+    """Run ELF ``elf`` on the SoC until it writes ``tohost`` or ``max_cycles`` pass
+    (``port_wrapper``: see :class:`hdl.soc.Soc`)."""
     from sim.riscv.elf import load_elf
     from sim.rtl import run
     from sim.soc.bench import SocJob
@@ -120,7 +121,8 @@ def run_soc(elf, params: SocParams = SIM_PARAMS, *, sim: str = "verilator",
     # The clock runs inside the simulator (a free-running wrapper): Python waits for halt.
     from sim.rtl.runner import convert, free_running
 
-    text, top, vargs = free_running(convert(Soc(params), TOPLEVEL), TOPLEVEL)
+    soc = Soc(params, port_wrapper=port_wrapper)
+    text, top, vargs = free_running(convert(soc, TOPLEVEL), TOPLEVEL)
     res = run(None, toplevel=top, test_module="sim.soc.bench", sim=sim, params=job,
               waves=waves, verilog_text=text,
               verilator_args=vargs if sim == "verilator" else ())
@@ -167,7 +169,7 @@ def memory_map_markdown(params: SocParams | None = None) -> str:
 
         out += ["", "## PIO blocks (`imc_pio`, `dot_pio`, `mul_pio`: SoCs without DMAs)", "",
                 "With `SocParams.with_dma=False` each stream accelerator's DMA region is empty "
-                "and its `<name>_pio` region holds this map (`hdl/periph.py` `WordPio`; C: "
+                "and its `<name>_pio` region holds this map (`hdl/periph/pio.py` `WordPio`; C: "
                 "`PJ_PIO_<REGISTER>_OFFSET` from the block's `PJ_<NAME>_PIO_BASE`).", "",
                 PIO_REGS.markdown()]
     return "\n".join(out) + "\n"

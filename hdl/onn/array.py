@@ -1,441 +1,39 @@
-# Ref: T. Wang, J. Roychowdhury, "OIM: Oscillator-Based Ising Machines", UCNC 2019 (ks ramp,
-#      SHIL); M. Abernot et al., "Digital Implementation of Oscillatory Neural Network for Image
-#      Recognition Applications", Front. Neurosci. 2021 (square-wave ONN, serialized coupling);
-#      K. Y. Camsari et al., "Stochastic p-Bits for Invertible Logic", Phys. Rev. X 7, 031014,
-#      2017 (p-bits: the PBIT mode's sequential noisy sign updates).
-"""Oscillator-cell array: parameters, modes and tables (definitions only; the RTL is not built).
+"""The oscillator-cell array RTL (:class:`OnnArray`): registers, coupling storage (memory or
+flip-flops), the per-cell pipeline and the control FSM (:class:`State`)."""
 
-``n`` cells, each a ``phase_bits``-bit phase register (a digitally controlled oscillator: a turn
-is ``2**phase_bits`` counts). Signed ``weight_bits``-bit couplings ``J[i][j]`` live in a coupling
-memory; the diagonal is never used (cell i skips j = i). One update epoch accumulates, in one
-accumulator per cell, ``sum_j J[i][j] * f(theta_j - theta_i)`` over the other cells: serialized,
-one ``j`` per clock (``n`` clocks, area linear in ``n``), or all at once (``with_parallel``).
-Phases are double-buffered: every cell reads the old phases during an epoch and all cells switch
-to their new phases together at its end.
+from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import enum, memory, wiring
+from amaranth.lib.wiring import In
 
-Run-time modes (:class:`Mode`):
+from ..csr import CsrSignature, read_registers
+from .cells import COPY_MARKER, adder_tree, lfsr_advance, sin_rom, spin_bit
+from .params import (
+    KS_FRAC,
+    LFSR_BITS,
+    NOISE_SAMPLE_BITS,
+    SCHED_FRAC,
+    SEED_MUL,
+    Cause,
+    Mode,
+    OnnParams,
+    epoch_cycles,
+    start_cycles,
+    weights_per_word,
+)
+from .registers import register_map
 
-- ``ONN`` associative memory: square-wave oscillators with period ``2**onn_phase_bits`` ticks;
-  each tick the weighted sum of the others' outputs is formed and the cell's next output is its
-  sign; the new phase is the first rising edge of that sign wave.
-- ``OIM`` Ising machine: ``theta_i += rnd((sum_j J_ij SIN[theta_j - theta_i] - ks(t)
-  SIN[2 theta_i] + eta_i) >> shift)``.
-- ``KURAMOTO``: ``theta_i += rnd((omega_i + sum_j K_ij SIN[theta_j - theta_i] + eta_i) >>
-  shift)``; readout of ``SIN[theta_i]`` and ``COS[theta_i]``.
-- ``PBIT`` (builds ``with_pbit``): annealed sequential spin updates (a probabilistic-bit Ising
-  machine on the same cells): each cell in turn sets its phase to 0 or pi by the sign of its
-  local field ``A sum_j J_ij s_j`` plus its noise; the fields are kept up to date as spins flip
-  (not double-buffered), so an epoch is ``n`` single-spin updates like one sweep of simulated
-  annealing.
-
-The integer equations, the LFSR and the schedules are specified in ``docs/onn.md`` and
-implemented bit for bit by the golden model ``sim/onn/model.py``; this file holds everything
-both the model and the RTL need to agree on: widths, the sine table, the LFSR polynomial, the
-schedule fixed-point format.
-"""
-
-from dataclasses import dataclass
-
-from amaranth.lib import enum
-from amaranth.utils import ceil_log2
-
-__all__ = ["Mode", "OnnParams", "RunConfig", "sin_table", "LFSR_BITS", "LFSR_TAPS",
-           "NOISE_SAMPLE_BITS", "SCHED_FRAC", "KS_FRAC", "SEED_MUL", "MAX_MOMENTUM", "lfsr_seed"]
-
-# 32-bit Galois LFSR, right-shifting: if the bit shifted out is 1, the state is XORed with the
-# tap mask. x^32 + x^22 + x^2 + x + 1 is primitive (period 2^32 - 1; checked in
-# tb/test_onn_model.py), so any non-zero seed visits every non-zero state.
-LFSR_BITS = 32
-LFSR_TAPS = 0x80200003
-# A noise sample is the low NOISE_SAMPLE_BITS of the LFSR state, read as two's complement.
-NOISE_SAMPLE_BITS = 16
-# ks and noise-amplitude ramps are accumulators with SCHED_FRAC fractional bits (docs/onn.md).
-SCHED_FRAC = 8
-# ks is in units of 2^-KS_FRAC: the SHIL term is (ks * SIN[2 theta]) >> KS_FRAC (floor).
-KS_FRAC = 4
-# Per-cell seed scrambler: cell i's LFSR starts at seed ^ ((i + 1) * SEED_MUL mod 2^32) (a
-# constant per cell, so no multiplier in hardware); a zero result is replaced by 1.
-SEED_MUL = 0x9E3779B9
-# CONFIG.momentum is a 3-bit field: momentum 1 - 2^-m for m = 1..7.
-MAX_MOMENTUM = 7
+__all__ = ["OnnArray", "State"]
 
 
-def lfsr_seed(seed: int, cell: int) -> int:
-    """Initial LFSR state of ``cell`` for the run-time ``seed`` (a 32-bit register)."""
-    s = (seed ^ ((cell + 1) * SEED_MUL)) & 0xFFFFFFFF
-    return s or 1
-
-
-class Mode(enum.Enum, shape=2):
-    ONN = 0        # associative memory (square waves, sign of the weighted sum)
-    OIM = 1        # Ising machine / Max-Cut (sine coupling, SHIL ks, annealed noise)
-    KURAMOTO = 2   # Euler-stepped Kuramoto with natural frequencies omega_i
-    PBIT = 3       # sequential annealed sign updates (probabilistic bits; builds with_pbit)
-
-
-@dataclass(frozen=True)
-class OnnParams:
-    """Build-time parameters of the oscillator array (shared by RTL, model and tests).
-
-    n               cells (and coupling-memory rows/columns)
-    phase_bits      phase register width; a turn is 2**phase_bits counts
-    lut_bits        sine-table address width: the top lut_bits of a phase index the table
-    sin_bits        signed sine-table entry width; amplitude 2**(sin_bits-1) - 1
-    weight_bits     signed coupling width
-    onn_phase_bits  ONN square-wave phase resolution: period 2**onn_phase_bits ticks; an ONN
-                    phase is the top onn_phase_bits of the phase register
-    ks_bits         unsigned SHIL-strength register width (ks_max, units of 2**-KS_FRAC)
-    noise_bits      unsigned noise-amplitude register width
-    omega_bits      signed natural-frequency register width (Kuramoto)
-    lfsr_steps      LFSR steps per cell per epoch (and before the initial phase draw)
-    max_shift       largest run-time update shift
-    max_momentum    largest run-time momentum m (OIM / Kuramoto; 0: no velocity registers):
-                    each cell keeps a velocity v_i <- v_i - (v_i >> m) + x_i and steps its
-                    phase by rnd(v_i >> shift) (a heavy-ball update, momentum 1 - 2**-m)
-    with_parallel   all j accumulated in one clock (adder tree per cell) instead of n clocks
-    with_pbit       the PBIT mode (serial builds only): the per-slot spin decision (an n-way
-                    select of the field and noise, one adder) and the field updates
-    fanout_cells    cells served by one copy of each broadcast control register (pipeline
-                    strobes, mode, shift, seed, theta_j, the shared multiplier operand): a
-                    layout choice that bounds those nets' fanout; no effect on any result
-    """
-    n: int = 1024
-    phase_bits: int = 12
-    lut_bits: int = 8
-    sin_bits: int = 8
-    weight_bits: int = 5
-    onn_phase_bits: int = 4
-    ks_bits: int = 16
-    noise_bits: int = 16
-    omega_bits: int = 16
-    lfsr_steps: int = 16
-    max_shift: int = 15
-    max_momentum: int = 0
-    with_parallel: bool = False
-    with_pbit: bool = False
-    fanout_cells: int = 8
-
-    def __post_init__(self):
-        def check(name, ok, rule):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and not isinstance(value, bool) and ok(value)):
-                raise ValueError(f"{name} must be {rule}, not {value!r}")
-        check("n", lambda v: 2 <= v <= 4096, "an integer in 2..4096")
-        check("phase_bits", lambda v: 4 <= v <= LFSR_BITS, f"an integer in 4..{LFSR_BITS}")
-        check("lut_bits", lambda v: 2 <= v <= self.phase_bits,
-              f"an integer in 2..phase_bits={self.phase_bits}")
-        check("sin_bits", lambda v: 3 <= v <= 16, "an integer in 3..16")
-        check("weight_bits", lambda v: 2 <= v <= 16, "an integer in 2..16")
-        check("onn_phase_bits", lambda v: 1 <= v <= min(self.phase_bits, 8),
-              f"an integer in 1..{min(self.phase_bits, 8)} (phase_bits, at most 8)")
-        check("ks_bits", lambda v: 1 <= v <= 16, "an integer in 1..16")
-        check("noise_bits", lambda v: 1 <= v <= NOISE_SAMPLE_BITS,
-              f"an integer in 1..{NOISE_SAMPLE_BITS}")
-        check("omega_bits", lambda v: 2 <= v <= 32, "an integer in 2..32")
-        check("lfsr_steps", lambda v: 1 <= v <= 64, "an integer in 1..64")
-        check("max_shift", lambda v: 0 <= v <= 31, "an integer in 0..31")
-        check("max_momentum", lambda v: 0 <= v <= MAX_MOMENTUM, f"an integer in 0..{MAX_MOMENTUM}")
-        check("fanout_cells", lambda v: 1 <= v <= 4096, "an integer in 1..4096")
-        for name in ("with_parallel", "with_pbit"):
-            if not isinstance(getattr(self, name), bool):
-                raise ValueError(f"{name} must be a bool, not {getattr(self, name)!r}")
-        if self.with_pbit and self.with_parallel:
-            raise ValueError("with_pbit needs a serial build (with_parallel=False)")
-
-    # ---- derived widths (the RTL sizes its registers from these)
-    @property
-    def sin_amp(self) -> int:
-        """Largest sine-table entry: 2**(sin_bits-1) - 1 (the table is symmetric)."""
-        return (1 << (self.sin_bits - 1)) - 1
-
-    @property
-    def weight_range(self) -> tuple[int, int]:
-        return -(1 << (self.weight_bits - 1)), (1 << (self.weight_bits - 1)) - 1
-
-    @property
-    def onn_ticks(self) -> int:
-        return 1 << self.onn_phase_bits
-
-    @property
-    def acc_bits(self) -> int:
-        """Signed width holding any ``sum_j J_ij * SIN[.]`` or ``sum_j J_ij * (+-1)``."""
-        most = (1 << (self.weight_bits - 1)) * max(self.sin_amp, 1) * (self.n - 1)
-        return most.bit_length() + 1
-
-    @property
-    def update_bits(self) -> int:
-        """Signed width of the pre-shift update ``x`` (acc + omega - ks*SIN2 + eta + rnd)."""
-        most = ((1 << (self.acc_bits - 1)) + (1 << (self.omega_bits - 1))
-                + (((1 << self.ks_bits) - 1) * self.sin_amp >> KS_FRAC)
-                + (1 << self.noise_bits)
-                + (1 << self.max_shift))
-        return most.bit_length() + 1
-
-    @property
-    def vel_bits(self) -> int:
-        """Signed width of a cell's velocity and of its update ``x`` with momentum: ``|v| <=
-        2**m (max|x| + 1)`` for the force ``x`` (``update_bits``), so ``max_momentum`` more bits."""
-        return self.update_bits + self.max_momentum
-
-    @property
-    def addr_bits(self) -> int:
-        return ceil_log2(self.n)
-
-    def accumulate_cycles(self, mode: Mode) -> int:
-        """Clocks spent accumulating couplings in one epoch (the RTL adds its fixed overhead);
-        PBIT: ``n`` spin-update slots."""
-        per_pass = 1 if self.with_parallel else self.n
-        return per_pass * (self.onn_ticks if Mode(mode) == Mode.ONN else 1)
-
-    @property
-    def name(self) -> str:
-        par = "_par" if self.with_parallel else ""
-        par += f"_m{self.max_momentum}" if self.max_momentum else ""
-        par += "_pb" if self.with_pbit else ""
-        fan = f"_f{self.fanout_cells}" if self.fanout_cells != OnnParams.fanout_cells else ""
-        return f"onn_{self.n}_p{self.phase_bits}w{self.weight_bits}s{self.sin_bits}{par}{fan}"
-
-
-@dataclass(frozen=True)
-class RunConfig:
-    """Run-time registers of one run (written by the host before START).
-
-    mode           :class:`Mode`
-    shift          update right shift (rounded: x + 2**(shift-1) before the shift)
-    ks_max, ks_inc SHIL strength ks(t) = min(ks_max, (t * ks_inc) >> SCHED_FRAC), in units of
-                   2**-KS_FRAC (OIM only)
-    noise_amp      initial noise amplitude a0
-    noise_dec      amplitude a(t) = max(0, a0 - ((t * noise_dec) >> SCHED_FRAC))
-    seed           32-bit LFSR seed (cell i starts at :func:`lfsr_seed`)
-    momentum       m in 0..max_momentum (OIM / Kuramoto): the phase steps by rnd(v >> shift),
-                   v <- v - (v >> m) + x; 0: v <- x (no memory, the plain Euler step)
-
-    PBIT reads only noise_amp, noise_dec and seed (and runs on builds ``with_pbit``).
-    """
-    mode: Mode = Mode.OIM
-    shift: int = 0
-    ks_max: int = 0
-    ks_inc: int = 0
-    noise_amp: int = 0
-    noise_dec: int = 0
-    seed: int = 1
-    momentum: int = 0
-
-    def check(self, p: OnnParams) -> "RunConfig":
-        """Validate against the build-time widths; returns self (one-line ValueError)."""
-        def need(name, ok, rule):
-            value = getattr(self, name)
-            if not (isinstance(value, int) and not isinstance(value, bool) and ok(value)):
-                raise ValueError(f"{name} must be {rule}, not {value!r}")
-        if Mode(self.mode) == Mode.PBIT and not p.with_pbit:
-            raise ValueError("mode PBIT needs an array built with_pbit=True")
-        need("shift", lambda v: 0 <= v <= p.max_shift, f"in 0..max_shift={p.max_shift}")
-        need("ks_max", lambda v: 0 <= v < (1 << p.ks_bits), f"in 0..{(1 << p.ks_bits) - 1}")
-        need("ks_inc", lambda v: 0 <= v < (1 << (p.ks_bits + SCHED_FRAC)),
-             f"in 0..{(1 << (p.ks_bits + SCHED_FRAC)) - 1}")
-        need("noise_amp", lambda v: 0 <= v < (1 << p.noise_bits),
-             f"in 0..{(1 << p.noise_bits) - 1}")
-        need("noise_dec", lambda v: 0 <= v < (1 << (p.noise_bits + SCHED_FRAC)),
-             f"in 0..{(1 << (p.noise_bits + SCHED_FRAC)) - 1}")
-        need("seed", lambda v: 0 <= v <= 0xFFFFFFFF, "a 32-bit unsigned integer")
-        need("momentum", lambda v: 0 <= v <= p.max_momentum,
-             f"in 0..max_momentum={p.max_momentum}")
-        return self
-
-
-def sin_table(p: OnnParams) -> list[int]:
-    """The ``2**lut_bits``-entry sine table: ``SIN[k] = round(A sin(2 pi k / 2**lut_bits))``,
-    ``A = sin_amp``, rounded half away from zero.
-
-    Built from the first quarter so the symmetries are exact (``SIN[-k] = -SIN[k]``,
-    ``SIN[k + half] = -SIN[k]``, ``SIN[half - k] = SIN[k]``); the RTL may store only the quarter
-    ``SIN[0..2**(lut_bits-2)]`` and fold the address.
-    """
-    import math
-
-    size = 1 << p.lut_bits
-    q = size // 4
-    quarter = [int(math.floor(p.sin_amp * math.sin(2 * math.pi * k / size) + 0.5))
-               for k in range(q + 1)]
-    quarter[q] = p.sin_amp   # sin(pi/2) exactly, whatever the float rounding
-    table = []
-    for k in range(size):
-        seg, r = divmod(k, q)
-        if seg == 0:
-            table.append(quarter[r])
-        elif seg == 1:
-            table.append(quarter[q - r])
-        elif seg == 2:
-            table.append(-quarter[r])
-        else:
-            table.append(-quarter[q - r])
-    return table
-
-
-# ==============================================================================================
-# RTL
-# ==============================================================================================
-from amaranth import Array, Cat, Const, Module, Mux, Signal, signed, unsigned  # noqa: E402
-from amaranth.lib import memory, wiring  # noqa: E402
-from amaranth.lib.wiring import In  # noqa: E402
-
-from .csr import CsrSignature, Field, Register, RegisterMap  # noqa: E402
-from .imc import ImcTile  # noqa: E402
-
-#: Signal-name marker of register copies that synthesis must keep apart (shared with the IMC
-#: tile: ``sim.synth.KEEP_COPIES`` keeps every flip-flop driving a wire named ``*_copy*``).
-COPY_MARKER = ImcTile.COPY_MARKER
-
-__all__ += ["OnnArray", "register_map", "Cause", "EPOCH_OVERHEAD", "lfsr_advance_matrix",
-            "weights_per_word", "epoch_cycles", "start_cycles", "fill_cycles"]
-
-#: Clocks an epoch spends besides issuing its ``accumulate_cycles``: after the last issue L,
-#: the four stages behind it (sine, coupling term, accumulate, ONN tick evaluation: L+1..L+4)
-#: overlapped with SIN[2 theta] (L+2), ks SIN2 (L+3) and the bias (L+4), then the step (L+5) and
-#: the phase write (L+6).
-EPOCH_OVERHEAD = 6
-
-
-def epoch_cycles(p: OnnParams, mode) -> int:
-    """Clocks per epoch of an :class:`OnnArray` in ``mode``: the issue steps
-    (``p.accumulate_cycles(mode)``) plus :data:`EPOCH_OVERHEAD`."""
-    return p.accumulate_cycles(mode) + EPOCH_OVERHEAD
-
-
-def start_cycles(keep_phases: bool) -> int:
-    """Busy clocks of START before the first epoch: seeding, then the phase draw (skipped
-    with CMD.keep_phases)."""
-    return 1 if keep_phases else 2
-
-
-def fill_cycles(p: OnnParams, mode) -> int:
-    """Busy clocks every START or RESUME in ``mode`` adds before its first epoch (after
-    :func:`start_cycles`): PBIT first computes every cell's local field from the present spins,
-    a pass as long as an epoch; the other modes need none."""
-    return epoch_cycles(p, mode) if Mode(mode) == Mode.PBIT else 0
-
-
-class Cause:
-    """STATUS.cause bits (sticky until CMD.clear). The offending write is not applied."""
-    BAD_MODE = 1    # CONFIG.mode is not a Mode (the build cannot run it)
-    BAD_SHIFT = 2   # CONFIG.shift > max_shift
-    BAD_CELL = 4    # CELL.cell >= n
-    BAD_JADDR = 8   # JADDR.col >= n or JADDR.group >= groups
-    BUSY = 16       # a configuration, state or coupling write (or START/RESUME) while running
-    BAD_MOMENTUM = 32  # CONFIG.momentum > max_momentum
-
-
-def weights_per_word(p: OnnParams) -> int:
-    """Couplings packed in one JDATA word (a group of consecutive cells of one column)."""
-    return min(32 // p.weight_bits, p.n)
-
-
-def register_map(p: OnnParams) -> RegisterMap:
-    """The array's registers (word offsets). Cell-indexed registers (PHASE, OMEGA, SINCOS) act
-    on cell ``CELL.cell``; PHASE and OMEGA accesses (read or write) then advance it (n-1 wraps
-    to 0). Couplings are written column by column: JADDR selects column ``j`` and group ``g``;
-    a JDATA write sets ``J[g*k + f][j]`` from field ``w<f>`` (``k`` = :func:`weights_per_word`)
-    and advances to the next group (then the next column). The diagonal is stored as 0."""
-    k = weights_per_word(p)
-    return RegisterMap("onn", (
-        Register("INFO", (Field("n", 13), Field("phase_bits", 6), Field("weight_bits", 5),
-                          Field("sin_bits", 5), Field("parallel", 1), Field("pbit", 1)),
-                 access="r",
-                 doc="build-time parameters"),
-        Register("CONFIG", (Field("mode", 2, "Mode: 0 ONN, 1 OIM, 2 KURAMOTO, 3 PBIT"),
-                            Field("shift", 5, "update shift, 0..max_shift"),
-                            Field("until_stable", 1, "stop after an epoch that changed nothing"),
-                            Field("momentum", 3, "velocity leak m, 0..max_momentum (0: off)")),
-                 doc="run-time mode; a bad mode (PBIT without with_pbit), shift or "
-                     "momentum is refused (error)"),
-        Register("KS_MAX", (Field("value", p.ks_bits),), doc="SHIL ks ceiling (2^-4 units)"),
-        Register("KS_INC", (Field("value", p.ks_bits + SCHED_FRAC),),
-                 doc="ks increment per epoch (2^-12 units)"),
-        Register("NOISE_AMP", (Field("value", p.noise_bits),), doc="initial noise amplitude"),
-        Register("NOISE_DEC", (Field("value", p.noise_bits + SCHED_FRAC),),
-                 doc="amplitude decrement per epoch (2^-8 units)"),
-        Register("SEED", (Field("value", 32),), doc="LFSR seed (cells scramble it)"),
-        Register("EPOCHS", (Field("count", 32),), doc="epochs run by START / RESUME"),
-        Register("CMD", (Field("start", 1), Field("resume", 1), Field("keep_phases", 1),
-                         Field("clear", 1)), access="w",
-                 doc="start: seed LFSRs, draw phases (unless keep_phases), t = 0, run EPOCHS; "
-                     "resume: run EPOCHS more from the present state; clear: clear errors"),
-        Register("STATUS", (Field("busy", 1), Field("done", 1), Field("stable", 1),
-                            Field("error", 1), Field("cause", 6)), access="r",
-                 doc="done: the last run finished; stable: its last epoch changed no phase; "
-                     "error/cause sticky (Cause bits)"),
-        Register("EPOCH", (Field("t", 32),), access="r", doc="epochs since START"),
-        Register("CYCLES", (Field("count", 32),), access="r",
-                 doc="clocks spent busy since START (saturating)"),
-        Register("CELL", (Field("cell", 16),), doc="cell of PHASE / OMEGA / SINCOS"),
-        Register("PHASE", (Field("phase", p.phase_bits),),
-                 doc="phase of cell CELL, then CELL+1 (while running, one clock earlier)"),
-        Register("OMEGA", (Field("omega", p.omega_bits),),
-                 doc="Kuramoto natural frequency (signed) of cell CELL, then CELL+1"),
-        Register("SINCOS", (Field("sin", p.sin_bits), Field("cos", p.sin_bits)), access="r",
-                 doc="SIN and COS of cell CELL's phase (signed; while running, of the "
-                     "phase one clock earlier)"),
-        Register("SPINS", (Field("bits", 32),), access="r", count=-(-p.n // 32),
-                 doc="spin bit of cells 32w..32w+31 (1: phase nearer pi)"),
-        Register("JADDR", (Field("col", 16), Field("group", 16)),
-                 doc="coupling column j and group of the next JDATA"),
-        Register("JDATA", tuple(Field(f"w{f}", p.weight_bits) for f in range(k)), access="w",
-                 doc=f"J[g*{k}+f][j] = w<f> (signed), then advance group/column"),
-    ))
-
-
-def lfsr_advance_matrix(steps: int) -> list[list[int]]:
-    """For the Galois LFSR advanced ``steps`` steps: output bit b is the XOR of the input bits
-    in row b (the map is linear over GF(2))."""
-    bits = [{b} for b in range(LFSR_BITS)]          # current bit b as a set of input bits
-    for _ in range(steps):
-        out = bits[0]
-        nxt = [bits[b + 1] if b + 1 < LFSR_BITS else set() for b in range(LFSR_BITS)]
-        for b in range(LFSR_BITS):
-            if (LFSR_TAPS >> b) & 1:
-                nxt[b] = nxt[b] ^ out
-        bits = nxt
-    return [sorted(s) for s in bits]
-
-
-def _xor_all(values):
-    acc = Const(0, 1)
-    for v in values:
-        acc = acc ^ v
-    return acc
-
-
-def _sin_rom(p: OnnParams, m: Module, k, name: str, *, with_magnitude=False):
-    """``SIN[k]`` from the quarter table (folded address), as a signed ``sin_bits`` signal;
-    ``with_magnitude``: ``(SIN[k], |SIN[k]|, SIN[k] < 0 or -0)`` (the sign is the table's half
-    bit, so it may be set for a zero entry)."""
-    table = sin_table(p)
-    q = 1 << (p.lut_bits - 2)
-    # q + 1 entries used (idx <= q); padded to the index range so the lookup is a full case
-    quarter = Array(Const(v, p.sin_bits - 1)
-                    for v in table[:q + 1] + [0] * ((1 << (p.lut_bits - 1)) - q - 1))
-    r = k[:p.lut_bits - 2]
-    seg = k[p.lut_bits - 2:]
-    idx = Signal(p.lut_bits - 1, name=f"{name}_idx")
-    m.d.comb += idx.eq(Mux(seg[0], q - r, r))
-    mag = Signal(p.sin_bits - 1, name=f"{name}_mag")
-    m.d.comb += mag.eq(quarter[idx])
-    out = Signal(signed(p.sin_bits), name=name)
-    m.d.comb += out.eq(Mux(seg[1], -mag, mag))
-    if with_magnitude:
-        return out, mag, seg[1]
-    return out
-
-
-def _spin(m: Module, theta, name: str):
-    """The spin bit of a phase: 1 when it is nearer pi than 0 (``theta + T/4`` has its top bit
-    set; ``sim.onn.model.spins``)."""
-    q = Signal(len(theta), name=name)
-    m.d.comb += q.eq(theta + (1 << (len(theta) - 2)))
-    return q[-1]
-
-
-_STATES = ['IDLE', 'SEED', 'DRAW', 'NEXT', 'ISSUE', 'DRAIN']
+class State(enum.Enum):
+    """The control FSM's states (``OnnArray``: one run is SEED, DRAW unless keep_phases, then
+    NEXT -> ISSUE -> DRAIN per epoch, back to IDLE)."""
+    IDLE = 0
+    SEED = 1     # the LFSRs load their seeds
+    DRAW = 2     # the initial phases come from the advanced LFSRs
+    NEXT = 3     # an epoch's first issue, or the end of the run
+    ISSUE = 4    # accumulation steps
+    DRAIN = 5    # the pipeline behind the last issue, then the phase write
 
 
 class OnnArray(wiring.Component):
@@ -493,7 +91,7 @@ class OnnArray(wiring.Component):
         groups = -(-n // k)
 
         # ---- run-time registers
-        mode = Signal(2, init=Mode.OIM.value)
+        mode = Signal(Mode, init=Mode.OIM)
         shift = Signal(range(p.max_shift + 1))
         until_stable = Signal()
         # CONFIG.momentum: a register only in builds with velocity registers (0 otherwise)
@@ -504,7 +102,7 @@ class OnnArray(wiring.Component):
         a_dec = Signal(p.noise_bits + SCHED_FRAC)
         seed = Signal(32, init=1)
         epochs = Signal(32)
-        cause = Signal(6)
+        cause = Signal(Cause)
         done = Signal()
         stable = Signal()
         t = Signal(32)
@@ -539,7 +137,7 @@ class OnnArray(wiring.Component):
             return [regs_[i // G] for i in range(n)]
 
         # run-time registers the cells read, written together with their originals
-        mode_c = copy_regs("mode", 2, init=Mode.OIM.value)
+        mode_c = copy_regs("mode", Mode, init=Mode.OIM)
         shift_c = copy_regs("shift", range(p.max_shift + 1))
         seed_c = copy_regs("seed", 32, init=1)
         mom_c = copy_regs("mom", 3) if p.max_momentum else []
@@ -695,12 +293,12 @@ class OnnArray(wiring.Component):
             for i in range(0, n, G):
                 s1_o[i // G] = square(c_s1_thj[i][odrop:], c_s1_tick[i])
                 if PBIT:
-                    s1_neg[i // G] = _spin(m, c_s1_thj[i], f"s1_spin{i // G}")
+                    s1_neg[i // G] = spin_bit(m, c_s1_thj[i], f"s1_spin{i // G}")
             for i in range(n):
                 d = Signal(PB, name=f"d{i}")
                 u2 = c_u_sin2[i]
                 m.d.comb += d.eq(Mux(u2, theta[i] << 1, c_s1_thj[i] - theta[i]))
-                sv, smag, sneg = _sin_rom(p, m, d[drop:], f"sin{i}", with_magnitude=True)
+                sv, smag, sneg = sin_rom(p, m, d[drop:], f"sin{i}", with_magnitude=True)
                 factor, sign = Mux(c_onn[i], 1, smag), sneg
                 if PBIT:
                     factor = Mux(c_pb[i], Mux(c_s1_fill[i], p.sin_amp, 2 * p.sin_amp), factor)
@@ -717,19 +315,19 @@ class OnnArray(wiring.Component):
                         continue
                     d = Signal(PB, name=f"d{i}_{jj}")
                     m.d.comb += d.eq(theta[jj] - theta[i])
-                    sv = _sin_rom(p, m, d[drop:], f"sin{i}_{jj}")
+                    sv = sin_rom(p, m, d[drop:], f"sin{i}_{jj}")
                     o = square(theta[jj][odrop:], c_s1_tick[i])
                     terms.append(Mux(c_onn[i], Mux(o, J[i][jj], -J[i][jj]), J[i][jj] * sv))
                 # the tree sees the phases of the s1 clock: in parallel builds theta is stable
                 # during the whole accumulation, so s1 and the issue clock agree
                 s2_total = Signal(signed(p.acc_bits), name=f"s2_total{i}")
                 with m.If(c_s1_valid[i]):
-                    m.d.sync += s2_total.eq(_tree(terms) if terms else 0)
+                    m.d.sync += s2_total.eq(adder_tree(terms) if terms else 0)
                 with m.If(c_s2_valid[i]):
                     m.d.sync += s3_term[i].eq(s2_total)
                 d2 = Signal(PB, name=f"d2_{i}")
                 m.d.comb += d2.eq(theta[i] << 1)
-                sin2 = _sin_rom(p, m, d2[drop:], f"sin2_{i}")
+                sin2 = sin_rom(p, m, d2[drop:], f"sin2_{i}")
                 with m.If(c_u_sin2[i]):
                     m.d.sync += s2_sin[i].eq(sin2)
 
@@ -784,7 +382,7 @@ class OnnArray(wiring.Component):
             own_neg = Signal()
             field = Signal(signed(acc_shape.width + 1))
             new_neg = Signal()
-            m.d.comb += [th_j.eq(Array(theta)[s2_j]), own_neg.eq(_spin(m, th_j, "s2_own")),
+            m.d.comb += [th_j.eq(Array(theta)[s2_j]), own_neg.eq(spin_bit(m, th_j, "s2_own")),
                          field.eq(Array(acc)[s2_j] + Array(eta)[s2_j]),
                          new_neg.eq(Mux(field > 0, 0, Mux(field < 0, 1, own_neg)))]
             # s3 holds a slot whose spin did not flip: nothing to add
@@ -911,23 +509,22 @@ class OnnArray(wiring.Component):
         # the epoch count are written through their next values, so the per-cell LFSR strobes
         # can be registered (one copy per group) from the next state: SEED, DRAW, and the LFSR
         # advance (DRAW, or NEXT with epochs left: the epoch's first issue).
-        S = _STATES.index
-        state = Signal(range(len(_STATES)))
+        state = Signal(State)
         state_next = Signal.like(state)
         remaining_next = Signal.like(remaining)
         m.d.comb += [state_next.eq(state), remaining_next.eq(remaining)]
         m.d.sync += [state.eq(state_next), remaining.eq(remaining_next)]
-        do_seed = local("do_seed", state_next == S("SEED"))
-        do_draw = local("do_draw", state_next == S("DRAW"))
-        do_advance = local("do_advance", (state_next == S("DRAW"))
-                           | ((state_next == S("NEXT")) & remaining_next.any() & ~fill_next))
+        do_seed = local("do_seed", state_next == State.SEED)
+        do_draw = local("do_draw", state_next == State.DRAW)
+        do_advance = local("do_advance", (state_next == State.DRAW)
+                           | ((state_next == State.NEXT) & remaining_next.any() & ~fill_next))
         for i in range(n):
             with m.If(do_seed[i]):
                 s = c_seed[i] ^ Const(((i + 1) * SEED_MUL) & 0xFFFFFFFF, 32)
                 m.d.sync += lfsr[i].eq(Mux(s == 0, 1, s))
             with m.Elif(do_advance[i]):
                 nxt = Signal(LFSR_BITS, name=f"lfsr_next{i}")
-                m.d.comb += nxt.eq(_advance(lfsr[i], p.lfsr_steps))
+                m.d.comb += nxt.eq(lfsr_advance(lfsr[i], p.lfsr_steps))
                 m.d.sync += lfsr[i].eq(nxt)
                 with m.If(do_draw[i]):
                     m.d.sync += theta[i].eq(nxt[:PB])
@@ -952,52 +549,52 @@ class OnnArray(wiring.Component):
                     m.d.sync += vel.eq(x_of[i] - half_g[c])
                 m.d.sync += lk[i].eq(Mux(mom_c[c].any(), vel - (vel >> mom_c[c]), 0)
                                      + half_c[c])
-        with m.If(state == S("IDLE")):
+        with m.If(state == State.IDLE):
             with m.If(wr & at("CMD") & c_start):
                 m.d.sync += [busy.eq(1), done.eq(0), stable.eq(0), keep.eq(c_keep),
                              t.eq(0), cycles.eq(0), ks_acc.eq(0), dec_acc.eq(0)]
-                m.d.comb += [remaining_next.eq(epochs), state_next.eq(S("SEED"))]
+                m.d.comb += [remaining_next.eq(epochs), state_next.eq(State.SEED)]
                 if PBIT:
                     m.d.comb += fill_next.eq(mode == Mode.PBIT)
             with m.Elif(wr & at("CMD") & c_resume):
                 m.d.sync += [busy.eq(1), done.eq(0)]
-                m.d.comb += [remaining_next.eq(epochs), state_next.eq(S("NEXT"))]
+                m.d.comb += [remaining_next.eq(epochs), state_next.eq(State.NEXT)]
                 if PBIT:
                     m.d.comb += fill_next.eq(mode == Mode.PBIT)
-        with m.If(state == S("SEED")):
+        with m.If(state == State.SEED):
             with m.If(keep):
-                m.d.comb += state_next.eq(S("NEXT"))
+                m.d.comb += state_next.eq(State.NEXT)
             with m.Else():
-                m.d.comb += state_next.eq(S("DRAW"))
-        with m.If(state == S("DRAW")):
-            m.d.comb += state_next.eq(S("NEXT"))
-        with m.If(state == S("NEXT")):
+                m.d.comb += state_next.eq(State.DRAW)
+        with m.If(state == State.DRAW):
+            m.d.comb += state_next.eq(State.NEXT)
+        with m.If(state == State.NEXT):
             # the epoch's first issue (chained from the phase write without a spare clock)
             with m.If(remaining == 0):
                 m.d.sync += [busy.eq(0), done.eq(1)]
-                m.d.comb += state_next.eq(S("IDLE"))
+                m.d.comb += state_next.eq(State.IDLE)
             with m.Else():
                 m.d.comb += [issue.eq(1), first_issue.eq(~fill)]
-                m.d.comb += state_next.eq(S("ISSUE"))
+                m.d.comb += state_next.eq(State.ISSUE)
                 with m.If(last_issue):
-                    m.d.comb += state_next.eq(S("DRAIN"))
-        with m.If(state == S("ISSUE")):
+                    m.d.comb += state_next.eq(State.DRAIN)
+        with m.If(state == State.ISSUE):
             m.d.comb += issue.eq(1)
             with m.If(last_issue):
-                m.d.comb += state_next.eq(S("DRAIN"))
-        with m.If(state == S("DRAIN")):
+                m.d.comb += state_next.eq(State.DRAIN)
+        with m.If(state == State.DRAIN):
             with m.If(u_write & fill):      # the PBIT fill pass: no epoch, none counted
-                m.d.comb += [fill_next.eq(0), state_next.eq(S("NEXT"))]
+                m.d.comb += [fill_next.eq(0), state_next.eq(State.NEXT)]
             with m.Elif(u_write):
                 finish_epoch()
                 with m.If((remaining == 1) | (until_stable & ~any_change)):
                     m.d.sync += [busy.eq(0), done.eq(1)]
-                    m.d.comb += state_next.eq(S("IDLE"))
+                    m.d.comb += state_next.eq(State.IDLE)
                 with m.Else():
-                    m.d.comb += state_next.eq(S("NEXT"))
+                    m.d.comb += state_next.eq(State.NEXT)
 
         # ---- CSR writes
-        errs = Signal(6)
+        errs = Signal(Cause)
         m.d.comb += errs.eq(0)
         cell_d = Signal.like(cell)          # CELL's next value
         m.d.comb += cell_d.eq(cell)
@@ -1097,67 +694,18 @@ class OnnArray(wiring.Component):
         th_sc, om_sc = Signal(PB), Signal.like(omega[0])
         m.d.sync += om_sc.eq(Array(omega)[cell_d])
         m.d.sync += th_sc.eq(Array(theta)[cell_d])
-        s_out = _sin_rom(p, m, th_sc[drop:], "ro_sin")
+        s_out = sin_rom(p, m, th_sc[drop:], "ro_sin")
         th_cos = Signal(PB)
         m.d.comb += th_cos.eq(th_sc + (1 << (PB - 2)))
-        c_out = _sin_rom(p, m, th_cos[drop:], "ro_cos")
+        c_out = sin_rom(p, m, th_cos[drop:], "ro_cos")
         spins = Signal(n)
         for i in range(n):
-            m.d.comb += spins[i].eq(_spin(m, theta[i], f"spin_q{i}"))
-        with m.If(bus.r_stb):
-            m.d.sync += bus.r_data.eq(0)
-            with m.Switch(addr):
-                with m.Case(regs.offset("INFO")):
-                    m.d.sync += bus.r_data.eq(info)
-                with m.Case(regs.offset("CONFIG")):
-                    m.d.sync += bus.r_data.eq(config.as_value())
-                with m.Case(regs.offset("KS_MAX")):
-                    m.d.sync += bus.r_data.eq(ks_max)
-                with m.Case(regs.offset("KS_INC")):
-                    m.d.sync += bus.r_data.eq(ks_inc)
-                with m.Case(regs.offset("NOISE_AMP")):
-                    m.d.sync += bus.r_data.eq(a0)
-                with m.Case(regs.offset("NOISE_DEC")):
-                    m.d.sync += bus.r_data.eq(a_dec)
-                with m.Case(regs.offset("SEED")):
-                    m.d.sync += bus.r_data.eq(seed)
-                with m.Case(regs.offset("EPOCHS")):
-                    m.d.sync += bus.r_data.eq(epochs)
-                with m.Case(regs.offset("STATUS")):
-                    m.d.sync += bus.r_data.eq(status.as_value())
-                with m.Case(regs.offset("EPOCH")):
-                    m.d.sync += bus.r_data.eq(t)
-                with m.Case(regs.offset("CYCLES")):
-                    m.d.sync += bus.r_data.eq(cycles)
-                with m.Case(regs.offset("CELL")):
-                    m.d.sync += bus.r_data.eq(cell)
-                with m.Case(regs.offset("PHASE")):
-                    m.d.sync += bus.r_data.eq(th_sc)
-                with m.Case(regs.offset("OMEGA")):
-                    m.d.sync += bus.r_data.eq(om_sc.as_unsigned())
-                with m.Case(regs.offset("SINCOS")):
-                    m.d.sync += bus.r_data.eq(Cat(s_out, c_out))
-                for w in range(regs["SPINS"].count):
-                    with m.Case(regs.offset("SPINS", w)):
-                        m.d.sync += bus.r_data.eq(spins[32 * w:32 * (w + 1)])
-                with m.Case(regs.offset("JADDR")):
-                    m.d.sync += bus.r_data.eq(jcol | (jgroup << 16))
-                with m.Default():       # write-only and unused offsets read 0
-                    m.d.sync += bus.r_data.eq(0)
+            m.d.comb += spins[i].eq(spin_bit(m, theta[i], f"spin_q{i}"))
+        read_registers(m, bus, regs, {
+            "INFO": info, "CONFIG": config.as_value(), "KS_MAX": ks_max, "KS_INC": ks_inc,
+            "NOISE_AMP": a0, "NOISE_DEC": a_dec, "SEED": seed, "EPOCHS": epochs,
+            "STATUS": status.as_value(), "EPOCH": t, "CYCLES": cycles, "CELL": cell,
+            "PHASE": th_sc, "OMEGA": om_sc.as_unsigned(), "SINCOS": Cat(s_out, c_out),
+            "SPINS": [spins[32 * w:32 * (w + 1)] for w in range(regs["SPINS"].count)],
+            "JADDR": jcol | (jgroup << 16)}, addr=addr)
         return m
-
-
-def _advance(state, steps: int):
-    """The LFSR ``state`` advanced ``steps`` steps, as XORs of its bits."""
-    return Cat(_xor_all(state[b] for b in row) for row in lfsr_advance_matrix(steps))
-
-
-def _tree(terms):
-    """Balanced adder tree (Amaranth widens each sum)."""
-    values = list(terms)
-    while len(values) > 1:
-        nxt = [values[i] + values[i + 1] for i in range(0, len(values) - 1, 2)]
-        if len(values) % 2:
-            nxt.append(values[-1])
-        values = nxt
-    return values[0]

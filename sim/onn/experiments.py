@@ -1,0 +1,214 @@
+# Ref: TTS99 = t_run * ln(0.01) / ln(1 - Ps).
+"""The Max-Cut and recall experiments behind docs/onn.md: :func:`bench` (the tables) and
+:func:`sweep` (schedule search on the G1-like graph); ``python -m sim.onn.maxcut bench|sweep``."""
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from hdl.onn import Mode, OnnParams
+from sim.toolchain import ToolError
+
+from .baselines import anneal, bifurcation, brute_force, improving_flips, tts99
+from .cli import positive_int
+from .graphs import random_graph
+from .solvers import (
+    DEFAULT_EPOCHS,
+    DEFAULTS,
+    PBIT_DEFAULTS,
+    array_params,
+    recall_trials,
+    solve_oim,
+    solve_segments,
+)
+
+__all__ = ["run_clocks", "bench", "sweep", "main"]
+
+
+def run_clocks(n: int, epochs: int, mode: Mode = Mode.OIM) -> int:
+    """Busy clocks of one Max-Cut run (START + ``epochs`` epochs in ``mode``; PBIT adds its
+    field fill) on an n-cell serial array (``hdl.onn``: the CYCLES register; checked by
+    tb/test_onn.py)."""
+    from hdl.onn import epoch_cycles, fill_cycles, start_cycles
+
+    p = OnnParams(n=n, with_pbit=Mode(mode) == Mode.PBIT)
+    return start_cycles(False) + fill_cycles(p, mode) + epochs * epoch_cycles(p, mode)
+
+
+def sweep(epochs: int, runs: int, specs) -> list[dict]:
+    """Schedule search on the G1-like graph (``random_graph(800, 19176, seed=2026)``): each
+    spec ``{"over": default_config overrides, "segments": [[fraction, extra shift], ...],
+    "classes": k}`` (classes: the model-only partly sequential update, default 1), ``{"pbit":
+    {"nu": ..., "cool": ...}}`` (the PBIT mode), or ``{"dsb": {"dt": ..., "c": ...}}``
+    (:func:`bifurcation`, ``epochs`` steps)
+    runs seeds 1..runs for ``epochs`` epochs on the model; then SA (:func:`anneal`, default
+    temperatures) with the same seeds and ``epochs`` sweeps (equal spin-update budget)."""
+    p = array_params()
+    g = random_graph(800, 19176, 2026, (1,))
+    rows = []
+    for spec in specs:
+        t0 = time.monotonic()
+        if "dsb" in spec:            # the floating-point dSB reference, steps = epochs
+            kw = spec["dsb"]
+            if not isinstance(kw, dict) or not set(kw) <= {"dt", "c"}:
+                raise ValueError(f'"dsb" takes {{"dt": ..., "c": ...}}, not {kw!r}')
+            cuts, bits = bifurcation(g.W, epochs, range(1, runs + 1), **kw)
+            row = {"epochs": epochs, "runs": runs, "dsb": kw, "best": int(cuts.max()),
+                   "mean": round(float(cuts.mean()), 1),
+                   "improving_flips": improving_flips(g.W, bits).tolist(),
+                   "seconds": round(time.monotonic() - t0, 1)}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+            continue
+        if "pbit" in spec:           # the array's PBIT mode (integer model)
+            kw = spec["pbit"]
+            if not isinstance(kw, dict) or not set(kw) <= set(PBIT_DEFAULTS):
+                raise ValueError(f'"pbit" takes {{"nu": ..., "cool": ...}}, not {kw!r}')
+            cuts, bits, cfg = solve_oim(p, g, epochs, range(1, runs + 1), mode=Mode.PBIT, **kw)
+            row = {"epochs": epochs, "runs": runs, "pbit": kw, "noise_amp": cfg.noise_amp,
+                   "best": int(cuts.max()), "mean": round(float(cuts.mean()), 1),
+                   "improving_flips": improving_flips(g.W, bits).tolist(),
+                   "seconds": round(time.monotonic() - t0, 1)}
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+            continue
+        segs = [tuple(x) for x in spec.get("segments", [[1.0, 0]])]
+        cuts, _, cfg, imp = solve_segments(p, g, epochs, range(1, runs + 1), segs,
+                                           spec.get("classes", 1), **spec.get("over", {}))
+        row = {"epochs": epochs, "runs": runs, **spec, "shift": cfg.shift,
+               "ks_max": cfg.ks_max, "noise_amp": cfg.noise_amp, "best": int(cuts.max()),
+               "mean": round(float(cuts.mean()), 1), "improving_flips": imp.tolist(),
+               "seconds": round(time.monotonic() - t0, 1)}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
+    t0 = time.monotonic()
+    sa, sbits = anneal(g.W, epochs, range(1, runs + 1))
+    row = {"epochs": epochs, "runs": runs, "sa": "anneal (default temperatures)",
+           "best": int(sa.max()), "mean": round(float(sa.mean()), 1),
+           "improving_flips": improving_flips(g.W, sbits).tolist(),
+           "seconds": round(time.monotonic() - t0, 1)}
+    print(json.dumps(row), flush=True)
+    rows.append(row)
+    return rows
+
+
+def bench(quick: bool = False, out=None) -> str:
+    """The tables in docs/onn.md: model (default settings) vs brute force, vs best-of-many SA,
+    vs SA at equal spin-update budget on a G1-like graph, and ONN recall rates."""
+    p = array_params()
+    E, K = DEFAULT_EPOCHS, 16
+    lines = []
+
+    def emit(s=""):
+        print(s, flush=True)
+        lines.append(s)
+
+    t0 = time.monotonic()
+    emit(f"OnnParams defaults: {p}")
+    emit(f"Model runs: default_config ({DEFAULTS}), {E} epochs, {K} runs (seeds 1..{K}).")
+    emit()
+    from hdl.onn import EPOCH_OVERHEAD, start_cycles
+
+    emit("TTS99 in clocks: one run = START + E epochs on an n-cell serial array, "
+         f"`{start_cycles(False)} + E * epoch_cycles(OnnParams(n=n), OIM)` = "
+         f"{start_cycles(False)} + E (n + {EPOCH_OVERHEAD}) clocks.")
+    emit()
+    emit("| graph | n | m | optimum (brute force) | best model cut | ratio | Ps(opt) "
+         "| TTS99 (epochs) | TTS99 (clocks) | PBIT best | PBIT Ps(opt) |")
+    emit("|---|---|---|---|---|---|---|---|---|---|---|")
+    small = [(16, (1,)), (16, (-1, 1)), (20, (1,)), (20, (-1, 1))]
+    if not quick:
+        small += [(24, (1,)), (24, (-1, 1))]
+    for gs, (n, w) in enumerate(small, 100):
+        g = random_graph(n, n * (n - 1) // 4, gs, w)
+        opt, _ = brute_force(g.W)
+        cuts, _, _ = solve_oim(p, g, E, range(1, K + 1))
+        pb, _, _ = solve_oim(p, g, E, range(1, K + 1), mode=Mode.PBIT)
+        ps = float((cuts == opt).mean())
+        emit(f"| G(n,1/2) w∈{set(w)} seed {gs} | {n} | {g.m} | {opt} | {int(cuts.max())} | "
+             f"{cuts.max() / opt:.4f} | {ps:.2f} | {tts99(E, ps):.0f} | "
+             f"{tts99(run_clocks(n, E), ps):,.0f} | {int(pb.max())} | "
+             f"{float((pb == opt).mean()):.2f} |")
+    emit()
+    emit("Mid-size: reference = best of 32 SA runs x 4000 sweeps and all model runs, OIM and "
+         "PBIT (not a proven optimum). PBIT columns: the PBIT mode, same epochs and runs.")
+    emit()
+    emit("| graph | n | m | reference | best model cut | ratio | Ps(ref) | TTS99 (epochs) "
+         "| TTS99 (clocks) | SA mean (4000 sweeps) | PBIT best | PBIT Ps(ref) |")
+    emit("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    mids = [(60, (1,)), (80, (-1, 1)), (100, (1,)), (100, (-1, 1))]
+    if quick:
+        mids = mids[:1]
+    for gs, (n, w) in enumerate(mids, 200):
+        g = random_graph(n, n * (n - 1) // 4, gs, w)
+        sa, _ = anneal(g.W, 4000 if not quick else 500, range(32))
+        cuts, _, _ = solve_oim(p, g, E, range(1, K + 1))
+        pb, _, _ = solve_oim(p, g, E, range(1, K + 1), mode=Mode.PBIT)
+        ref = int(max(sa.max(), cuts.max(), pb.max()))
+        ps = float((cuts == ref).mean())
+        emit(f"| G(n,1/2) w∈{set(w)} seed {gs} | {n} | {g.m} | {ref} | {int(cuts.max())} | "
+             f"{cuts.max() / ref:.4f} | {ps:.2f} | {tts99(E, ps):.0f} | "
+             f"{tts99(run_clocks(n, E), ps):,.0f} | {sa.mean():.1f} | {int(pb.max())} | "
+             f"{float((pb == ref).mean()):.2f} |")
+    emit()
+    emit("G1-like: 800 nodes, 19,176 random edges of weight 1 (random_graph(800, 19176, "
+         "seed=2026)); 8 runs each; equal budget: one model epoch = one SA sweep = 800 spin "
+         f"updates. Model: OIM mode (the defaults above) and PBIT mode ({PBIT_DEFAULTS}); "
+         "clocks per run for OIM (PBIT adds one fill pass, 806 clocks).")
+    emit()
+    emit("| budget (epochs = sweeps) | clocks per run (800 cells) | OIM best | OIM mean "
+         "| PBIT best | PBIT mean | SA best | SA mean | OIM best / SA best "
+         "| PBIT best / SA best |")
+    emit("|---|---|---|---|---|---|---|---|---|---|")
+    g = random_graph(800, 19176, 2026, (1,))
+    for budget in ((30, 200) if quick else (30, 200, 1000, 3000)):
+        runs = 4 if quick else 8
+        mc, _, _ = solve_oim(p, g, budget, range(1, runs + 1))
+        pc, _, _ = solve_oim(p, g, budget, range(1, runs + 1), mode=Mode.PBIT)
+        sc, _ = anneal(g.W, budget, range(1, runs + 1))
+        emit(f"| {budget} | {run_clocks(g.n, budget):,} | {int(mc.max())} | {mc.mean():.1f} | "
+             f"{int(pc.max())} | {pc.mean():.1f} | {int(sc.max())} | {sc.mean():.1f} | "
+             f"{mc.max() / sc.max():.4f} | {pc.max() / sc.max():.4f} |")
+    emit()
+    emit("ONN recall: N = 100 cells, M random patterns (Hebbian, 5-bit weights), cue = pattern "
+         "with round(noise N) bits flipped, 200 cues, until stable (<= 20 epochs); rate = "
+         "exact recall.")
+    emit()
+    noises = (0.05, 0.1, 0.2)
+    emit("| M | M/N | " + " | ".join(f"rate @ noise {x}" for x in noises) + " |")
+    emit("|---|---|" + "---|" * len(noises))
+    for M in (1, 5, 10, 14):
+        pats = np.random.default_rng([M, 0x0A11]).integers(0, 2, size=(M, 100))
+        rates = [recall_trials(p, pats, x, 200, 20, seed=M)["rate"] for x in noises]
+        emit(f"| {M} | {M / 100:.2f} | " + " | ".join(f"{r:.3f}" for r in rates) + " |")
+    emit()
+    emit(f"(bench took {time.monotonic() - t0:.0f} s)")
+    text = "\n".join(lines) + "\n"
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text)
+    return text
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.onn.maxcut")
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    b = sub.add_parser("bench", help="benchmark tables for docs/onn.md")
+    b.add_argument("--quick", action="store_true", help="smaller sample")
+    b.add_argument("--out", help="also write the Markdown here")
+    w = sub.add_parser("sweep", help="schedule search on the G1-like graph (docs/onn.md)")
+    w.add_argument("--epochs", type=positive_int, default=200)
+    w.add_argument("--runs", type=positive_int, default=4)
+    w.add_argument("specs", help='JSON list of {"over": {...}, "segments": [[frac, shift]]}')
+    args = ap.parse_args(argv)
+    try:
+        if args.cmd == "sweep":
+            sweep(args.epochs, args.runs, json.loads(args.specs))
+        else:
+            bench(args.quick, args.out)
+    except (ToolError, ValueError) as e:    # bad specs (JSON, overrides, registers): one line
+        ap.exit(2, f"{ap.prog}: error: {e}\n")
+    return 0
