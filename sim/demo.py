@@ -81,49 +81,54 @@ def _lmul_measurements(rep: dict) -> Table:
     return table
 
 
-PAPER_SAVING = {"multiply": 0.95, "dot": 0.80}   # arXiv 2410.00907, energy per operation
+def _lmul_mul_energy(*, quick: bool, sims) -> list[dict]:
+    """L-Mul vs exact multipliers on the standard-cell library, both activity modes."""
+    from .lmul.energy import measure_pairs
+
+    return measure_pairs(ops=1000 if quick else 2000, sim=sims[0], log=lambda _: None)
 
 
-def _lmul_mul_energy(*, quick: bool, sims) -> dict:
-    from .power.report import measure_lmul
+def _lmul_dot_energy(*, quick: bool, sims) -> list[dict]:
+    """L-Mul vs exact dot-product units on the standard-cell library, both activity modes."""
+    from .lmul.energy import DOT_FMTS, measure_pairs
 
-    return measure_lmul(tuple(FORMATS), n_ops=1000 if quick else 2000, sims=sims,
-                        stream=(False,) if quick else (False, True))
-
-
-def _lmul_dot_energy(*, quick: bool, sims) -> dict:
-    from .power.report import measure_dot
-
-    return measure_dot(("e4m3", "e5m2"), vectors=8 if quick else 16, length=64, sims=sims)
+    return measure_pairs(fmts=DOT_FMTS, dot=True, ops=512 if quick else 1024, sim=sims[0],
+                         log=lambda _: None)
 
 
 def measure_lmul_energy(*, quick: bool, sims=("verilator",)) -> dict:
-    """Gate-level energy of L-Mul vs exact: multipliers (and stream wrappers unless quick) and
-    dot-product units, on seeded workloads (sim/power)."""
-    mul = _lmul_mul_energy(quick=quick, sims=sims)
-    dot = _lmul_dot_energy(quick=quick, sims=sims)
-    return {"units": mul["units"] + dot["units"], "ratios": mul["ratios"] + dot["ratios"]}
+    """L-Mul vs exact on the standard-cell library (sim.lmul.energy): multipliers and
+    dot-product units, zero-delay and SDF-annotated activity."""
+    return {"multiply": _lmul_mul_energy(quick=quick, sims=sims),
+            "dot": _lmul_dot_energy(quick=quick, sims=sims)}
 
 
 def energy_table(data: dict, title: str) -> Table:
+    from .lmul.energy import PAPER_SAVING, savings
+
     table = Table(title=title)
-    for col in ("L-Mul unit", "vs exact", "gate toggles/op", "compute pJ/op", "saving",
+    for col in ("L-Mul unit", "vs exact", "activity", "transitions/op", "pJ/op", "saving",
                 "paper"):
-        table.add_column(col, justify="left" if col in ("L-Mul unit", "vs exact") else "right")
-    by = {u["unit"]: u for u in data["units"]}
-    for r in data["ratios"]:
-        a, b = by[r["a"]]["sims"][r["sim"]], by[r["b"]]["sims"][r["sim"]]
-        what = "dot" if r["a"].startswith("ldot") else "multiply"
-        table.add_row(r["a"], r["b"],
-                      f"{a['gate']['toggles_per_op']:.1f} / {b['gate']['toggles_per_op']:.1f}",
-                      f"{a['pj_per_op']['compute']:.4f} / {b['pj_per_op']['compute']:.4f}",
-                      f"{1 - r['pj']['compute']:.0%}", f"{PAPER_SAVING[what]:.0%}")
+        table.add_column(col, justify="left" if col in ("L-Mul unit", "vs exact", "activity")
+                         else "right")
+    for pair in data["multiply"] + data["dot"]:
+        s = savings(pair)
+        for mode in ("zero", "sdf"):
+            if mode not in s:
+                continue
+            m = s[mode]
+            table.add_row(pair["lmul"]["unit"], pair["exact"]["unit"],
+                          "zero-delay" if mode == "zero" else "SDF (glitches)",
+                          f"{m['lmul_transitions']:.1f} / {m['exact_transitions']:.1f}",
+                          f"{m['lmul_pj']:.3f} / {m['exact_pj']:.3f}", f"{m['saving']:.0%}",
+                          f"{PAPER_SAVING[pair['op']]:.0%}")
     return table
 
 
 def _lmul_energy(data: dict, sim: str) -> Table:
-    return energy_table(data, f"L-Mul energy, gate-level proxy ({sim}; estimates from "
-                              "docs/power.md constants; per multiply / per MAC)")
+    lib = data["multiply"][0]["lmul"]["library"] if data["multiply"] else "liberty"
+    return energy_table(data, f"L-Mul energy on {lib} (standard cells; zero-delay on {sim}, "
+                              "SDF-annotated on Icarus; per multiply / per MAC)")
 
 
 def _imc(console, sim: str, quick: bool) -> Table:
@@ -265,12 +270,11 @@ def run_all(console, *, sims, quick: bool = False, jobs: int = 2) -> int:
         data["seconds"].update(part.pop("seconds"))
         data.update(part)
     sec = data["seconds"]
-    mul, dot = data["lmul_mul"], data["lmul_dot"]
-    energy = {"units": mul["units"] + dot["units"], "ratios": mul["ratios"] + dot["ratios"]}
+    energy = {"multiply": data["lmul_mul"], "dot": data["lmul_dot"]}
     console.print(f"[{n - 2}/{n}] L-Mul accuracy and area (golden models, Yosys, nextpnr; "
                   f"{sec['lmul']:.0f} s)")
     console.print(_lmul_measurements(data["lmul"]))
-    console.print(f"[{n - 1}/{n}] L-Mul energy (RTL and gate-level switching activity; "
+    console.print(f"[{n - 1}/{n}] L-Mul energy (standard-cell netlists, zero-delay and SDF; "
                   f"multipliers {sec['lmul_mul']:.0f} s, dot units {sec['lmul_dot']:.0f} s)")
     console.print(_lmul_energy(energy, sims[0]))
     console.print(f"[{n}/{n}] IMC energy, 8x4 tile vs baseline (quick; the 64x16 figures: "
@@ -289,19 +293,18 @@ def report_lmul(console, *, quick: bool, out) -> None:
 
     from rich.markdown import Markdown
 
+    from .lmul.energy import render_markdown as energy_markdown
     from .lmul.report import build_report, render_markdown, write_plots
-    from .power.report import write_report
 
     report = build_report(quick=quick)
-    console.print("measuring switching activity (RTL and gate level) ...")
+    console.print("measuring energy on the standard-cell library (zero-delay and SDF) ...")
     report["energy"] = measure_lmul_energy(quick=quick)
-    energy_paths = write_report(report["energy"], out, title="L-Mul energy (gate-level proxy)",
-                                stem="lmul-energy")
-    md = render_markdown(report) + "\n\n" + energy_paths["md"].read_text()
+    md = (render_markdown(report) + "\n\n## Energy (standard-cell library)\n\n"
+          + energy_markdown(report["energy"]["multiply"], report["energy"]["dot"]))
     out.mkdir(parents=True, exist_ok=True)
     (out / "lmul.md").write_text(md)
     (out / "lmul.json").write_text(json.dumps(report, indent=1) + "\n")
-    plots = write_plots(report, out) + [energy_paths["png"]]
+    plots = write_plots(report, out)
     console.print(Markdown(md))
     console.print(f"wrote {out / 'lmul.md'}, {out / 'lmul.json'}, "
                   + ", ".join(str(p) for p in plots))
@@ -344,4 +347,12 @@ def report_soc(console, *, quick: bool, out) -> None:
     console.print("wrote " + ", ".join(map(str, paths)))
 
 
-REPORTS = {"lmul": report_lmul, "imc": report_imc, "onn": report_onn, "soc": report_soc}
+def report_energy(console, *, quick: bool, out) -> None:
+    """`picojoule report energy`: the proxy beside the standard-cell engine, every unit."""
+    from .power.compare import report_energy as run
+
+    run(console, quick=quick, out=out)
+
+
+REPORTS = {"lmul": report_lmul, "imc": report_imc, "onn": report_onn, "soc": report_soc,
+           "energy": report_energy}

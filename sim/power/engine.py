@@ -150,7 +150,7 @@ def measure_cells(name: str, component_factory, workload: Workload, *,
         else:
             sdf = None
             r = run(component, sim=sim, waves=True, wave_format="vcd",
-                    verilog_text=sim_text[mode], **kw)
+                    verilog_text=sim_text[mode], verilator_args=("--trace-underscore",), **kw)
         window = read_window(r, workload.window)
         _digest_check(name, mode, reference, window.extra, r.run_dir)
         waves = Waves(r.waves, name)

@@ -47,7 +47,7 @@ OSU018_PACKAGE = "qflow-tech-osu018"
 _OSU018_DIR = Path("usr/share/qflow/tech/osu018")
 
 # Bump when the script or the reading of its output changes: cached netlists are then remapped.
-_FLOW_VERSION = "1"
+_FLOW_VERSION = "2"
 _SIMPLE = re.compile(r"^[A-Za-z][A-Za-z0-9_$.]*$")
 
 
@@ -188,9 +188,13 @@ def _best_names(module: dict) -> dict[int, tuple[str, int]]:
     best: dict[int, tuple] = {}
     for raw, net in module["netnames"].items():
         name = raw.replace("\\", "")
-        if net.get("hide_name") or name.rsplit(".", 1)[-1].startswith(("_", "$")):
+        leaf = name.rsplit(".", 1)[-1]
+        if net.get("hide_name") or leaf.startswith("$"):
             continue
-        rank = (name not in ports, not _SIMPLE.match(name), len(name), name)
+        # "_" names (Amaranth's private signals) are dumped by Verilator only with
+        # --trace-underscore, which the energy engine passes: used when nothing better exists.
+        rank = (name not in ports, leaf.startswith("_"), not _SIMPLE.match(name), len(name),
+                name)
         for index, bit in enumerate(net["bits"]):
             if isinstance(bit, int) and (bit not in best or rank < best[bit][0]):
                 best[bit] = (rank, name, index)
