@@ -15,7 +15,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from sim.synth import _READ_FIXUP
+from sim.synth import READ_FIXUP
 from sim.toolchain import BUILD, ToolError, locked, yosys_command
 
 from .board import Board
@@ -42,7 +42,7 @@ def module_breakdown(board: Board, *, design: str = "soc", config=None, dsp: boo
     family = board.family
     opts = " -dsp" if dsp and family == "ice40" else ""
     script = "\n".join([
-        f"read_rtlil {NAME}.il", _READ_FIXUP.strip(), KEEP_COPIES,
+        f"read_rtlil {NAME}.il", READ_FIXUP.strip(), KEEP_COPIES,
         f"synth_{family} -noflatten{opts} -top {NAME}",
         "tee -q -o breakdown_stat.json stat -json", ""])
     with locked(out):

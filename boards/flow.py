@@ -15,13 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sim.synth import (
-    _READ_FIXUP,
     DEFAULT_ROUTER,
     KEEP_COPIES,
+    READ_FIXUP,
     RouterStalled,
-    _fmax,
-    _run_nextpnr,
-    _stat,
+    cell_stat,
+    fmax_of,
+    run_nextpnr,
 )
 from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
 
@@ -69,7 +69,7 @@ def prepare(board: Board, design=DEFAULT_DESIGN, out: Path | None = None) -> Pat
     top = BoardTop(design, board.config, leds=board.leds, buttons=board.buttons,
                    clk_hz=round(board.clock_mhz * 1e6))
     plan = board.platform().prepare(
-        top, NAME, script_after_read=_READ_FIXUP.strip() + "\n" + KEEP_COPIES,
+        top, NAME, script_after_read=READ_FIXUP.strip() + "\n" + KEEP_COPIES,
         script_after_synth="tee -q -o synth_stat.json stat -json")
     for name, content in plan.files.items():
         path = out / name
@@ -112,12 +112,12 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
         if proc.returncode != 0:
             last = (proc.stderr.strip() or "no output").splitlines()[-1]
             raise ToolError(f"yosys failed in {out}: {last}")
-        cells = _stat(out / "synth_stat.json", NAME)
+        cells = cell_stat(out / "synth_stat.json", NAME)
         synth_logic = logic_cells(cells, family)
         _say(progress, f"[fpga]     {time.monotonic() - t0:.0f} s: {synth_logic} "
                        f"{'SB_LUT4' if family == 'ice40' else 'LUT4 + 2 x CCU2C'}, "
                        f"{sum(v for k, v in cells.items() if 'FF' in k)} FFs")
-        # _run_nextpnr reads <top>_<family>.json: point it at Amaranth's output.
+        # run_nextpnr reads <top>_<family>.json: point it at Amaranth's output.
         (out / f"{NAME}_{family}.json").unlink(missing_ok=True)
         (out / f"{NAME}_{family}.json").symlink_to(f"{NAME}.json")
         def config(seed):
@@ -134,7 +134,7 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
             _say(progress, f"[fpga] 2/3 yowasp-nextpnr-{family} seed {seed} "
                            f"({i + 1} of {len(seeds)})")
             try:
-                data = _run_nextpnr(family, out, NAME, seed, board.nextpnr_device,
+                data = run_nextpnr(family, out, NAME, seed, board.nextpnr_device,
                                     board.nextpnr_package, router=router, timeout=timeout,
                                     extra=tuple(extra),
                                     progress=lambda s: _say(progress, f"[fpga]     {tag} {s}"
@@ -144,7 +144,7 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
                        "error": str(e)}
                 _say(progress, f"[fpga]     seed {seed}: not routed: {e}")
                 return run, None
-            run = {"seed": seed, "fmax_mhz": _fmax(data), "seconds": time.monotonic() - t0}
+            run = {"seed": seed, "fmax_mhz": fmax_of(data), "seconds": time.monotonic() - t0}
             fm = run["fmax_mhz"]
             _say(progress, f"[fpga]     seed {seed}: {run['seconds']:.0f} s, Fmax "
                            f"{'-' if fm is None else f'{fm:.1f}'} MHz")

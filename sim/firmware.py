@@ -27,8 +27,8 @@ from hdl.memory_map import RAM_BASE, RAM_SIZE, REGIONS
 
 from .toolchain import BUILD, ROOT, ToolError, locked
 
-__all__ = ["PROGRAMS", "Program", "build", "compiler", "cc_flags", "generate_headers",
-           "expected_signature", "xorshift32", "FIRMWARE", "OUT"]
+__all__ = ["PROGRAMS", "Program", "build", "compiler", "compiler_id", "cc_flags",
+           "generate_headers", "expected_signature", "xorshift32", "FIRMWARE", "OUT"]
 
 FIRMWARE = ROOT / "firmware"
 OUT = BUILD / "firmware"
@@ -197,7 +197,7 @@ def compiler() -> tuple[str, list[str]]:
     return "zig", [sys.executable, "-m", "ziglang", "cc"]
 
 
-def _compiler_id(kind: str, cmd: list[str]) -> str:
+def compiler_id(kind: str, cmd: list[str]) -> str:
     if kind == "zig":
         from importlib.metadata import version
 
@@ -271,7 +271,7 @@ def build(name: str, *, with_muldiv: bool = False, console: bool = True) -> Path
     defines = {**prog.defines, "PJ_CONSOLE": int(console)}
     files = [FIRMWARE / f for f in (*RUNTIME, *HEADERS, prog.source)]
     h = hashlib.sha256()
-    h.update(repr((_compiler_id(kind, cc), cc_flags(kind, with_muldiv=with_muldiv),
+    h.update(repr((compiler_id(kind, cc), cc_flags(kind, with_muldiv=with_muldiv),
                    sorted(defines.items()))).encode())
     for path in [*files, gen / "pj_memory_map.h", gen / "pj_memory.ld"]:
         h.update(path.name.encode() + b"\0" + path.read_bytes())

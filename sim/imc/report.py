@@ -271,13 +271,13 @@ def fpga_table(configs=FPGA_CONFIGS, *, seeds=(1, 2, 3), targets=("ice40", "ecp5
 def _failure(row: dict) -> dict:
     """What overflowed in a failed place-and-route (``sim.synth.overflow`` of the first seed's
     nextpnr log) and the bare unit's cell counts, read from the run's directory."""
-    from sim.synth import _stat, overflow, synth_dir
+    from sim.synth import cell_stat, overflow, synth_dir
 
     out = synth_dir(row["top"])
     log = out / f"nextpnr_{row['target']}_seed{row['seeds'][0]}.log"
     over = overflow(log.read_text(errors="replace")) if log.exists() else []
     stat = out / f"{row['target']}_unit_stat.json"
-    cells = _stat(stat, row["top"]) if stat.exists() else {}
+    cells = cell_stat(stat, row["top"]) if stat.exists() else {}
     return {"overflow": ", ".join(over) or None, "unit_cells": dict(sorted(cells.items()))}
 
 

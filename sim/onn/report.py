@@ -278,16 +278,16 @@ def _ecp5_stat(p: OnnParams) -> dict:
     cell, four per TRELLIS_DPR16X4 RAM (n = 8: 4,899 here, 4,940 in nextpnr with the
     harness; TRELLIS_COMB after packing was 5,222)."""
     from sim.rtl.runner import convert
-    from sim.synth import _read_verilog, _stat, synth_dir
+    from sim.synth import cell_stat, read_verilog_script, synth_dir
 
     top = p.name
     out = synth_dir(top)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{top}.v").write_text(convert(OnnArray(p), top))
     t0 = time.monotonic()
-    run_yosys(f"{_read_verilog(top)}synth_ecp5 -top {top}\n"
+    run_yosys(f"{read_verilog_script(top)}synth_ecp5 -top {top}\n"
               "tee -q -o ecp5_unit_stat.json stat -json\n", cwd=out, log_name="ecp5_unit.log")
-    cells = _stat(out / "ecp5_unit_stat.json", top)
+    cells = cell_stat(out / "ecp5_unit_stat.json", top)
     return {"n": p.n, "cells": cells, "luts": cells.get("LUT4", 0),
             "comb": (cells.get("LUT4", 0) + 2 * cells.get("CCU2C", 0)
                      + 4 * cells.get("TRELLIS_DPR16X4", 0)),
@@ -334,7 +334,7 @@ def pack_85f(n: int) -> dict:
     import subprocess
 
     from sim.rtl.runner import convert
-    from sim.synth import IoHarness, _read_verilog, nextpnr_ecp5_command, synth_dir
+    from sim.synth import IoHarness, nextpnr_ecp5_command, read_verilog_script, synth_dir
 
     p = OnnParams(n=n)
     top = f"{p.name}_harness"
@@ -342,7 +342,7 @@ def pack_85f(n: int) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     t0 = time.monotonic()
     (out / f"{top}.v").write_text(convert(IoHarness(OnnArray(p)), top))
-    run_yosys(f"{_read_verilog(top)}synth_ecp5 -top {top} -json {top}_ecp5.json\n", cwd=out,
+    run_yosys(f"{read_verilog_script(top)}synth_ecp5 -top {top} -json {top}_ecp5.json\n", cwd=out,
               log_name="ecp5_harness.log")
     t1 = time.monotonic()
     log = out / "nextpnr_ecp5_pack.log"

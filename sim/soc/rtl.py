@@ -19,10 +19,10 @@ from sim.firmware import (
     FIRMWARE,
     OUT,
     RUNTIME,
-    _compiler_id,
     cc_flags,
     compile_elf,
     compiler,
+    compiler_id,
     generate_headers,
 )
 from sim.riscv.rtl import RunRecord
@@ -83,7 +83,7 @@ def build_soc_firmware(name: str, params: SocParams, *, sources=(), generated=No
         [DEMOS / s for s in sources] + [g for g in gen_files if g.suffix in (".c", ".S")]
     defines = dict(defines or {})
     h = hashlib.sha256()
-    h.update(repr((_compiler_id(kind, cc), cc_flags(kind, with_muldiv=params.core.with_muldiv),
+    h.update(repr((compiler_id(kind, cc), cc_flags(kind, with_muldiv=params.core.with_muldiv),
                    sorted(defines.items()))).encode())
     for path in [*srcs, *DEMOS.glob("*.h"), *(FIRMWARE / f for f in ("pj.h", "link.ld")),
                  *gen_files, *inc.iterdir()]:
