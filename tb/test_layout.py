@@ -216,7 +216,65 @@ def test_units_import_one_way():
         describe_layers(graph, c) for c in cycles)
 
 
+def private_uses(root: Path = ROOT) -> list[tuple[str, int, str]]:
+    """(module, line, what) for every use of another product module's private name: ``from m
+    import _x``, or ``alias._x`` where ``alias`` is bound by an import of a product module."""
+    modules = product_modules(root)
+    found = []
+    for module, path in modules.items():
+        tree = ast.parse(path.read_text(), filename=str(path))
+        package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+        aliases = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for a in node.names:
+                    if a.name in modules and a.asname:
+                        aliases[a.asname] = a.name
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    base = ".".join(package[: len(package) - (node.level - 1)]
+                                    + ([node.module] if node.module else []))
+                for a in node.names:
+                    full = f"{base}.{a.name}"
+                    if full in modules:
+                        aliases[a.asname or a.name] = full
+                    elif (base in modules and base != module and a.name.startswith("_")
+                          and not a.name.startswith("__")):
+                        found.append((module, node.lineno, f"{base}.{a.name}"))
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                    and node.value.id in aliases and node.attr.startswith("_")
+                    and not node.attr.startswith("__") and aliases[node.value.id] != module):
+                found.append((module, node.lineno, f"{aliases[node.value.id]}.{node.attr}"))
+    return sorted(set(found))
+
+
+#: Private names still shared across modules, each to be made public by its owner.
+KNOWN_PRIVATE_USES = {
+    ("sim.soc.bench", "sim.riscv.bench._load"),            # the RISC-V bench's program loader
+    ("sim.imc.report", "sim.power.report._test_seconds"),  # the power report's timing helper
+}
+
+
+def test_no_module_uses_another_modules_private_names():
+    uses = [u for u in private_uses() if (u[0], u[2]) not in KNOWN_PRIVATE_USES]
+    assert not uses, "private names used across modules: " + ", ".join(
+        f"{m}:{line} uses {name}" for m, line, name in uses)
+
+
 # ----------------------------------------------------------------------- the checker itself
+
+
+def test_checker_sees_private_names(tmp_path):
+    root = _tree(tmp_path, {
+        "sim/a.py": "_x = 1\n",
+        "sim/b.py": "from sim.a import _x\nfrom sim import a\nimport sim.a as aa\n"
+                    "def f():\n    return a._x + aa._y + a.__name__\n",
+        "sim/c.py": "from .a import _x\n",
+    })
+    assert private_uses(root) == [("sim.b", 1, "sim.a._x"), ("sim.b", 5, "sim.a._x"),
+                                  ("sim.b", 5, "sim.a._y"), ("sim.c", 1, "sim.a._x")]
 
 
 def _tree(tmp_path: Path, files: dict[str, str]) -> Path:
