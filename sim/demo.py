@@ -17,7 +17,7 @@ __all__ = ["run_all", "REPORTS"]
 
 
 def _multipliers(console, sim: str, quick: bool) -> Table:
-    from sim.lmul.bench import MulCheck
+    from sim.lmul.bench import MulCheck, run_check
 
     table = Table(title=f"L-Mul and exact multipliers vs golden model ({sim})")
     for col in ("unit", "operand pairs", "mismatches", "wall s"):
@@ -32,8 +32,7 @@ def _multipliers(console, sim: str, quick: bool) -> Table:
                 check = MulCheck(fmt, kind, vectors="specials+random", n_random=100_000)
             console.print(f"  simulating {kind}_{name} ...")
             t0 = time.monotonic()
-            r = run(cls(fmt), toplevel=f"{kind}_{name}", test_module="sim.lmul.bench", sim=sim,
-                    testcase="check_combinational", params=check)
+            r = run_check(cls(fmt), toplevel=f"{kind}_{name}", sim=sim, check=check)
             rec = r.data("check")
             table.add_row(f"{kind}_{name}", f"{rec['pairs']:,}", str(rec["mismatches"]),
                           f"{time.monotonic() - t0:.1f}")

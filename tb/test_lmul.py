@@ -14,7 +14,7 @@ from cocotb.triggers import Timer
 
 from hdl.float import FORMATS
 from hdl.lmul import MULTIPLIERS, MulStream, operand_layout
-from sim.lmul.bench import MulCheck, operand_pairs, report_mismatches
+from sim.lmul.bench import MulCheck, operand_pairs, report_mismatches, run_check
 from sim.lmul.model import MODELS, special_values
 from sim.rtl import run
 from sim.rtl.bench import params, seed, start_streams
@@ -45,8 +45,8 @@ KINDS = list(MULTIPLIERS)
 
 def run_multiplier(sim, fmt, kind, **check):
     unit = MULTIPLIERS[kind](FORMATS[fmt])
-    return run(unit, toplevel=f"{kind}_{fmt}", test_module="sim.lmul.bench", sim=sim,
-               testcase="check_combinational", params=MulCheck(FORMATS[fmt], kind, **check))
+    return run_check(unit, toplevel=f"{kind}_{fmt}", sim=sim,
+                     check=MulCheck(FORMATS[fmt], kind, **check))
 
 
 @pytest.mark.slow
