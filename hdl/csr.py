@@ -154,6 +154,10 @@ def read_registers(m: Module, csr, regs: RegisterMap, values: dict, *, addr=None
                 for index, word in enumerate(words):
                     with m.Case(regs.offset(name, index)):
                         m.d.sync += csr.r_data.eq(word)
+            # Spelled out (the r_data.eq(0) above already covers it) so Yosys writes a complete
+            # case statement: Verilator's lint flags an incomplete one (CASEINCOMPLETE).
+            with m.Default():
+                m.d.sync += csr.r_data.eq(0)
 
 
 class CsrBlock(wiring.Component):
