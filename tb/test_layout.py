@@ -7,6 +7,8 @@ sim.onn import model`` is an edge to ``sim.onn.model``, ``from sim.rtl import ru
 package ``sim.rtl``. The product must not import tb/ (tb/ holds tests only and is not shipped),
 and the graph of product modules must have no cycle, module-level and function-level imports
 alike: a cycle is reported as the chain of modules and the file:line of each import in it.
+The same graph collapsed to packages must be acyclic too (hdl < sim < boards < the command), and
+no module may use another module's private (``_name``) names.
 """
 
 import ast
