@@ -264,13 +264,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_run_elf_parser(sub)
 
+    from .riscv.arch_test import add_arch_test_parser
+
+    add_arch_test_parser(sub)
+
     from .soc.rtl import add_memory_map_parser
 
     add_memory_map_parser(sub)
 
-    from .power.cli import add_energy_parser
+    from .energy.cli import add_energy_parser
 
     add_energy_parser(sub)
+
+    from .sweep import add_sweep_parser
+
+    add_sweep_parser(sub)
     return parser
 
 

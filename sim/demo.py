@@ -348,7 +348,7 @@ def report_soc(console, *, quick: bool, out) -> None:
 
 def report_energy(console, *, quick: bool, out) -> None:
     """`picojoule report energy`: the proxy beside the standard-cell engine, every unit."""
-    from .power.compare import report_energy as run
+    from .energy.compare import report_energy as run
 
     run(console, quick=quick, out=out)
 

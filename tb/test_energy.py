@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.energy.units import energy_units, unit_workload
 from sim.power import engine
 from sim.power.engine import EnergyError, measure_cells
 from sim.power.stdcell import map_unit, osu018
-from sim.power.units import energy_units, unit_workload
 from sim.rtl.runner import convert
 
 UNIT = "lmul_e4m3"

@@ -14,15 +14,43 @@ Run: ``python -m sim.lmul.energy [--quick] [--fmts e4m3,e5m2,bf16] [--json FILE]
 
 from hdl.exports import EXPORTS
 from sim.power.engine import measure_cells
-from sim.power.units import unit_workload
+from sim.power.workloads import Boundary, Workload, operand_workload
 
-__all__ = ["PAPER_SAVING", "measure_pairs", "savings", "liberty_rows", "main"]
+__all__ = ["PAPER_SAVING", "dot_workload", "unit_workload", "measure_pairs", "savings",
+           "liberty_rows", "main"]
 
 #: The paper's claims (arXiv 2410.00907): energy saved per element-wise multiply / dot product.
 PAPER_SAVING = {"multiply": 0.95, "multiply-accumulate": 0.80}
 
 MUL_FMTS = ("e4m3", "e5m2", "bf16")
 DOT_FMTS = ("e4m3", "e5m2")
+
+
+def dot_workload(fmt: str, kind: str, *, ops: int, seed: int, length: int = 64) -> Workload:
+    """``ops`` multiply-accumulates (rounded to whole vectors of ``length``) of N(0, 1) vectors
+    through the 8-lane dot-product unit of ``kind`` (``lmul`` or ``fpmul``); the chunk and
+    result ports are charged as a 1 mm on-die bus (an assumption) by the proxy."""
+    from hdl.float import FORMATS
+    from hdl.ldot import DotParams, chunk_layout
+
+    from .dot_bench import DotWorkload
+
+    p = DotParams(FORMATS[fmt], lanes=8, kind=kind)
+    bounds = (Boundary("i", "i__valid", chunk_layout(p).size, ready="i__ready"),
+              Boundary("o", "o__valid", 32, ready="o__ready"))
+    return Workload("sim.lmul.dot_bench", "power_vectors",
+                    DotWorkload(p, max(1, round(ops / length)), length, seed),
+                    boundaries=bounds)
+
+
+def unit_workload(name: str, *, ops: int, seed: int) -> Workload:
+    """The workload of an L-Mul unit: ``lmul_<fmt>[_stream]``, ``fpmul_<fmt>[_stream]``,
+    ``ldot_<fmt>``, ``fdot_<fmt>``."""
+    kind, _, rest = name.partition("_")
+    if kind in ("ldot", "fdot"):
+        return dot_workload(rest, "lmul" if kind == "ldot" else "fpmul", ops=ops, seed=seed)
+    fmt, _, stream = rest.partition("_")
+    return operand_workload(fmt, n_ops=ops, seed=seed, stream=stream == "stream")
 
 
 def _pairs(fmts, dot: bool):

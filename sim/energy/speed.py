@@ -1,4 +1,4 @@
-"""How long the standard-cell engine takes: ``python -m sim.power.speed``.
+"""How long the standard-cell engine takes: ``python -m sim.energy.speed``.
 
 Prints, for the multipliers (2,000 operations, the issue's budget: 2 minutes on 2 cores) and
 the dot-product units (1,024 MACs), the wall time of a timing-aware (SDF) measurement end to
@@ -18,8 +18,8 @@ __all__ = ["main"]
 
 def _timed(name: str, ops: int, timings) -> tuple[float, dict]:
     from hdl.exports import EXPORTS
+    from sim.power.engine import measure_cells
 
-    from .engine import measure_cells
     from .units import unit_workload
 
     t0 = time.monotonic()
@@ -31,7 +31,7 @@ def _timed(name: str, ops: int, timings) -> tuple[float, dict]:
 def main(argv=None) -> int:
     import argparse
 
-    ap = argparse.ArgumentParser(prog="python -m sim.power.speed", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m sim.energy.speed", description=__doc__)
     ap.add_argument("--soc-cycles", type=int, default=2_000_000,
                     help="cycles of the SoC demo to project (default: about one MLP demo)")
     args = ap.parse_args(argv)
@@ -51,9 +51,8 @@ def main(argv=None) -> int:
 
     from hdl.imc import ImcBaseline, ImcParams, ImcTile
     from sim.imc.bench import unit_id
+    from sim.power.stdcell import map_unit, osu018
     from sim.rtl.runner import convert
-
-    from .stdcell import map_unit, osu018
 
     lib = osu018()[0]
     p = ImcParams()

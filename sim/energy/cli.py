@@ -9,7 +9,8 @@ __all__ = ["add_energy_parser", "cmd_energy"]
 
 
 def cmd_energy(args) -> int:
-    from .engine import Loads, measure_cells, resolve_liberty
+    from sim.power.engine import Loads, measure_cells, resolve_liberty
+
     from .units import NOT_MEASURED, energy_units, unit_workload
 
     units = energy_units()

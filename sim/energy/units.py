@@ -9,7 +9,7 @@ energy is measured inside the SoC (``picojoule report soc``), so it is listed wi
 
 from dataclasses import dataclass
 
-from .workloads import Boundary, Workload, operand_workload
+from sim.power.workloads import Workload
 
 __all__ = ["EnergyUnit", "energy_units", "unit_workload", "NOT_MEASURED"]
 
@@ -53,21 +53,10 @@ def unit_workload(name: str, *, ops: int, seed: int) -> Workload:
     if ops < 1:
         raise ValueError(f"ops must be at least 1, not {ops!r}")
     kind, _, rest = name.partition("_")
-    if kind in ("lmul", "fpmul"):
-        fmt, _, stream = rest.partition("_")
-        return operand_workload(fmt, n_ops=ops, seed=seed, stream=stream == "stream")
-    if kind in ("ldot", "fdot"):
-        from hdl.float import FORMATS
-        from hdl.ldot import DotParams, chunk_layout
-        from sim.lmul.dot_bench import DotWorkload
+    if kind in ("lmul", "fpmul", "ldot", "fdot"):
+        from sim.lmul.energy import unit_workload as lmul_workload
 
-        p = DotParams(FORMATS[rest], lanes=8, kind="lmul" if kind == "ldot" else "fpmul")
-        length = 64
-        bounds = (Boundary("i", "i__valid", chunk_layout(p).size, ready="i__ready"),
-                  Boundary("o", "o__valid", 32, ready="o__ready"))
-        return Workload("sim.lmul.dot_bench", "power_vectors",
-                        DotWorkload(p, max(1, round(ops / length)), length, seed),
-                        boundaries=bounds)
+        return lmul_workload(name, ops=ops, seed=seed)
     if kind in ("imc", "vn"):
         from hdl.imc import ImcParams
         from sim.imc.bench import ImcPower
