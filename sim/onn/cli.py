@@ -14,6 +14,7 @@ from .baselines import cut_value
 from .graphs import read_graph, read_patterns
 from .solvers import (
     DEFAULT_EPOCHS,
+    DEFAULT_MODE,
     DEFAULT_SEEDS,
     MODES,
     array_params,
@@ -85,9 +86,10 @@ def add_maxcut_parser(subparsers):
     p.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS,
                    help=f"update epochs per run (default {DEFAULT_EPOCHS})")
     p.add_argument("--seed", type=int, default=1, help="first LFSR seed (runs use seed..)")
-    p.add_argument("--mode", choices=tuple(MODES), default="oim",
-                   help="oim: the oscillator Ising machine (phase dynamics, default); pbit: "
-                   "sequential annealed spin updates on the same array")
+    p.add_argument("--mode", choices=tuple(MODES), default=DEFAULT_MODE,
+                   help="pbit: sequential annealed spin updates; oim: the oscillator Ising "
+                   f"machine (phase dynamics) on the same array (default {DEFAULT_MODE}: "
+                   "docs/onn.md, the default mode)")
     _array_args(p)
     p.set_defaults(func=cmd_maxcut)
     return p

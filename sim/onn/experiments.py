@@ -17,6 +17,8 @@ from .cli import positive_int
 from .graphs import random_graph
 from .solvers import (
     DEFAULT_EPOCHS,
+    DEFAULT_MODE,
+    DEFAULT_SEEDS,
     DEFAULTS,
     PBIT_DEFAULTS,
     array_params,
@@ -25,7 +27,7 @@ from .solvers import (
     solve_segments,
 )
 
-__all__ = ["run_clocks", "bench", "sweep", "main"]
+__all__ = ["run_clocks", "bench", "sweep", "default_graphs", "default_bench", "main"]
 
 
 def run_clocks(n: int, epochs: int, mode: Mode = Mode.OIM) -> int:
@@ -193,12 +195,89 @@ def bench(quick: bool = False, out=None) -> str:
     return text
 
 
+#: Graph seeds of the held-out set of :func:`default_bench` (the tuning of DEFAULTS,
+#: PBIT_DEFAULTS and of the choice of DEFAULT_MODE used other seeds: 100-105, 200-203, 2026-2028
+#: and 4000-4019).
+HELD_OUT_SEED = 5000
+
+
+def default_graphs(quick: bool = False):
+    """The held-out graphs of :func:`default_bench`: G(n, m) with n = 20..100, edge density 0.5
+    and 0.1, weights 1 and +-1, seeds ``HELD_OUT_SEED + k``. Yields (label, graph)."""
+    sizes = (20, 60, 100) if quick else (20, 40, 60, 80, 100)
+    specs = [(n, d, w) for n in sizes for d in (0.5, 0.1) for w in ((1,), (-1, 1))]
+    for k, (n, d, w) in enumerate(specs):
+        g = random_graph(n, int(round(d * n * (n - 1) / 2)), HELD_OUT_SEED + k, w)
+        yield f"n={n} p={d} w∈{set(w)} seed {HELD_OUT_SEED + k}", g
+
+
+def default_bench(quick: bool = False, invocations: int = 4, out=None) -> str:
+    """Which mode ``picojoule maxcut FILE`` should run by default, measured on graphs not used
+    for tuning (:func:`default_graphs`): per graph, ``invocations`` default invocations
+    (``--seed 1``, ``--seed 9``, ...: :data:`DEFAULT_SEEDS` runs x :data:`DEFAULT_EPOCHS`
+    epochs each) of the OIM mode, the PBIT mode and a portfolio (half the runs in each mode,
+    same budget); the table gives the worst invocation's cut over the best known (brute force
+    for n <= 24, else the best of 16 SA runs x 4000 sweeps and every run here) and the
+    fraction of runs that reach the best known."""
+    p = array_params()
+    E, K, half = DEFAULT_EPOCHS, DEFAULT_SEEDS, DEFAULT_SEEDS // 2
+    seeds = range(1, K * invocations + 1)
+    lines = []
+
+    def emit(s=""):
+        print(s, flush=True)
+        lines.append(s)
+
+    t0 = time.monotonic()
+    emit(f"Held-out graphs (seeds {HELD_OUT_SEED}..), {invocations} invocations of {K} runs x "
+         f"{E} epochs per mode (seeds 1..{K * invocations}); ratio = the worst invocation's "
+         f"best cut / best known; portfolio = {half} OIM + {half} PBIT runs. Default: "
+         f"`--mode {DEFAULT_MODE}`.")
+    emit()
+    emit("| graph | n | m | best known | from | OIM ratio | PBIT ratio | portfolio ratio "
+         "| OIM Ps | PBIT Ps |")
+    emit("|---|---|---|---|---|---|---|---|---|---|")
+    worst = {"oim": 1.0, "pbit": 1.0, "portfolio": 1.0}
+    for label, g in default_graphs(quick):
+        oim, _, _ = solve_oim(p, g, E, seeds, mode=Mode.OIM)
+        pb, _, _ = solve_oim(p, g, E, seeds, mode=Mode.PBIT)
+        if g.n <= 24:
+            ref, src = brute_force(g.W)[0], "brute force"
+        else:
+            sa, _ = anneal(g.W, 4000, range(16))
+            ref = int(max(sa.max(), oim.max(), pb.max()))
+            src = "SA" if sa.max() == ref else "model"
+        blocks = [slice(b * K, (b + 1) * K) for b in range(invocations)]
+        ratio = {"oim": min(oim[b].max() for b in blocks) / ref,
+                 "pbit": min(pb[b].max() for b in blocks) / ref,
+                 "portfolio": min(max(oim[b][:half].max(), pb[b][:half].max())
+                                  for b in blocks) / ref}
+        for k, v in ratio.items():
+            worst[k] = min(worst[k], v)
+        emit(f"| {label} | {g.n} | {g.m} | {ref} | {src} | {ratio['oim']:.4f} | "
+             f"{ratio['pbit']:.4f} | {ratio['portfolio']:.4f} | {(oim == ref).mean():.2f} | "
+             f"{(pb == ref).mean():.2f} |")
+    emit()
+    emit(f"Worst ratio over all graphs: OIM {worst['oim']:.4f}, PBIT {worst['pbit']:.4f}, "
+         f"portfolio {worst['portfolio']:.4f}; default `{DEFAULT_MODE}`: "
+         f"{worst[DEFAULT_MODE]:.4f} ({time.monotonic() - t0:.0f} s).")
+    text = "\n".join(lines) + "\n"
+    if out:
+        Path(out).parent.mkdir(parents=True, exist_ok=True)
+        Path(out).write_text(text)
+    return text
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.onn.maxcut")
     sub = ap.add_subparsers(dest="cmd", required=True)
     b = sub.add_parser("bench", help="benchmark tables for docs/onn.md")
     b.add_argument("--quick", action="store_true", help="smaller sample")
     b.add_argument("--out", help="also write the Markdown here")
+    d = sub.add_parser("defaults", help="OIM, PBIT and portfolio on held-out graphs: the "
+                       "measurement behind the default mode of picojoule maxcut")
+    d.add_argument("--quick", action="store_true", help="n = 20, 60, 100 only")
+    d.add_argument("--out", help="also write the Markdown here")
     w = sub.add_parser("sweep", help="schedule search on the G1-like graph (docs/onn.md)")
     w.add_argument("--epochs", type=positive_int, default=200)
     w.add_argument("--runs", type=positive_int, default=4)
@@ -207,6 +286,8 @@ def main(argv=None) -> int:
     try:
         if args.cmd == "sweep":
             sweep(args.epochs, args.runs, json.loads(args.specs))
+        elif args.cmd == "defaults":
+            default_bench(args.quick, out=args.out)
         else:
             bench(args.quick, args.out)
     except (ToolError, ValueError) as e:    # bad specs (JSON, overrides, registers): one line

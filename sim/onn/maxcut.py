@@ -8,17 +8,18 @@
 - :mod:`sim.onn.cli`: ``picojoule maxcut`` / ``picojoule recall``;
 - :mod:`sim.onn.experiments`: the benchmark and the schedule sweep behind ``docs/onn.md``.
 
-``python -m sim.onn.maxcut bench|sweep`` runs :func:`sim.onn.experiments.main`.
+``python -m sim.onn.maxcut bench|defaults|sweep`` runs :func:`sim.onn.experiments.main`.
 """
 
 import sys
 
 from .baselines import anneal, bifurcation, brute_force, cut_value, improving_flips, tts99
 from .cli import add_maxcut_parser, add_recall_parser, cmd_maxcut, cmd_recall
-from .experiments import bench, main, run_clocks, sweep
+from .experiments import bench, default_bench, default_graphs, main, run_clocks, sweep
 from .graphs import Graph, parse_graph, random_graph, read_graph, read_patterns, write_graph
 from .solvers import (
     DEFAULT_EPOCHS,
+    DEFAULT_MODE,
     DEFAULT_SEEDS,
     DEFAULTS,
     MAXCUT_MOMENTUM,
@@ -34,10 +35,12 @@ from .solvers import (
 
 __all__ = ["Graph", "read_graph", "parse_graph", "write_graph", "random_graph", "read_patterns",
            "cut_value", "brute_force", "anneal", "bifurcation", "tts99", "improving_flips",
-           "DEFAULTS", "PBIT_DEFAULTS", "MODES", "MAXCUT_MOMENTUM", "DEFAULT_EPOCHS",
+           "DEFAULTS", "PBIT_DEFAULTS", "MODES", "DEFAULT_MODE", "MAXCUT_MOMENTUM",
+           "DEFAULT_EPOCHS",
            "DEFAULT_SEEDS", "array_params", "default_config", "solve_oim", "solve_rtl",
            "solve_segments", "recall_trials", "cmd_maxcut", "cmd_recall", "add_maxcut_parser",
-           "add_recall_parser", "run_clocks", "bench", "sweep", "main"]
+           "add_recall_parser", "run_clocks", "bench", "default_bench", "default_graphs", "sweep",
+           "main"]
 
 if __name__ == "__main__":
     sys.exit(main())

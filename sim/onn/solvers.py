@@ -15,7 +15,8 @@ from . import model as onn
 from .baselines import cut_value, improving_flips
 from .graphs import Graph
 
-__all__ = ["DEFAULTS", "PBIT_DEFAULTS", "MODES", "MAXCUT_MOMENTUM", "DEFAULT_EPOCHS",
+__all__ = ["DEFAULTS", "PBIT_DEFAULTS", "MODES", "DEFAULT_MODE", "MAXCUT_MOMENTUM",
+           "DEFAULT_EPOCHS",
            "DEFAULT_SEEDS", "array_params", "default_config", "solve_oim", "solve_rtl",
            "solve_segments", "recall_trials"]
 
@@ -24,6 +25,9 @@ DEFAULTS = dict(step=0.3, kappa=0.05, ramp=0.8, nu=0.3, cool=0.8, momentum=4, ki
 #: epochs over which it decays to 0 (cool); chosen by the sweep in docs/onn.md.
 PBIT_DEFAULTS = dict(nu=2.0, cool=0.9)
 MODES = {"oim": Mode.OIM, "pbit": Mode.PBIT}
+#: The mode of ``picojoule maxcut`` without ``--mode``: chosen on held-out graphs by
+#: ``python -m sim.onn.maxcut defaults`` (docs/onn.md, "The default mode").
+DEFAULT_MODE = "pbit"
 
 #: The array the Max-Cut tools simulate: velocity registers for ``DEFAULTS["momentum"]``.
 MAXCUT_MOMENTUM = DEFAULTS["momentum"]
