@@ -121,9 +121,11 @@ def _parse(line: str) -> Commit | None:
 
 
 def run_spike(elf, *, with_muldiv: bool = False, workdir: Path | None = None,
-              log: bool = True, timeout: float = 120) -> SpikeRun:
+              log: bool = True, timeout: float = 120, ram_size: int = RAM_SIZE,
+              isa: str | None = None) -> SpikeRun:
     """Run ``elf`` on Spike; the commit log and signature go to ``workdir`` (a temporary
-    directory if None, kept until the returned object is dropped)."""
+    directory if None, kept until the returned object is dropped). ``ram_size`` bytes of RAM
+    at ``RAM_BASE``; ``isa`` overrides Spike's ``--isa`` (default :func:`spike_isa`)."""
     reason = spike_missing()
     if reason:
         raise RuntimeError(reason)
@@ -134,11 +136,11 @@ def run_spike(elf, *, with_muldiv: bool = False, workdir: Path | None = None,
     else:
         tmp = None
         workdir.mkdir(parents=True, exist_ok=True)
-    image = load_elf(elf)
+    image = load_elf(elf, ram_size=ram_size)
     logf = workdir / f"{elf.stem}.commits" if log else None
     sigf = workdir / f"{elf.stem}.signature"
-    cmd = [spike_command() or "spike", f"--isa={spike_isa(with_muldiv)}", "--priv=m",
-           f"-m0x{RAM_BASE:x}:0x{RAM_SIZE:x}"]
+    cmd = [spike_command() or "spike", f"--isa={isa or spike_isa(with_muldiv)}", "--priv=m",
+           f"-m0x{RAM_BASE:x}:0x{ram_size:x}"]
     if log:
         cmd += ["--log-commits", f"--log={logf}"]
     if image.signature:
