@@ -5,6 +5,7 @@ stderr and a non-zero exit status, never a traceback (set PICOJOULE_DEBUG=1 to s
 """
 
 import argparse
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -102,6 +103,15 @@ def _seeds(text: str) -> tuple[int, ...]:
     return seeds
 
 
+def _use_scheduler(args) -> None:
+    """``--scheduler ADDRESS``: every Dask task of this command (and of the reports it runs)
+    goes to that cluster, as with ``PICOJOULE_SCHEDULER`` (sim/tasks.py)."""
+    if getattr(args, "scheduler", None):
+        from .tasks import SCHEDULER_ENV
+
+        os.environ[SCHEDULER_ENV] = args.scheduler
+
+
 def _jobs(value: int) -> int:
     if value < 1:
         raise ToolError(f"--jobs must be at least 1, not {value}")
@@ -116,6 +126,7 @@ def cmd_fpga(args) -> int:
     if not args.board:
         raise ToolError(f"name a board; choose one of: {', '.join(BOARDS)}")
     b = board(args.board)
+    _use_scheduler(args)
     r = build_board(b, design=args.design, seeds=_seeds(args.seeds), router=args.router,
                     timeout=args.timeout, jobs=_jobs(args.jobs))
     print((Path(r["dir"]) / "report.md").read_text())
@@ -155,7 +166,8 @@ def cmd_sim(args) -> int:
     from .demo import run_all
 
     sims = parse_simulators(args.sim)
-    return run_all(_console(), sims=sims, quick=args.quick)
+    _use_scheduler(args)
+    return run_all(_console(), sims=sims, quick=args.quick, workers=args.workers)
 
 
 # ------------------------------------------------------------------------------ report
@@ -189,6 +201,12 @@ def cmd_report(args) -> int:
     if given and units != ["fpga"]:
         raise ToolError(f"--{given[0].replace('_', '-')} applies to `report fpga` only")
     console = _console()
+    _use_scheduler(args)
+    if len(units) > 1:      # every report: one Dask task each
+        from .demo import run_reports
+
+        return run_reports(console, {u: reports[u] for u in units}, quick=args.quick,
+                           out=Path(args.out))
     for unit in units:
         kw = {"only": args.only} if args.only else {}
         if args.heavy_seeds is not None:
@@ -223,6 +241,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("sim", help="simulate every unit and print results and energy proxies")
     p.add_argument("--sim", default="verilator", help="verilator, icarus, all")
     p.add_argument("--quick", action="store_true", help="smaller workloads")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler for the tasks (default: PICOJOULE_SCHEDULER, else a "
+                   "local cluster; docs/cluster.md)")
+    p.add_argument("--workers", type=int, default=None,
+                   help="local cluster worker processes (default: the cores)")
     p.set_defaults(func=cmd_sim)
 
     p = sub.add_parser("report", help="measured tables for a unit (Markdown, JSON, PNG)")
@@ -235,6 +258,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fpga: seeds for the heavy entries (64x16 tile, ULX3S-85F), default 1")
     p.add_argument("--jobs", type=int, default=None,
                    help="fpga: a board's seeds placed and routed at a time (default 1)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler for the tasks (default: PICOJOULE_SCHEDULER, else a "
+                   "local cluster; docs/cluster.md)")
     p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("fpga", help="bitstream + utilization/timing report of a board "
@@ -246,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, help="seconds per nextpnr run")
     p.add_argument("--jobs", type=int, default=1,
                    help="seeds placed and routed at a time (one core and ~3 GB each)")
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                   help="Dask scheduler for the tasks (default: PICOJOULE_SCHEDULER, else a "
+                   "local cluster; docs/cluster.md)")
     p.set_defaults(func=cmd_fpga)
 
     p = sub.add_parser("doctor", help="check the toolchain")
@@ -267,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     from .riscv.arch_test import add_arch_test_parser
 
     add_arch_test_parser(sub)
+
+    from .riscv.formal import add_formal_parser
+
+    add_formal_parser(sub)
 
     from .soc.rtl import add_memory_map_parser
 

