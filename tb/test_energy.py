@@ -130,7 +130,7 @@ def test_sdf_run_shows_annotated_delays_and_more_transitions(capsys):
     sdf = _energy_json(capsys, "--timing", "sdf")
     assert sdf["timing"] == "sdf" and sdf["sim"] == "icarus" and Path(sdf["sdf"]).is_file()
     changes, unit_ns = _vcd_changes(Path(sdf["activity"]), sdf["scope"])
-    period = 10 / unit_ns   # the workload's operand period (sim.power.workloads.OperandStream)
+    period = 10 / unit_ns   # the workload's operand period (sim.lmul.workloads.OperandStream)
     late = [t for t, _ in changes["y"] if t % period]
     assert late, "no output change between stimulus instants: the SDF delays were not applied"
     # The exact product of the SDF run glitches: more transitions than the zero-delay run

@@ -24,16 +24,12 @@ from amaranth.lib.wiring import In, Out
 from cocotb.triggers import ClockCycles, FallingEdge
 
 from hdl.exports import EXPORTS
+from sim.lmul.workloads import OperandStream, operand_workload
 from sim.power import energy
 from sim.power.activity import ActivityError, Waves, Window, capture, read_window
 from sim.power.gates import gate_energy, synthesize
 from sim.power.report import measure_unit, traffic_energy
-from sim.power.workloads import (
-    MemoryPort,
-    OperandStream,
-    Workload,
-    operand_workload,
-)
+from sim.power.workloads import MemoryPort, Workload
 from sim.rtl import convert, run
 from sim.rtl.activity import measure, window_end, window_start
 from sim.rtl.bench import params, reset, start_clock, value
@@ -254,7 +250,7 @@ def test_doubling_the_work_doubles_the_energy(sim):
     work = OperandStream("e4m3", n_ops=150, seed=3, windows=(("once", 1), ("twice", 2)))
     dut = EXPORTS[name]()
     netlist = synthesize(convert(dut, name), name)
-    r = run(dut, toplevel=name, test_module="sim.power.bench", sim=sim,
+    r = run(dut, toplevel=name, test_module="sim.lmul.power_bench", sim=sim,
             params=work, testcase="operand_stream", waves=True, verilog_text=netlist.verilog)
     once = gate_energy(netlist, capture(r, name, window="once", require=["y"]))
     twice = gate_energy(netlist, capture(r, name, window="twice", require=["y"]))

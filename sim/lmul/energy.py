@@ -14,7 +14,9 @@ Run: ``python -m sim.lmul.energy [--quick] [--fmts e4m3,e5m2,bf16] [--json FILE]
 
 from hdl.exports import EXPORTS
 from sim.power.engine import measure_cells
-from sim.power.workloads import Boundary, Workload, operand_workload
+from sim.power.workloads import Boundary, Workload
+
+from .workloads import operand_workload
 
 __all__ = ["PAPER_SAVING", "dot_workload", "unit_workload", "measure_pairs", "savings",
            "liberty_rows", "main"]

@@ -47,7 +47,7 @@ class RtlJob:
     extra: dict = field(default_factory=dict)
 
 
-async def _load(dut, job: RtlJob):
+async def load_program(dut, job: RtlJob):
     dut.load_en.value = 1
     dut.irq_timer.value = 0
     dut.irq_external.value = 0
@@ -147,7 +147,7 @@ async def _lockstep(dut, job: RtlJob, image_segments):
 async def run_program(dut):
     job: RtlJob = params()
     # The wrapper's clock runs by itself (sim.rtl.runner.free_running).
-    await _load(dut, job)
+    await load_program(dut, job)
     console = []
     cocotb.start_soon(_console(dut, console))
     if job.irq:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import cocotb
 from cocotb.triggers import Edge, First, ReadOnly, RisingEdge, Timer
 
-from sim.riscv.bench import _load, value
+from sim.riscv.bench import load_program, value
 from sim.rtl.bench import CLOCK_NS, params, record
 
 __all__ = ["SocJob"]
@@ -50,7 +50,7 @@ async def run_soc(dut):
     dut.rx.value = 1
     dut.buttons.value = job.buttons
     # The wrapper's clock runs by itself (sim.rtl.runner.free_running).
-    await _load(dut, job)
+    await load_program(dut, job)
     console = []
     cocotb.start_soon(_console(dut, console))
     if job.loopback:

@@ -1,4 +1,4 @@
-"""cocotb workload of the multiplier energy reports: :class:`sim.power.workloads.OperandStream`
+"""cocotb workload of the multiplier energy reports: :class:`sim.lmul.workloads.OperandStream`
 operands through a combinational or stream multiplier, one digest per window."""
 
 import hashlib
@@ -8,16 +8,14 @@ from cocotb.triggers import FallingEdge, RisingEdge, Timer
 
 from hdl.exports import EXPORTS
 from hdl.float import FORMATS
-from sim.power.workloads import (
-    normal_operands,
-)
+from sim.lmul.workloads import normal_operands
 from sim.rtl.activity import window_end, window_start
 from sim.rtl.bench import StreamSink, StreamSource, params, reset, start_clock
 
 
 @cocotb.test()
 async def operand_stream(dut):
-    """Workload of :class:`sim.power.workloads.OperandStream`; records a digest of the
+    """Workload of :class:`sim.lmul.workloads.OperandStream`; records a digest of the
     products in each window so the RTL and gate-level runs can be compared."""
     p = params()
     fmt = FORMATS[p.fmt]
