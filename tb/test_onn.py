@@ -238,17 +238,8 @@ async def errors(dut):
     await a.csr.write("CONFIG", mode=Mode.KURAMOTO.value, shift=3, momentum=p.max_momentum)
     await a.csr.write("CELL", cell=1)
     await a.csr.write("JADDR", col=1, group=0)
-    cases = [("CONFIG", {"mode": Mode.PBIT.value, "shift": 1},
-              0 if p.with_pbit else Cause.BAD_MODE),
-             ("CONFIG", {"mode": 0, "shift": p.max_shift + 1}, Cause.BAD_SHIFT),
-             ("CONFIG", {"mode": 0, "shift": 1, "momentum": p.max_momentum + 1},
-              Cause.BAD_MOMENTUM),
-             ("CELL", {"cell": p.n}, Cause.BAD_CELL),
-             ("JADDR", {"col": p.n, "group": 0}, Cause.BAD_JADDR),
-             ("JADDR", {"col": 0, "group": -(-p.n // weights_per_word(p))}, Cause.BAD_JADDR)]
+    cases = error_cases(p)
     for reg, fields, cause in cases:
-        if not cause or any(v >= 1 << a.regs[reg].layout[f].width for f, v in fields.items()):
-            continue            # not an error in this build, or cannot be written
         await a.csr.write(reg, **fields)
         st = await a.csr.fields("STATUS")
         assert st["error"] == 1 and st["cause"] == cause, f"{reg} {fields}: {st}"
@@ -282,6 +273,24 @@ async def errors(dut):
 
 
 # ------------------------------------------------------------------------------ pytest side
+def error_cases(p: OnnParams) -> list[tuple[str, dict, Cause]]:
+    """The refused writes of a build: (register, fields, the cause it must set). A case is
+    left out where it is not an error in this build (PBIT with ``with_pbit``) or cannot be
+    written (a value wider than its field: ``max_momentum + 1`` when it is 7)."""
+    cases = [("CONFIG", {"mode": Mode.PBIT.value, "shift": 1},
+              None if p.with_pbit else Cause.BAD_MODE),
+             ("CONFIG", {"mode": 0, "shift": p.max_shift + 1}, Cause.BAD_SHIFT),
+             ("CONFIG", {"mode": 0, "shift": 1, "momentum": p.max_momentum + 1},
+              Cause.BAD_MOMENTUM),
+             ("CELL", {"cell": p.n}, Cause.BAD_CELL),
+             ("JADDR", {"col": p.n, "group": 0}, Cause.BAD_JADDR),
+             ("JADDR", {"col": 0, "group": -(-p.n // weights_per_word(p))}, Cause.BAD_JADDR)]
+    regs = register_map(p)
+    return [(reg, fields, cause) for reg, fields, cause in cases
+            if cause is not None
+            and all(v < 1 << regs[reg].layout[f].width for f, v in fields.items())]
+
+
 SMALL = [
     OnnParams(n=8),
     OnnParams(n=8, with_parallel=True),
@@ -308,6 +317,16 @@ def _id(p: OnnParams) -> str:
 def run_onn(sim, p, testcase, params_obj, **kw):
     return run(OnnArray(p), toplevel=p.name, test_module=["sim.onn.bench", "tb.test_onn"], sim=sim,
                testcase=testcase, params=params_obj, **kw)
+
+
+@pytest.mark.parametrize("p, causes", [
+    (SMALL[0], {"BAD_MODE", "BAD_SHIFT", "BAD_MOMENTUM", "BAD_CELL", "BAD_JADDR"}),
+    (SMALL[3], {"BAD_MODE", "BAD_SHIFT", "BAD_CELL", "BAD_JADDR"}),       # momentum 7 + 1: 4 bits
+    (SMALL[4], {"BAD_SHIFT", "BAD_MOMENTUM", "BAD_CELL", "BAD_JADDR"}),   # PBIT is a mode here
+], ids=["plain", "momentum7", "pbit"])
+def test_error_cases_per_build(p, causes):
+    """The ``errors`` check covers every cause a build can raise by a single write."""
+    assert {c.name for _, _, c in error_cases(p)} == causes
 
 
 @pytest.mark.parametrize("p", SMALL, ids=_id)

@@ -34,7 +34,8 @@ from sim.onn import maxcut
 from sim.onn import model as onn
 from sim.toolchain import BUILD, run_yosys
 
-__all__ = ["measure_toggles", "maxcut_convergence", "recall_convergence",
+__all__ = ["measure_toggles", "measure_liberty", "liberty_report", "liberty_rows",
+           "maxcut_convergence", "recall_convergence",
            "rtl_convergence_check", "ecp5_scaling", "place_64", "pack_85f",
            "build_report", "render_markdown", "main"]
 
@@ -79,6 +80,118 @@ def measure_toggles(p: OnnParams, epochs: int = 20, sim: str = "verilator",
             "gate_toggles_per_cell_epoch": s["gate"]["toggles_per_op"],
             "gate_flipflops": r["n_flipflops"], "gate_cells": r["n_cells"],
             "pj_per_cell_epoch": s["pj_per_op"]["compute"]}
+
+
+#: The liberty figures' arrays and epochs: ``quick`` (tests, ``make sim``) and the full report.
+#: The PBIT build serves both modes, so OIM and PBIT are compared on the same netlist.
+LIBERTY_QUICK = {"sizes": (8,), "epochs": 10, "sdf": ()}
+LIBERTY_FULL = {"sizes": (8, 16), "epochs": 20, "sdf": (8,)}
+
+
+def measure_liberty(p: OnnParams, *, mode: Mode = Mode.OIM, epochs: int = 20,
+                    timings=("zero",), sim: str = "verilator", liberty=None) -> dict:
+    """Energy per cell-epoch of ``OnnArray(p)`` mapped to the cells of ``liberty`` (default
+    OSU 0.18 um; ``sim.power.engine.measure_cells``) on the ``power_epochs`` workload of
+    :func:`power_runs` in ``mode``: zero-delay (``sim``) and/or SDF-timed (Icarus) activity.
+    The testcase checks the final phases against the model on every netlist run. One op is
+    a cell-epoch: one phase update of one cell (OIM) or one spin update (PBIT: an epoch
+    updates each of the n spins once); a PBIT window also holds the RESUME's fill pass."""
+    from sim.power.engine import measure_cells
+    from sim.power.workloads import Workload
+
+    runs = power_runs(p, epochs=epochs, mode=mode)
+    res = measure_cells(p.name, lambda: OnnArray(p), Workload("sim.onn.bench", "power_epochs",
+                                                              runs),
+                        liberty=liberty, timings=tuple(timings), sim=sim,
+                        with_timing_report=False)
+    out = {"n": p.n, "unit": p.name, "pbit_built": p.with_pbit, "mode": Mode(mode).name,
+           "epochs": epochs, "cycles_per_epoch": epoch_cycles(p, mode),
+           "library": res["library"], "cells": res["cells"], "area_um2": res["area_um2"],
+           "cell_counts": res["cell_counts"], "netlist": res["netlist"], "modes": {}}
+    for t, m in res["modes"].items():
+        out["modes"][t] = {"sim": m["sim"], "ops": m["ops"], "pj_per_op": m["pj_per_op"],
+                           "breakdown": m["breakdown"],
+                           "transitions_per_op": m["transitions_per_op"],
+                           "activity": m["activity"], "seconds": m["seconds"]}
+    if "glitch_pj_per_op" in res:
+        out["glitch_pj_per_op"] = res["glitch_pj_per_op"]
+    return out
+
+
+def liberty_report(quick: bool = False, *, log=print) -> list[dict]:
+    """For each array size (``LIBERTY_QUICK`` / ``LIBERTY_FULL``): the PBIT build in OIM and
+    PBIT mode on the standard-cell library (zero-delay; SDF-timed too for the sizes in
+    ``sdf``), each next to the power proxy's gate-level pJ per cell-epoch
+    (:func:`measure_toggles`, Verilator)."""
+    cfg = LIBERTY_QUICK if quick else LIBERTY_FULL
+    out = []
+    for n in cfg["sizes"]:
+        p = OnnParams(n=n, with_pbit=True)
+        for mode in (Mode.OIM, Mode.PBIT):
+            timings = ("zero", "sdf") if n in cfg["sdf"] else ("zero",)
+            log(f"[onn] liberty energy n = {n} {mode.name} ({', '.join(timings)})")
+            t0 = time.monotonic()
+            r = measure_liberty(p, mode=mode, epochs=cfg["epochs"], timings=timings)
+            r["proxy"] = measure_toggles(p, epochs=cfg["epochs"], mode=mode)
+            r["seconds"] = round(time.monotonic() - t0, 1)
+            out.append(r)
+    return out
+
+
+def liberty_rows(quick: bool, *, report: list[dict] | None = None) -> list[dict]:
+    """Proxy-vs-liberty rows (one per array and mode) for a comparison table: pJ per
+    cell-epoch (= per spin update) of the netlist, the proxy's gate-level compute figure next
+    to the liberty's zero-delay and SDF-timed ones (None where not run)."""
+    rows = []
+    for r in report if report is not None else liberty_report(quick):
+        m = r["modes"]
+        rows.append({
+            "unit": r["unit"], "mode": r["mode"], "op": "cell-epoch (one spin update)",
+            "proxy_pj_per_op": r["proxy"]["pj_per_cell_epoch"],
+            "liberty_zero_pj_per_op": m["zero"]["pj_per_op"] if "zero" in m else None,
+            "liberty_sdf_pj_per_op": m["sdf"]["pj_per_op"] if "sdf" in m else None,
+            "cells": r["cells"], "area_um2": r["area_um2"], "library": r["library"],
+            "note": f"oscillator array n = {r['n']} (PBIT build), {r['mode']} mode, "
+                    f"{r['epochs']} epochs of Max-Cut"
+                    + (" + the RESUME's fill pass" if r["mode"] == "PBIT" else "")})
+    return rows
+
+
+def liberty_markdown(report: list[dict]) -> list[str]:
+    """The liberty energy table (library named; the proxy labelled as the fast path)."""
+    if not report:
+        return []
+    lib = report[0]["library"]
+    L = ["", f"Energy per cell-epoch (= per spin update), standard cells ({lib}, "
+         "`sim.power.engine.measure_cells`; PBIT build, Max-Cut epochs on a random graph, "
+         "final phases checked against the model in every run; zero-delay on Verilator, "
+         "SDF-timed on Icarus), next to the proxy (fast path: generic gates, 28 nm "
+         "constants):", "",
+         "| array | mode | epochs | cells | area mm2 | transitions / op (zero) | switching | "
+         "internal | leakage | **pJ / op zero-delay** | pJ / op SDF (glitch) | proxy pJ / op "
+         "(fast path) | liberty / proxy |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for r in report:
+        z = r["modes"]["zero"]
+        b = z["breakdown"]
+        s = r["modes"].get("sdf")
+        sdf = (f"{s['pj_per_op']:.3g} ({r['glitch_pj_per_op']:+.3g})" if s else "-")
+        proxy = r["proxy"]["pj_per_cell_epoch"]
+        L.append(f"| n={r['n']} | {r['mode']} | {r['epochs']} | {r['cells']} | "
+                 f"{r['area_um2'] / 1e6:.3f} | {z['transitions_per_op']:.0f} | "
+                 f"{b['switching']:.3g} | {b['internal']:.3g} | {b['leakage']:.2g} | "
+                 f"**{z['pj_per_op']:.3g}** | {sdf} | {proxy:.3g} | "
+                 f"{z['pj_per_op'] / proxy:.2f} |")
+    by = {(r["n"], r["mode"]): r for r in report}
+    for n in sorted({r["n"] for r in report}):
+        if (n, "OIM") in by and (n, "PBIT") in by:
+            lz = (by[n, "PBIT"]["modes"]["zero"]["pj_per_op"]
+                  / by[n, "OIM"]["modes"]["zero"]["pj_per_op"])
+            pz = by[n, "PBIT"]["proxy"]["pj_per_cell_epoch"] / by[n, "OIM"]["proxy"][
+                "pj_per_cell_epoch"]
+            L.append("")
+            L.append(f"n = {n}: PBIT / OIM per spin update {lz:.2f} (liberty, zero-delay), "
+                     f"{pz:.2f} (proxy).")
+    return L
 
 
 def _bits_int(bits) -> list[int]:
@@ -391,6 +504,8 @@ def build_report(quick: bool = False, *, full: bool = False, fpga: bool | None =
     if full:
         rep["toggles"].append(measure_toggles(OnnParams(n=8, with_parallel=True), epochs=20))
         rep["toggles"].append(measure_toggles(OnnParams(n=16), epochs=20))
+    log("[onn] energy on standard cells (liberty)")
+    rep["liberty"] = liberty_report(quick, log=log)
     log("[onn] convergence (model)")
     rep["maxcut_convergence"] = maxcut_convergence(
         CONV_GRAPHS[:2] if quick else CONV_GRAPHS, runs=4 if quick else 8,
@@ -460,7 +575,9 @@ def render_markdown(rep: dict) -> str:
          "| array | ONN | OIM | KURAMOTO |", "|---|---|---|---|"]
     for k, v in rep["epoch_cycles"].items():
         L.append(f"| {k} | {v['ONN']} | {v['OIM']} | {v['KURAMOTO']} |")
-    L += ["", "Switching activity (power proxy, OIM Max-Cut epochs, Verilator):", "",
+    L += liberty_markdown(rep.get("liberty", []))
+    L += ["", "Switching activity (power proxy (fast path), OIM Max-Cut epochs, Verilator):",
+          "",
           "| array | epochs | clocks/epoch | RTL toggles / cell-epoch | gate toggles / "
           "cell-epoch | gate-level compute pJ / cell-epoch (proxy) |",
           "|---|---|---|---|---|---|"]

@@ -1099,7 +1099,10 @@ def _state_logic(cell: Cell, seq: "FlipFlop | Latch", names: dict[str, str], tak
     def assign(values: list[str]) -> str:
         return " ".join(f"{names[st[0]]} {op} {val};" for st, val in zip(states, values))
 
-    lines = [f"  reg {', '.join(names[st[0]] for st in states)};"]
+    # Every state starts cleared, as the RTL's flip-flops start at their (zero) init and a
+    # two-state simulator's at 0: an X never-reset flip-flop (a register file) would otherwise
+    # spread through the cells' logic in a four-state simulator.
+    lines = [f"  reg {', '.join(f'{names[st[0]]} = {st[1]}' for st in states)};"]
     branches = []                       # (condition or None, statements)
     controls = []
     for key, col in (("clear", 1), ("preset", 2)):

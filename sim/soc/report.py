@@ -1,12 +1,18 @@
 """The SoC demos end to end: build, run on the RTL, check against the golden models, and
-estimate energy from the run's activity counters (``make sim``'s SoC step and
-``picojoule report soc``; Markdown, JSON and PNG in ``build/report/``).
+break down their energy (``make sim``'s SoC step and ``picojoule report soc``; Markdown, JSON
+and PNG in ``build/report/``).
 
-Energy is an estimate from event counts (the SoC's ``perf_*`` counters, the instructions
-retired, the oscillator array's busy clocks) times per-event energies, every one derived from
-``sim/power/energy.py`` (its sources are printed with the report) or from the gate-level L-Mul
-measurement in ``build/report/lmul-energy.json`` when ``picojoule report lmul`` has produced
-it. Entries marked *estimate* are ours, with the reasoning next to them.
+Energy = event counts of the run (the SoC's ``perf_*`` counters, the instructions retired, the
+oscillator array's busy clocks) times per-event energies (:func:`energy_model`):
+
+- from the standard-cell engine (``sim/soc/energy.py``: OSU 0.18 um cells, zero-delay
+  activity): the core per instruction, the dot-product units and the IMC tile per MAC, the
+  oscillator array per busy clock, each at the SoC's own sizes;
+- from tables (``sim/power/energy.py``, labelled in the report): RAM per access (OSU 0.18 um
+  has no SRAM compiler) and the bus per transfer (a wire estimate), off-chip bits.
+
+The former all-table figures (:func:`table_model`: Horowitz 45 nm per operation) are kept
+beside them as the proxy estimate.
 """
 
 import json
@@ -21,15 +27,24 @@ from sim.toolchain import BUILD
 from . import demos
 from .rtl import SIM_PARAMS, build_soc_firmware, run_soc
 
-__all__ = ["run_demos", "energy_model", "render_markdown", "write_report", "DemoRun"]
+__all__ = ["run_demos", "energy_model", "table_model", "render_markdown", "write_report",
+           "summary_rows", "liberty_rows", "DemoRun", "LIBRARY"]
 
 WORD_BITS = 32
 ADDR_BITS = 30
 BUS_MM = 1.0          # estimate: average on-die route of a bus transfer
 
 
-def energy_model(p: SocParams) -> dict:
-    """Per-event energies (pJ) and where each comes from."""
+#: Events priced by the standard-cell engine (``sim/soc/energy.py``); the rest are tables.
+LIBERTY_EVENTS = ("instruction", "imc_mac", "dot_mac_lmul", "dot_mac_fpmul", "onn_busy_clock")
+LIBRARY = "OSU 0.18 um (osu018_stdcells)"
+ACCEL = ("imc", "dot_lmul", "dot_fpmul", "onn")
+
+
+def table_model(p: SocParams) -> dict:
+    """The proxy estimate: per-event energies (pJ) from tables only, and where each comes
+    from (Horowitz 45 nm per operation; the gate-level proxy of the dot units if
+    ``build/report/lmul-energy.json`` exists)."""
     ram = E.memory_access_pj(p.ram_size, WORD_BITS)
     rf = E.memory_access_pj(8 << 10, WORD_BITS)
     model = {
@@ -45,9 +60,10 @@ def energy_model(p: SocParams) -> dict:
         "imc_mac": (E.value("int_mult_8b") + E.value("int_add_32b"),
                     "estimate: int8 multiply + 32-bit add per MAC (Horowitz per operation; the "
                     "tile's gate-level proxy figures are in docs/imc.md)"),
-        "onn_cell_step": (E.value("int_mult_8b") + E.value("int_add_32b"),
-                          "estimate: one coupling multiply-accumulate per cell per busy clock "
-                          "(serial array)"),
+        "onn_busy_clock": ((E.value("int_mult_8b") + E.value("int_add_32b"))
+                           * (p.onn.n if p.onn else 0),
+                           "estimate: one coupling multiply-accumulate per cell per busy clock "
+                           "(serial array), times the cells"),
         "offchip_copper": (E.interconnect_pj_per_bit("copper_serdes"), "per bit, "
                            + E.CONSTANTS["serdes_copper_lr"].source),
         "offchip_cpo": (E.interconnect_pj_per_bit("optics_cpo"), "per bit, "
@@ -72,6 +88,50 @@ def energy_model(p: SocParams) -> dict:
     return model
 
 
+def energy_model(p: SocParams, *, quick: bool = True, log=print) -> dict:
+    """Per-event energies (pJ) and where each comes from: the standard-cell engine's
+    zero-delay figures for :data:`LIBERTY_EVENTS` (``sim.soc.energy.measure_parts``: measured
+    once, cached), the tables of :func:`table_model` for memories, bus and off-chip,
+    labelled *table*."""
+    return _liberty_model(p, _measured(p, quick, log))
+
+
+def _measured(p: SocParams, quick: bool, log=print) -> dict:
+    from .energy import measure_parts
+
+    return measure_parts(p, quick=quick, log=log)
+
+
+def _liberty_model(p: SocParams, parts: dict) -> dict:
+    model = {k: (v, f"table: {src}") for k, (v, src) in table_model(p).items()
+             if k not in LIBERTY_EVENTS}
+    for event, part in parts.items():
+        r = part["result"]
+        model[event] = (part["pj"]["zero"],
+                        f"{LIBRARY}, zero-delay: {part['what']}; {r['cells']:,} cells, "
+                        f"{r['area_um2'] / 1e6:.3f} mm2")
+    return dict(sorted(model.items(), key=lambda kv: kv[0] not in LIBERTY_EVENTS))
+
+
+def _part_rows(parts: dict) -> dict:
+    """What the report shows of each measured part: unit, cells, area, pJ per event by mode,
+    and the netlist run's speed (cells x clocks per second of wall time)."""
+    from sim.rtl.bench import CLOCK_NS
+
+    out = {}
+    for event, part in parts.items():
+        r = part["result"]
+        speed = {}
+        for mode, m in r["modes"].items():
+            clocks = (m["t1_ns"] - m["t0_ns"]) / CLOCK_NS
+            speed[mode] = {"clocks": clocks, "seconds": m["seconds"], "sim": m["sim"],
+                           "cell_clocks_per_s": r["cells"] * clocks / m["seconds"]}
+        out[event] = {"unit": r["unit"], "cells": r["cells"], "area_um2": r["area_um2"],
+                      "fmax_mhz": r.get("fmax_mhz"), "pj": part["pj"], "what": part["what"],
+                      "speed": speed, "program": r.get("program")}
+    return out
+
+
 @dataclass
 class DemoRun:
     task: str
@@ -80,12 +140,17 @@ class DemoRun:
     cycles: int                # the inference (the firmware's rdcycle window)
     images: int
     run: dict                  # SocResult fields
-    energy: dict               # part -> pJ (whole firmware run)
+    energy: dict               # part -> pJ (whole firmware run), energy_model
     offchip_bits: int
+    proxy_energy: dict         # part -> pJ, table_model (the proxy estimate)
+    model: dict                # event -> (pJ, source): energy_model
+    parts: dict                # event -> the measured part (_part_rows)
 
 
-def _energy(p: SocParams, res, image_bytes: int, onn_busy: int = 0) -> tuple[dict, int]:
-    m = {k: v[0] for k, v in energy_model(p).items()}
+def _energy(p: SocParams, m: dict, res, image_bytes: int, onn_busy: int = 0
+            ) -> tuple[dict, int]:
+    """Energy (pJ) of each part of one run under per-event energies ``m``, and its off-chip
+    bits."""
     perf = res.perf
     accel = {}
     if p.imc is not None:
@@ -95,7 +160,7 @@ def _energy(p: SocParams, res, image_bytes: int, onn_busy: int = 0) -> tuple[dic
             accel[f"dot_{kind}"] = perf.get(f"dot_chunks_{kind}", 0) * p.dot.lanes \
                 * m[f"dot_mac_{kind}"]
     if p.onn is not None:
-        accel["onn"] = onn_busy * p.onn.n * m["onn_cell_step"]
+        accel["onn"] = onn_busy * m["onn_busy_clock"]
     parts = {
         "core": res.instret * m["instruction"],
         **accel,
@@ -117,6 +182,16 @@ def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams 
               log=print) -> list[DemoRun]:
     """Every demo on the SoC ``params``, checked against its golden model."""
     n_imc = 60 if quick else demos.N_TEST
+    measured = _measured(params, quick, log)
+    model = _liberty_model(params, measured)
+    prows = _part_rows(measured)
+    liberty = {k: v for k, (v, _) in model.items()}
+    table = {k: v for k, (v, _) in table_model(params).items()}
+
+    def energy(res, image_bytes, onn_busy=0):
+        parts, bits = _energy(params, liberty, res, image_bytes, onn_busy)
+        return parts, bits, _energy(params, table, res, image_bytes, onn_busy)[0]
+
     n_sw = 10 if quick else 30
     n_fp8 = 10 if quick else 40
     runs = []
@@ -139,9 +214,10 @@ def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams 
         what = "IMC tile" if name == "mlp_imc" else "core only (software)"
         result = (f"{acc:.1%} on {n} images (int8 golden {golden_acc:.1%}, float "
                   f"{float_n:.1%}); {'= golden' if ok else 'MISMATCH'}")
-        parts, bits = _energy(params, res, _image_bytes(elf))
+        parts, bits, proxy = energy(res, _image_bytes(elf))
         runs.append(DemoRun(f"digits MLP int8, {what}", result, ok, int(out.get("cycles", 0)),
-                            n, _res_dict(res, time.monotonic() - t0), parts, bits))
+                            n, _res_dict(res, time.monotonic() - t0), parts, bits, proxy,
+                            model, prows))
     # (b) fp8 through the L-Mul and the exact dot units
     if params.dot is not None:
         q, xf, y, files = demos.fp8_demo_data(params.dot.lanes, n_fp8)
@@ -150,15 +226,15 @@ def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams 
         t0 = time.monotonic()
         res = run_soc(elf, params, sim=sim, max_cycles=40_000_000)
         units = demos.parse_units(res.console)
-        parts, bits = _energy(params, res, _image_bytes(elf))
+        parts, bits, proxy = energy(res, _image_bytes(elf))
         for kind in params.dot.kinds:
             pred, logits = demos.golden_fp8(q, xf, kind, params.dot.lanes)
             out = units.get(kind, {})
             ok = res.passed and out.get("pred") == "".join(map(str, pred)) \
                 and out.get("check") == f"{demos.checksum(logits):08x}"
             acc = int(out.get("correct", 0)) / n_fp8
-            share = {k: v for k, v in parts.items() if not k.startswith("dot_") or
-                     k == f"dot_{kind}"}
+            share, pshare = ({k: v for k, v in d.items() if not k.startswith("dot_") or
+                              k == f"dot_{kind}"} for d in (parts, proxy))
             label = "L-Mul" if kind == "lmul" else "exact fp8 products"
             runs.append(DemoRun(f"digits MLP fp8 e4m3, {label}",
                                 f"{acc:.1%} on {n_fp8} images (golden "
@@ -166,7 +242,8 @@ def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams 
                                 f"{'= golden' if ok else 'MISMATCH'}",
                                 ok, int(out.get("cycles", 0)), n_fp8,
                                 _res_dict(res, time.monotonic() - t0),
-                                _split_shared(share, len(params.dot.kinds)), bits))
+                                _split_shared(share, len(params.dot.kinds)), bits,
+                                _split_shared(pshare, len(params.dot.kinds)), model, prows))
     # (c) oscillator array
     if params.onn is not None:
         expect, files = demos.onn_demo_data(params.onn)
@@ -185,13 +262,13 @@ def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams 
         out = demos.parse_console(res.console)
         best = int(out.get("best", -1))
         recalled = sum(r == t for (_, r), (_, _, t) in zip(got_rec, expect["recall"]))
-        parts, bits = _energy(params, res, _image_bytes(elf), int(out.get("onn_busy", 0)))
+        parts, bits, proxy = energy(res, _image_bytes(elf), int(out.get("onn_busy", 0)))
         runs.append(DemoRun(
             f"oscillators: Max-Cut ({params.onn.n} nodes) + recall",
             f"best cut {best} of optimum {expect['optimum']} over {len(got_cuts)} seeds; "
             f"recall {recalled}/{len(got_rec)}; {'= golden' if ok else 'MISMATCH'}",
             ok, int(out.get("cycles", 0)), 0, _res_dict(res, time.monotonic() - t0), parts,
-            bits))
+            bits, proxy, model, prows))
     return runs
 
 
@@ -214,51 +291,108 @@ def _res_dict(res, wall) -> dict:
 
 
 def summary_rows(runs, params: SocParams) -> list[dict]:
-    m = energy_model(params)
+    """One row per demo: result, cycles, the energy breakdown from :func:`energy_model`
+    (``energy_uj``, ``breakdown_uj``: core, each accelerator, memories, bus) and the proxy
+    estimate of :func:`table_model` (``proxy_energy_uj``, ``proxy_breakdown_uj``)."""
+    table = table_model(params)
     rows = []
     for r in runs:
-        total = sum(r.energy.values())
         rows.append({
             "task": r.task, "result": r.result, "ok": r.ok, "cycles": r.cycles,
             "time_us": r.cycles / params.clk_hz * 1e6,
-            "energy_uj": total / 1e6,
+            "energy_uj": sum(r.energy.values()) / 1e6,
             "breakdown_uj": {k: v / 1e6 for k, v in r.energy.items()},
+            "proxy_energy_uj": sum(r.proxy_energy.values()) / 1e6,
+            "proxy_breakdown_uj": {k: v / 1e6 for k, v in r.proxy_energy.items()},
             "offchip_bits": r.offchip_bits,
-            "offchip_copper_uj": r.offchip_bits * m["offchip_copper"][0] / 1e6,
-            "offchip_cpo_uj": r.offchip_bits * m["offchip_cpo"][0] / 1e6,
-            "run_cycles": r.run["cycles"], "wall_s": r.run["wall_s"],
-            "images": r.images,
+            "offchip_copper_uj": r.offchip_bits * table["offchip_copper"][0] / 1e6,
+            "offchip_cpo_uj": r.offchip_bits * table["offchip_cpo"][0] / 1e6,
+            "run_cycles": r.run["cycles"], "instret": r.run["instret"],
+            "wall_s": r.run["wall_s"], "images": r.images,
+            "energy_model": {k: {"pj": v, "source": src} for k, (v, src) in r.model.items()},
+            "parts": r.parts,
         })
     return rows
 
 
+def direct_cost(rows) -> dict:
+    """What simulating the whole SoC netlist (RAM outside) on each demo would cost, from the
+    measured parts: cells = the sum of the measured parts' cells (the DMAs, decoders, bridges
+    and peripherals are not mapped, so it is a lower bound), at the cell-clocks per second the
+    core's netlist runs achieved (zero-delay and, if run, SDF), times each demo's clocks."""
+    if not rows:
+        return {}
+    parts = rows[0]["parts"]
+    cells = sum(p["cells"] for p in parts.values())
+    rate = {m: s["cell_clocks_per_s"] for m, s in parts["instruction"]["speed"].items()}
+    sims = {m: s["sim"] for m, s in parts["instruction"]["speed"].items()}
+    return {"cells": cells, "rate": rate, "sims": sims,
+            "demos": [{"task": r["task"], "clocks": r["run_cycles"],
+                       **{m: cells * r["run_cycles"] / v for m, v in rate.items()}}
+                      for r in rows]}
+
+
+def _accel(b: dict) -> float:
+    return sum(v for k, v in b.items() if k not in ("core", "memories", "bus"))
+
+
 def render_markdown(rows, params: SocParams) -> str:
-    m = energy_model(params)
+    """The SoC report: the breakdown from the standard-cell engine (core and accelerators)
+    plus tables (memories, bus), the proxy estimate beside it, the per-event energies with
+    their sources, and the cost of a direct whole-SoC netlist simulation."""
+    m = rows[0]["energy_model"] if rows else {}
     out = ["# SoC demos (RTL, Verilator)", "",
            f"SoC `{params.name}` at a nominal {params.clk_hz / 1e6:g} MHz. Produced by "
            "`make sim` / `picojoule report soc` (`sim/soc/report.py`); every result is "
            "compared with its golden model (`sim/soc/demos.py`).", "",
            "Cycles: the inference only (the firmware's `rdcycle` window). Energy: the whole "
            "firmware run (loading excluded), from activity counters x per-event energies "
-           "(below); off-chip: the program image (code, weights, inputs) brought in once plus "
-           "the console output, priced per bit.", "",
-           "| task | result | cycles | time @ clock | energy (on-chip) | core | accelerators "
-           "| memories | bus | off-chip bits | copper SerDes | co-packaged optics |",
-           "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+           f"(below): core and accelerators from the {LIBRARY} cells (liberty engine, "
+           "zero-delay activity), memories and bus from tables; the proxy estimate is the "
+           "former all-table figure (Horowitz 45 nm per operation). Off-chip: the program "
+           "image (code, weights, inputs) brought in once plus the console output, priced "
+           "per bit.", "",
+           "| task | result | cycles | time @ clock | energy (on-chip) | core (liberty) "
+           "| accelerators (liberty) | memories (table) | bus (table) | proxy estimate "
+           "| off-chip bits | copper SerDes | co-packaged optics |",
+           "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         b = r["breakdown_uj"]
-        acc = sum(v for k, v in b.items() if k not in ("core", "memories", "bus"))
         out.append(f"| {r['task']} | {r['result']} | {r['cycles']:,} | {r['time_us']:.0f} us | "
-                   f"{r['energy_uj']:.2f} uJ | {b['core']:.2f} | {acc:.3f} | "
-                   f"{b['memories']:.2f} | {b['bus']:.2f} | {r['offchip_bits']:,} | "
-                   f"{r['offchip_copper_uj']:.2f} uJ | {r['offchip_cpo_uj']:.2f} uJ |")
-    out += ["", "Accelerator energy by unit (uJ):", ""]
+                   f"{r['energy_uj']:.2f} uJ | {b['core']:.2f} | {_accel(b):.3f} | "
+                   f"{b['memories']:.2f} | {b['bus']:.2f} | {r['proxy_energy_uj']:.2f} uJ | "
+                   f"{r['offchip_bits']:,} | {r['offchip_copper_uj']:.2f} uJ | "
+                   f"{r['offchip_cpo_uj']:.2f} uJ |")
+    out += ["", "Accelerator energy by unit (uJ; liberty, proxy estimate in brackets):", ""]
     for r in rows:
         acc = {k: v for k, v in r["breakdown_uj"].items()
                if k not in ("core", "memories", "bus")}
-        out.append(f"- {r['task']}: " + ", ".join(f"{k} {v:.4f}" for k, v in acc.items()))
+        out.append(f"- {r['task']}: " + ", ".join(
+            f"{k} {v:.4f} ({r['proxy_breakdown_uj'].get(k, 0.0):.4f})" for k, v in acc.items()))
     out += ["", "Per-event energies:", "", "| event | pJ | source |", "|---|---|---|"]
-    out += [f"| {k} | {v:.4g} | {src} |" for k, (v, src) in m.items()]
+    out += [f"| {k} | {v['pj']:.4g} | {v['source']} |" for k, v in m.items()]
+    parts = rows[0]["parts"] if rows else {}
+    if parts:
+        out += ["", f"Measured parts ({LIBRARY}; pJ per event by activity mode; run: the "
+                "netlist simulation, VCD and pricing, wall time):", "",
+                "| event | unit | cells | area mm2 | Fmax MHz | zero-delay pJ | SDF pJ | run |",
+                "|---|---|---|---|---|---|---|---|"]
+        for event, p in parts.items():
+            run = "; ".join(f"{mode} ({s['sim']}): {s['clocks']:,.0f} clocks in "
+                            f"{s['seconds']:.0f} s" for mode, s in p["speed"].items())
+            sdf = p["pj"].get("sdf")
+            out.append(f"| {event} | {p['unit']} | {p['cells']:,} | {p['area_um2'] / 1e6:.3f} "
+                       f"| {p['fmax_mhz'] or 0:.0f} | {p['pj']['zero']:.4g} | "
+                       f"{'-' if sdf is None else f'{sdf:.4g}'} | {run} |")
+        cost = direct_cost(rows)
+        out += ["", "Whole-SoC netlist (RAM outside) simulated directly, estimated: "
+                f"at least {cost['cells']:,} cells (the measured parts; DMAs, decoders and "
+                "peripherals not counted) at the core netlist's measured "
+                + ", ".join(f"{v / 1e6:.2f} M cell-clocks/s ({mode}, {cost['sims'][mode]})"
+                            for mode, v in cost["rate"].items()) + ":", ""]
+        for d in cost["demos"]:
+            out.append(f"- {d['task']}: {d['clocks']:,} clocks, " + ", ".join(
+                f"{mode} {d[mode] / 3600:.1f} h" for mode in cost["rate"]))
     return "\n".join(out) + "\n"
 
 
@@ -268,9 +402,8 @@ def write_report(rows, params: SocParams, out: Path) -> list[Path]:
     md.write_text(render_markdown(rows, params))
     js = out / "soc.json"
     js.write_text(json.dumps({"params": params.name, "clk_hz": params.clk_hz, "rows": rows,
-                              "energy_model": {k: {"pj": v, "source": s} for k, (v, s)
-                                               in energy_model(params).items()}},
-                             indent=1) + "\n")
+                              "library": LIBRARY, "direct_cost": direct_cost(rows)},
+                             indent=1, default=str) + "\n")
     paths = [md, js]
     try:
         import matplotlib
@@ -287,7 +420,7 @@ def write_report(rows, params: SocParams, out: Path) -> list[Path]:
         vals = [r["breakdown_uj"].get(part, 0.0) for r in rows]
         ax1.bar(names, vals, bottom=bottom, label=part)
         bottom = [a + b for a, b in zip(bottom, vals)]
-    ax1.set_ylabel("energy per run (uJ, estimate)")
+    ax1.set_ylabel(f"energy per run (uJ; core, accelerators: {LIBRARY})")
     ax1.legend(fontsize=7)
     ax1.tick_params(axis="x", labelrotation=30, labelsize=7)
     per = [r["cycles"] / r["images"] if r["images"] else 0 for r in rows]
@@ -300,3 +433,25 @@ def write_report(rows, params: SocParams, out: Path) -> list[Path]:
     fig.savefig(png, dpi=110)
     plt.close(fig)
     return paths + [png]
+
+
+def liberty_rows(quick: bool) -> list[dict]:
+    """The core's row for the proxy-vs-liberty table (``sim/energy/compare.py``): one
+    instruction of the software MLP on the SoC's core (``sim.soc.energy``), the proxy's
+    estimate of an instruction (:func:`table_model`) beside the standard-cell figures. The
+    timing-aware (SDF) figure is measured only when not ``quick``."""
+    from .energy import measure_parts
+    from .rtl import SIM_PARAMS
+
+    p = SIM_PARAMS
+    core_timings = ("zero",) if quick else ("zero", "sdf")
+    part = measure_parts(p, quick=quick, core_timings=core_timings, only=("instruction",),
+                         log=lambda msg: None)["instruction"]
+    r = part["result"]
+    return [{"unit": r["unit"], "op": "instruction",
+             "proxy_pj_per_op": table_model(p)["instruction"][0],
+             "liberty_zero_pj_per_op": part["pj"]["zero"],
+             "liberty_sdf_pj_per_op": part["pj"].get("sdf"),
+             "cells": r["cells"], "area_um2": r["area_um2"],
+             "note": f"SoC core {p.core.name} without the RVFI port, memory outside the "
+                     f"netlist; {part['what']}"}]

@@ -1,0 +1,97 @@
+"""The SoC's energy breakdown from the standard-cell engine (sim/soc/energy.py,
+sim/soc/report.py) and the core's energy workload (sim/riscv/power_bench.py)."""
+
+import math
+from dataclasses import replace
+from types import SimpleNamespace
+
+import pytest
+
+from hdl.riscv.core import Core
+from sim.rtl import SimFailure, run
+from sim.soc import report
+from sim.soc.energy import core_program, measure_core
+from sim.soc.rtl import SIM_PARAMS
+from sim.toolchain import icarus_missing
+
+needs_icarus = pytest.mark.skipif(icarus_missing() is not None,
+                                  reason=icarus_missing() or "")
+
+
+def _fake_parts(model: dict) -> dict:
+    """Measured-part records as sim.soc.energy.measure_parts returns them, with the table
+    model's figures standing in for the engine's (the report only multiplies and sums)."""
+    parts = {}
+    for event in report.LIBERTY_EVENTS:
+        pj = model.get(event, (1.0, ""))[0]
+        mode = {"pj_per_op": pj, "ops": 10, "t0_ns": 0.0, "t1_ns": 1000.0, "seconds": 2.0,
+                "sim": "icarus", "breakdown": {}, "transitions_per_op": 1.0}
+        parts[event] = {"pj": {"zero": pj}, "unit": f"unit_{event}", "what": event,
+                        "result": {"unit": f"unit_{event}", "cells": 1000, "area_um2": 1e5,
+                                   "fmax_mhz": 100.0, "modes": {"zero": mode},
+                                   "program": None}}
+    return parts
+
+
+def _fake_run(p):
+    perf = {n: 1000 + 10 * i for i, n in enumerate(p.perf_counters)}
+    return SimpleNamespace(perf=perf, instret=50_000, console="ok\n", cycles=80_000)
+
+
+def test_breakdown_parts_positive_and_sum_to_total(monkeypatch):
+    p = SIM_PARAMS
+    table = report.table_model(p)
+    parts = _fake_parts(table)
+    monkeypatch.setattr(report, "_measured", lambda *a, **k: parts)
+    model = report.energy_model(p)
+    for event in report.LIBERTY_EVENTS:
+        assert report.LIBRARY in model[event][1], event
+    for event in ("ram_access", "bus_transfer"):
+        assert model[event][1].startswith("table:"), event
+    m = {k: v for k, (v, _) in model.items()}
+    res = _fake_run(p)
+    energy, bits = report._energy(p, m, res, 4096, onn_busy=700)
+    proxy, _ = report._energy(p, {k: v for k, (v, _) in table.items()}, res, 4096, 700)
+    run_ = report.DemoRun("t", "r", True, 1000, 1, {"cycles": res.cycles, "instret":
+                                                    res.instret, "wall_s": 1.0},
+                          energy, bits, proxy, model, report._part_rows(parts))
+    (row,) = report.summary_rows([run_], p)
+    assert set(row["breakdown_uj"]) >= {"core", "memories", "bus", "imc", "dot_lmul",
+                                        "dot_fpmul", "onn"}
+    assert all(v > 0 for v in row["breakdown_uj"].values()), row["breakdown_uj"]
+    assert math.isclose(sum(row["breakdown_uj"].values()), row["energy_uj"], rel_tol=1e-12)
+    assert math.isclose(sum(row["proxy_breakdown_uj"].values()), row["proxy_energy_uj"],
+                        rel_tol=1e-12)
+    # The core's share is instructions x the engine's energy per instruction.
+    assert math.isclose(row["breakdown_uj"]["core"] * 1e6, res.instret * m["instruction"])
+    md = report.render_markdown([row], p)
+    assert report.LIBRARY in md and "proxy estimate" in md and "(table)" in md
+    cost = report.direct_cost([row])
+    assert cost["cells"] == 1000 * len(report.LIBERTY_EVENTS)
+    assert cost["demos"][0]["zero"] > 0
+
+
+@needs_icarus
+def test_core_workload_checks_console():
+    """The core's energy workload compares the program's console with the ISS's: a wrong
+    expectation fails the run (so a core that computed something else cannot be priced)."""
+    prog, _ = core_program(SIM_PARAMS, images=1)
+    bad = replace(prog, console=prog.console.replace("check ", "check 0"))
+    with pytest.raises(SimFailure, match="console differs"):
+        run(Core(bad.core), toplevel="core_rv32im", test_module="sim.riscv.power_bench",
+            testcase="core_program", sim="icarus", params=bad, waves=False)
+
+
+@pytest.mark.slow
+@needs_icarus
+def test_core_netlist_digest_equals_rtl():
+    """The core mapped to OSU 0.18 um cells runs the software MLP firmware store for store
+    like the RTL (the engine raises if the digests differ), and its energy per instruction
+    is positive with a breakdown that sums to it."""
+    res = measure_core(SIM_PARAMS, images=1, timings=("zero",), sim="icarus")
+    prog, _ = core_program(SIM_PARAMS, images=1)
+    mode = res["modes"]["zero"]
+    assert mode["ops"] == prog.instructions
+    assert all(v > 0 for v in mode["breakdown"].values()), mode["breakdown"]
+    assert math.isclose(sum(mode["breakdown"].values()), mode["pj_per_op"], rel_tol=1e-12)
+    assert res["cells"] > 1000
