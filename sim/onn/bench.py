@@ -1,6 +1,8 @@
-"""cocotb driver of the oscillator array: the CSR-level :class:`Array` driver and the runs the
-product needs (``maxcut_runs`` for ``--engine rtl``, ``spin_trace`` for convergence,
-``power_epochs`` for energy); tb/test_onn.py adds the lockstep and error tests."""
+"""cocotb driver of the oscillator arrays (``hdl.onn.OnnArray`` and the time-multiplexed
+``hdl.onn.tdm.OnnTdm``, one register map): the CSR-level :class:`Array` driver, the lockstep
+check against the golden model (:func:`lockstep`) and the runs the product needs
+(``maxcut_runs`` for ``--engine rtl``, ``spin_trace`` for convergence, ``power_epochs`` for
+energy); tb/test_onn.py and tb/test_onn_tdm.py add the tests."""
 
 from dataclasses import dataclass, field
 
@@ -18,8 +20,9 @@ from hdl.onn import (
     start_cycles,
     weights_per_word,
 )
+from hdl.onn.tdm import TdmParams, tdm_epoch_cycles, tdm_fill_cycles, tdm_start_cycles
 from sim.onn import model as onn
-from sim.rtl.bench import CLOCK_NS, params, record, reset, start_clock
+from sim.rtl.bench import CLOCK_NS, params, record, reset, seed, start_clock
 from sim.rtl.csr import CsrMaster
 
 
@@ -27,6 +30,7 @@ from sim.rtl.csr import CsrMaster
 class OnnCheck:
     p: OnnParams
     epochs: int = 10          # lockstep epochs per mode
+    lanes: int = 0            # 0: OnnArray; else OnnTdm(TdmParams(p, lanes))
 
 
 @dataclass(frozen=True)
@@ -42,18 +46,27 @@ class OnnRuns:
     until_stable: bool = False
     omega: tuple | None = None
     extra: dict = field(default_factory=dict)
+    lanes: int = 0            # 0: OnnArray; else OnnTdm(TdmParams(p, lanes))
 
 
 class Array:
-    """CSR driver of one OnnArray."""
+    """CSR driver of one OnnArray, or of one OnnTdm (``lanes`` > 0): the same registers, the
+    array's own clocks per epoch, START and PBIT fill."""
 
-    def __init__(self, dut, p: OnnParams):
+    def __init__(self, dut, p: OnnParams, lanes: int = 0):
         self.dut, self.p = dut, p
         self.regs = register_map(p)
         self.csr = CsrMaster(dut, self.regs)
+        self.tdm = TdmParams(p, lanes) if lanes else None
 
     def epoch_cycles(self, mode) -> int:
-        return epoch_cycles(self.p, mode)
+        return tdm_epoch_cycles(self.tdm, mode) if self.tdm else epoch_cycles(self.p, mode)
+
+    def start_cycles(self, keep: bool) -> int:
+        return tdm_start_cycles(self.tdm, keep) if self.tdm else start_cycles(keep)
+
+    def fill_cycles(self, mode) -> int:
+        return tdm_fill_cycles(self.tdm, mode) if self.tdm else fill_cycles(self.p, mode)
 
     async def load_couplings(self, J):
         """Write the full n x n matrix (column by column, groups of weights_per_word cells)."""
@@ -100,9 +113,9 @@ class Array:
         """START or RESUME ``epochs`` epochs and wait for done (the bus is free meanwhile)."""
         await self.csr.write("EPOCHS", epochs)
         await self.csr.write("CMD", **{cmd: 1, "keep_phases": int(keep)})
-        expect = epochs * self.epoch_cycles(mode) + (start_cycles(keep)
+        expect = epochs * self.epoch_cycles(mode) + (self.start_cycles(keep)
                                                       if cmd == "start" else 0)
-        expect += fill_cycles(self.p, mode) if epochs else 0
+        expect += self.fill_cycles(mode) if epochs else 0
         return await self.wait_idle(expect)
 
     async def wait_idle(self, expect: int):
@@ -149,7 +162,7 @@ def signed(v, bits):
 async def setup(dut):
     chk = params()
     await start_clock(dut)
-    a = Array(dut, chk.p)
+    a = Array(dut, chk.p, getattr(chk, "lanes", 0))
     await reset(dut)
     return chk, a
 
@@ -214,6 +227,77 @@ async def power_epochs(dut):
     window = window_start()
     await a.go("resume", r.epochs, r.cfg.mode)
     window_end(window, ops=r.epochs * p.n, epochs=r.epochs, cells=p.n,
-               cycles=r.epochs * a.epoch_cycles(r.cfg.mode) + fill_cycles(p, r.cfg.mode))
+               cycles=r.epochs * a.epoch_cycles(r.cfg.mode) + a.fill_cycles(r.cfg.mode))
     st = onn.run(p, r.cfg, np.asarray(r.J), r.epochs)
     assert await a.phases() == [int(v) for v in st.theta]
+
+
+async def lockstep(dut, mode: Mode, schedules: bool = False):
+    """The lockstep check (OnnArray or OnnTdm): random couplings (with a random diagonal the
+    array must ignore), random registers (a ks ramp and a noise decay that saturate inside the
+    run; ``schedules``: no couplings and shift 0, so each step is exactly ``eta - ks SIN2 >>
+    4``), random omegas; START 0 epochs, then RESUME one epoch at a time, every phase compared
+    with ``sim.onn.model.epoch``; the readout; then one continuous run must end in the same
+    state after exactly ``start + fill + epochs * epoch`` busy clocks (CYCLES). Records the
+    cycle figures."""
+    chk, a = await setup(dut)
+    p = chk.p
+    rng = np.random.default_rng([seed(), mode.value, schedules])
+    J = random_couplings(p, rng)
+    cfg = random_config(p, mode, rng, chk.epochs)
+    if schedules:
+        J = np.zeros_like(J)
+        ks_max = int(rng.integers(100, min(1 << p.ks_bits, 600)))
+        amp = int(rng.integers(1000, 1 << p.noise_bits)) if p.noise_bits > 10 else (
+            (1 << p.noise_bits) - 1)
+        span = 2 * chk.epochs // 3
+        cfg = RunConfig(mode=mode, shift=0, ks_max=ks_max,
+                        ks_inc=((ks_max // span) << 8) | 0xFF, noise_amp=amp,
+                        noise_dec=((amp // span) << 8) | 0xFF, seed=cfg.seed).check(p)
+    w_max = min(1 << (p.omega_bits - 1), 1 << max(0, cfg.shift + p.phase_bits - 3))
+    omega = rng.integers(-w_max, w_max, size=p.n)
+    Jc = onn.couplings(p, J)
+    keep = mode == Mode.ONN        # ONN: host-written phases; others: drawn from the LFSRs
+    theta0 = rng.integers(0, 1 << p.phase_bits, size=p.n) if keep else None
+    await a.load_couplings(J)
+    await a.configure(cfg)
+    if mode == Mode.KURAMOTO:
+        await a.write_cells("OMEGA", omega, p.omega_bits)
+    if keep:
+        await a.write_cells("PHASE", theta0, p.phase_bits)
+    await a.go("start", 0, mode, keep=keep)
+    st = onn.init_state(p, cfg, p.n, theta0)
+    got = await a.phases()
+    assert got == [int(v) for v in st.theta], f"{mode.name}: initial phases differ"
+    trace = [list(got)]
+    for e in range(chk.epochs):
+        await a.go("resume", 1, mode)
+        st = onn.epoch(p, cfg, Jc, st, omega if mode == Mode.KURAMOTO else None)
+        got = await a.phases()
+        want = [int(v) for v in st.theta]
+        bad = [i for i in range(p.n) if got[i] != want[i]]
+        assert not bad, (f"{mode.name} epoch {e} (seed {seed()}, ks={onn.ks_at(cfg, e)}, "
+                         f"a={onn.amp_at(cfg, e)}): cells {bad[:8]} rtl {[got[i] for i in bad[:8]]}"
+                         f" model {[want[i] for i in bad[:8]]}")
+        assert await a.csr.read("EPOCH") == e + 1
+        trace.append(got)
+    moved = sum(t0 != t1 for t0, t1 in zip(trace, trace[1:]))
+    need = 1 if mode in (Mode.ONN, Mode.PBIT) else chk.epochs // 2
+    assert moved >= need, f"{mode.name}: phases moved in only {moved} epochs"
+    assert await a.spins() == [int(v) for v in onn.spins(p, st.theta)]
+    s, c = onn.sincos(p, st.theta)
+    for i in range(min(p.n, 8)):
+        assert await a.sincos(i) == (int(s[i]), int(c[i])), f"SINCOS of cell {i}"
+    if mode == Mode.KURAMOTO:
+        await a.csr.write("CELL", cell=0)
+        got_om = [signed(await a.csr.read("OMEGA"), p.omega_bits) for _ in range(p.n)]
+        assert got_om == [int(v) for v in omega], "OMEGA readback"
+    if keep:
+        await a.write_cells("PHASE", theta0, p.phase_bits)
+    await a.go("start", chk.epochs, mode, keep=keep)
+    assert await a.phases() == trace[-1], f"{mode.name}: continuous run differs"
+    cycles = await a.csr.read("CYCLES")
+    want = a.start_cycles(keep) + a.fill_cycles(mode) + chk.epochs * a.epoch_cycles(mode)
+    assert cycles == want, f"{mode.name}: {cycles} busy cycles, expected {want}"
+    name = f"lockstep_{mode.name}{'_sched' if schedules else ''}"
+    record(name, {"epochs": chk.epochs, "cycles": cycles, "epoch_cycles": a.epoch_cycles(mode)})

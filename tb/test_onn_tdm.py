@@ -1,0 +1,70 @@
+# Ref: docs/onn.md (the integer equations); sim/onn/model.py is the golden model.
+"""The time-multiplexed oscillator array (``hdl.onn.OnnTdm``) in lockstep with the golden model,
+through the register map it shares with ``OnnArray`` (``sim.onn.bench.lockstep``: every phase
+after every epoch, in every mode, then a continuous run that must take exactly ``start + fill +
+epochs * epoch_cycles`` busy clocks), plus parameter checks."""
+
+import cocotb
+import pytest
+
+from hdl.onn import Mode, OnnParams, OnnTdm, TdmParams
+from sim.onn.bench import OnnCheck, lockstep
+from sim.rtl import run
+
+
+@cocotb.test()
+async def tdm_lockstep_oim(dut):
+    await lockstep(dut, Mode.OIM)
+
+
+@cocotb.test()
+async def tdm_lockstep_schedules(dut):
+    await lockstep(dut, Mode.OIM, schedules=True)
+
+
+@cocotb.test()
+async def tdm_lockstep_kuramoto(dut):
+    await lockstep(dut, Mode.KURAMOTO)
+
+
+@cocotb.test()
+async def tdm_lockstep_onn(dut):
+    await lockstep(dut, Mode.ONN)
+
+
+@cocotb.test()
+async def tdm_lockstep_pbit(dut):
+    await lockstep(dut, Mode.PBIT)
+
+
+# ------------------------------------------------------------------------------ pytest side
+BUILDS = [
+    # three batches of four lanes, 8-bit couplings (4 per JDATA word), momentum, PBIT
+    TdmParams(OnnParams(n=12, weight_bits=8, max_momentum=3, with_pbit=True), lanes=4),
+    # one batch of eight lanes, the default widths (5-bit couplings, 6 per JDATA word)
+    TdmParams(OnnParams(n=8, with_pbit=True), lanes=8),
+    # non-default widths, two batches, no momentum, no PBIT
+    TdmParams(OnnParams(n=16, phase_bits=10, lut_bits=6, sin_bits=6, weight_bits=4,
+                        onn_phase_bits=3, ks_bits=10, noise_bits=12, omega_bits=12,
+                        lfsr_steps=5, max_shift=12), lanes=8),
+]
+CHECKS = "tdm_lockstep_oim,tdm_lockstep_schedules,tdm_lockstep_kuramoto,tdm_lockstep_onn"
+
+
+@pytest.mark.parametrize("tp", BUILDS, ids=lambda tp: tp.name)
+def test_tdm_lockstep(sim, tp):
+    run(OnnTdm(tp), toplevel=tp.name, test_module=["sim.onn.bench", "tb.test_onn_tdm"],
+        sim=sim, testcase=CHECKS + (",tdm_lockstep_pbit" if tp.array.with_pbit else ""),
+        params=OnnCheck(tp.array, epochs=6, lanes=tp.lanes))
+
+
+@pytest.mark.parametrize("kw, msg", [
+    (dict(array=OnnParams(n=12), lanes=3), "lanes must be a power of two, not 3"),
+    (dict(array=OnnParams(n=12), lanes=8), "lanes=8 must divide n=12"),
+    (dict(array=OnnParams(n=16), lanes=4), "lanes=4 is fewer than the 6 couplings"),
+    (dict(array=OnnParams(n=8, with_parallel=True), lanes=8), "with_parallel must be False"),
+])
+def test_tdm_params_refused(kw, msg):
+    with pytest.raises(ValueError) as err:
+        TdmParams(**kw)
+    assert msg in str(err.value) and "\n" not in str(err.value)
