@@ -11,7 +11,6 @@ every build writes ``report.md`` / ``report.json`` next to the bitstream in
 import json
 import subprocess
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from sim.synth import (
@@ -23,13 +22,15 @@ from sim.synth import (
     fmax_of,
     run_nextpnr,
 )
+from sim.tasks import cluster, run_points
 from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
 
 from .board import Board
 from .designs import DEFAULT_DESIGN
 from .top import BoardTop
 
-__all__ = ["build_board", "logic_cells", "placed_logic", "render_board_report", "LOGIC_RATIO"]
+__all__ = ["build_board", "place_seed", "logic_cells", "placed_logic", "render_board_report",
+           "LOGIC_RATIO"]
 
 #: Placed logic must be at least this fraction of the synthesized logic, else the build is
 #: flagged: something was optimized away between synthesis and place-and-route.
@@ -80,12 +81,41 @@ def prepare(board: Board, design=DEFAULT_DESIGN, out: Path | None = None) -> Pat
     return out
 
 
+def place_seed(family: str, inputs: dict, seed: int, workdir: str, device: str, package: str,
+               router: str | None, timeout: float | None, extra: tuple, config: str | None):
+    """One seeded place-and-route, as a Dask task: writes ``inputs`` (file name -> bytes: the
+    synthesized netlist and the constraints) into ``workdir`` (created on the worker), runs
+    nextpnr there and returns ``(run, nextpnr report, routed configuration bytes or None)``;
+    ``run`` has ``seed``, ``fmax_mhz``, ``seconds`` (and ``error`` for a seed whose router
+    stopped converging: reported, not raised). Other failures raise (``DoesNotFit``, one-line
+    ``ToolError``)."""
+    t0 = time.monotonic()
+    work = Path(workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    for name, data in inputs.items():
+        (work / name).write_bytes(data)
+    extra = tuple(extra) + (("--asc" if family == "ice40" else "--textcfg", config)
+                            if config else ())
+    try:
+        data = run_nextpnr(family, work, NAME, seed, device, package, router=router,
+                           timeout=timeout, extra=extra)
+    except RouterStalled as e:      # this placement does not route; the others may
+        return ({"seed": seed, "fmax_mhz": None, "seconds": time.monotonic() - t0,
+                 "error": str(e)}, None, None)
+    run = {"seed": seed, "fmax_mhz": fmax_of(data), "seconds": time.monotonic() - t0}
+    return run, data, (work / config).read_bytes() if config else None
+
+
 def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str | None = None,
                 timeout: float | None = None, out: Path | None = None, progress=print,
-                bitstream: bool = True, jobs: int = 1) -> dict:
-    """Synthesize, place and route ``board`` once per seed (``jobs`` nextpnr processes at a
-    time), pack the result of the first seed that routed (a seed whose router stops converging
-    is stopped and reported with ``error``, not routed).
+                bitstream: bool = True, jobs: int | None = 1,
+                scheduler: str | None = None) -> dict:
+    """Synthesize, place and route ``board`` once per seed, pack the result of the first seed
+    that routed (a seed whose router stops converging is stopped and reported with
+    ``error``, not routed). The seeds are Dask tasks (:func:`place_seed`): ``jobs`` at a time
+    on worker threads of this process (None: one per seed), or on the cluster at
+    ``scheduler`` / ``PICOJOULE_SCHEDULER`` (its workers need this repository at the same
+    path, docs/cluster.md); one progress line per finished seed.
 
     Returns (and writes to ``out/report.json``, with ``report.md``) a dict: ``board``,
     ``device``, ``design``, ``config``, ``synth_cells`` (Yosys cell counts of the whole top),
@@ -125,35 +155,36 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
             if it is the first seed that routed)."""
             return f"{NAME}_seed{seed}." + ("asc" if family == "ice40" else "config")
 
-        def place(i, seed):
-            t0 = time.monotonic()
-            extra = ["--pcf", f"{NAME}.pcf"] if family == "ice40" else ["--lpf", f"{NAME}.lpf"]
-            if bitstream:
-                extra += ["--asc" if family == "ice40" else "--textcfg", config(seed)]
-            tag = f"seed {seed}" if len(seeds) > 1 else ""
-            _say(progress, f"[fpga] 2/3 yowasp-nextpnr-{family} seed {seed} "
-                           f"({i + 1} of {len(seeds)})")
-            try:
-                data = run_nextpnr(family, out, NAME, seed, board.nextpnr_device,
-                                    board.nextpnr_package, router=router, timeout=timeout,
-                                    extra=tuple(extra),
-                                    progress=lambda s: _say(progress, f"[fpga]     {tag} {s}"
-                                                            if tag else f"[fpga]     {s}"))
-            except RouterStalled as e:      # this placement does not route; the others may
-                run = {"seed": seed, "fmax_mhz": None, "seconds": time.monotonic() - t0,
-                       "error": str(e)}
-                _say(progress, f"[fpga]     seed {seed}: not routed: {e}")
-                return run, None
-            run = {"seed": seed, "fmax_mhz": fmax_of(data), "seconds": time.monotonic() - t0}
-            fm = run["fmax_mhz"]
-            _say(progress, f"[fpga]     seed {seed}: {run['seconds']:.0f} s, Fmax "
-                           f"{'-' if fm is None else f'{fm:.1f}'} MHz")
-            return run, data
-
-        if jobs < 1:
+        if jobs is not None and jobs < 1:
             raise ValueError(f"jobs must be at least 1, not {jobs!r}")
-        with ThreadPoolExecutor(max_workers=min(jobs, len(seeds))) as pool:
-            done = list(pool.map(lambda args: place(*args), enumerate(seeds)))
+        constraints = f"{NAME}.pcf" if family == "ice40" else f"{NAME}.lpf"
+        inputs = {f"{NAME}_{family}.json": (out / f"{NAME}.json").read_bytes(),
+                  constraints: (out / constraints).read_bytes()}
+        extra = ["--pcf" if family == "ice40" else "--lpf", constraints]
+        points = {f"seed {seed}": (family, inputs, seed, str(out / f"seed{seed}"),
+                                   board.nextpnr_device, board.nextpnr_package, router, timeout,
+                                   tuple(extra), config(seed) if bitstream else None)
+                  for seed in seeds}
+        _say(progress, f"[fpga] 2/3 yowasp-nextpnr-{family}: {len(seeds)} seeds as tasks")
+        # Worker threads locally (each task waits on its nextpnr process); a cluster's
+        # workers when a scheduler is given.
+        with cluster(scheduler, workers=min(jobs or len(seeds), len(seeds)),
+                     processes=False, log=lambda s: _say(progress, f"[fpga]     {s}")) as client:
+            outcomes = run_points(client, place_seed, points,
+                                  log=lambda s: _say(progress, f"[fpga]     {s}"))
+        bad = next((o for o in outcomes.values() if not o.ok), None)
+        if bad is not None:
+            raise bad.exc
+        done = []
+        for o in outcomes.values():
+            run, data, routed = o.value
+            fm = run["fmax_mhz"]
+            _say(progress, f"[fpga]     seed {run['seed']}: " + (
+                f"not routed: {run['error']}" if run.get("error") else
+                f"{run['seconds']:.0f} s, Fmax {'-' if fm is None else f'{fm:.1f}'} MHz"))
+            if routed is not None:
+                (out / config(run["seed"])).write_bytes(routed)
+            done.append((run, data))
         runs = [run for run, _ in done]
         routed = [(run["seed"], data) for run, data in done if data is not None]
         if not routed:

@@ -19,13 +19,13 @@ import os
 import time
 import uuid
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from .toolchain import ToolError
 
 __all__ = ["SCHEDULER_ENV", "Outcome", "scheduler_address", "cluster", "run_points",
-           "failed_line", "check_workers"]
+           "failed_line", "check_workers", "in_task", "map_points", "timed"]
 
 SCHEDULER_ENV = "PICOJOULE_SCHEDULER"
 #: Seconds to wait for a scheduler to answer, and for a running cluster to have a worker.
@@ -43,6 +43,8 @@ class Outcome:
     error: str = ""
     worker: str = ""
     seconds: float = 0.0
+    #: The task's exception (re-raised by callers that keep its type, e.g. DoesNotFit).
+    exc: BaseException | None = field(default=None, compare=False, repr=False)
 
 
 def scheduler_address(given: str | None = None) -> str | None:
@@ -86,12 +88,31 @@ def check_workers(client, address: str, timeout: float = WORKER_TIMEOUT) -> list
     return sorted(answers)
 
 
-@contextmanager
-def cluster(address: str | None = None, *, workers: int | None = None, log=None):
-    """A connected ``distributed.Client``: to ``address`` (or ``PICOJOULE_SCHEDULER``), else
-    to a new LocalCluster of ``workers`` processes (default: the cores)."""
-    from distributed import Client, LocalCluster
+def in_task() -> bool:
+    """Whether this code runs inside a Dask task (a report that is itself a task)."""
+    try:
+        from distributed import get_worker
 
+        get_worker()
+    except (ImportError, ValueError):
+        return False
+    return True
+
+
+@contextmanager
+def cluster(address: str | None = None, *, workers: int | None = None, log=None,
+            processes: bool = True):
+    """A connected ``distributed.Client``: to ``address`` (or ``PICOJOULE_SCHEDULER``), else
+    to a new LocalCluster of ``workers`` processes (default: the cores; ``processes=False``:
+    worker threads in this process, for tasks that only wait on a tool's subprocess). Inside
+    a task (a report run as one task of ``picojoule report``) the task's own cluster, through
+    ``worker_client``: the task leaves its worker's slot to its sub-tasks while it waits."""
+    from distributed import Client, LocalCluster, worker_client
+
+    if in_task():
+        with worker_client() as client:
+            yield client
+        return
     address = scheduler_address(address)
     local = None
     if address:
@@ -111,11 +132,11 @@ def cluster(address: str | None = None, *, workers: int | None = None, log=None)
         n = workers or os.cpu_count() or 1
         if n < 1:
             raise ToolError(f"workers must be at least 1, not {n!r}")
-        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                             dashboard_address=None)
+        local = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
+                             dashboard_address=":0")
         client = Client(local)
         if log:
-            log(f"dask: local cluster, {n} worker processes")
+            log(f"dask: local cluster, {n} worker {'processes' if processes else 'threads'}")
     try:
         yield client
     finally:
@@ -124,56 +145,45 @@ def cluster(address: str | None = None, *, workers: int | None = None, log=None)
             local.close()
 
 
-def _worker_of(client, fut, since: float) -> tuple[str, float]:
-    """Where the result is held, and the task's compute seconds from the scheduler's task
-    stream (best effort: the stream may not have the task yet)."""
-    try:
-        held = client.who_has(fut).get(fut.key, ())
-        stream = client.get_task_stream(start=since)
-    except Exception:  # noqa: BLE001 - progress is best effort
-        return "", 0.0
-    worker, seconds = (held[0] if held else ""), 0.0
-    for rec in reversed(stream):
-        if rec.get("key") == fut.key:
-            compute = [s for s in rec.get("startstops", ()) if s.get("action") == "compute"]
-            seconds = sum(s["stop"] - s["start"] for s in compute)
-            worker = worker or str(rec.get("worker", ""))
-            break
-    return worker, seconds
+def timed(fn, *args):
+    """The task a point runs as: ``fn(*args)``, its seconds and the worker that computed it
+    (reported in the progress line of each finished task)."""
+    from distributed import get_worker
+
+    t0 = time.monotonic()
+    value = fn(*args)
+    return value, time.monotonic() - t0, get_worker().address
 
 
 def run_points(client, fn, points: dict, *, log=None) -> dict[str, Outcome]:
     """Run ``fn(*args)`` for each ``name: args`` of ``points`` as Dask tasks; returns every
     point's :class:`Outcome` in the order of ``points`` (failures included). ``log`` gets one
-    progress line per finished point: worker and compute seconds from the task stream."""
+    progress line per finished task, as the stream of results arrives: its worker and
+    seconds."""
     from distributed import as_completed
 
     if not points:
         raise ToolError("nothing to run: the sweep has no points")
-    start = time.time()
     tag = uuid.uuid4().hex[:8]
     futures = {}
     for name, args in points.items():
         key = f"picojoule-{name}-{tag}"
-        futures[client.submit(fn, *args, key=key, pure=False)] = name
+        futures[client.submit(timed, fn, *args, key=key, pure=False)] = name
     out: dict[str, Outcome] = {}
     for i, fut in enumerate(as_completed(futures), 1):
         name = futures[fut]
-        worker, seconds = _worker_of(client, fut, start)
         try:
             # Not fut.status: a result held by a worker that died since is recomputed, and
             # result() waits for it.
-            value = fut.result()
+            value, seconds, worker = fut.result()
         except Exception as err:  # noqa: BLE001 - any failure is the point's, kept in its row
-            out[name] = Outcome(name, False, error=_first_line(err), worker=worker,
-                                seconds=seconds)
-            what = f"FAILED ({out[name].error})"
+            out[name] = Outcome(name, False, error=_first_line(err), exc=err)
+            what, where = f"FAILED ({out[name].error})", ""
         else:
             out[name] = Outcome(name, True, value, worker=worker, seconds=seconds)
-            what = "done"
+            what, where = "done", f" on {worker}, {seconds:.1f} s"
         if log:
-            where = f" on {worker}" if worker else ""
-            log(f"[{i}/{len(points)}] {name}: {what}{where}, {seconds:.1f} s")
+            log(f"[{i}/{len(points)}] {name}: {what}{where}")
         fut.release()
     return {name: out[name] for name in points}
 
@@ -185,3 +195,15 @@ def failed_line(outcomes: dict[str, Outcome]) -> str | None:
         return None
     names = ", ".join(o.name for o in bad[:5]) + (" ..." if len(bad) > 5 else "")
     return f"{len(bad)} of {len(outcomes)} points failed ({names}); {bad[0].name}: {bad[0].error}"
+
+
+def map_points(fn, points: dict, *, scheduler: str | None = None, workers: int | None = None,
+               log=None, processes: bool = True) -> dict:
+    """:func:`run_points` on :func:`cluster`: ``{name: fn(*args)}`` in the order of
+    ``points``; if any point failed, :class:`ToolError` with :func:`failed_line`."""
+    with cluster(scheduler, workers=workers, log=log, processes=processes) as client:
+        out = run_points(client, fn, points, log=log)
+    problem = failed_line(out)
+    if problem:
+        raise ToolError(problem)
+    return {name: o.value for name, o in out.items()}
