@@ -4,12 +4,14 @@
 
 import argparse
 import json
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
 from hdl.onn import Mode, OnnParams
+from sim.tasks import map_points
 from sim.toolchain import ToolError
 
 from .baselines import anneal, bifurcation, brute_force, improving_flips, tts99
@@ -27,7 +29,8 @@ from .solvers import (
     solve_segments,
 )
 
-__all__ = ["run_clocks", "bench", "sweep", "default_graphs", "default_bench", "main"]
+__all__ = ["run_clocks", "bench", "sweep", "default_graphs", "default_row", "default_bench",
+           "main"]
 
 
 def run_clocks(n: int, epochs: int, mode: Mode = Mode.OIM) -> int:
@@ -211,6 +214,30 @@ def default_graphs(quick: bool = False):
         yield f"n={n} p={d} w∈{set(w)} seed {HELD_OUT_SEED + k}", g
 
 
+def default_row(label: str, g, invocations: int) -> tuple[str, dict]:
+    """One graph of :func:`default_bench` (a Dask task): its table line and each mode's
+    worst-invocation ratio to the best known cut."""
+    p = array_params()
+    E, K, half = DEFAULT_EPOCHS, DEFAULT_SEEDS, DEFAULT_SEEDS // 2
+    seeds = range(1, K * invocations + 1)
+    oim, _, _ = solve_oim(p, g, E, seeds, mode=Mode.OIM)
+    pb, _, _ = solve_oim(p, g, E, seeds, mode=Mode.PBIT)
+    if g.n <= 24:
+        ref, src = brute_force(g.W)[0], "brute force"
+    else:
+        sa, _ = anneal(g.W, 4000, range(16))
+        ref = int(max(sa.max(), oim.max(), pb.max()))
+        src = "SA" if sa.max() == ref else "model"
+    blocks = [slice(b * K, (b + 1) * K) for b in range(invocations)]
+    ratio = {"oim": min(oim[b].max() for b in blocks) / ref,
+             "pbit": min(pb[b].max() for b in blocks) / ref,
+             "portfolio": min(max(oim[b][:half].max(), pb[b][:half].max())
+                              for b in blocks) / ref}
+    return (f"| {label} | {g.n} | {g.m} | {ref} | {src} | {ratio['oim']:.4f} | "
+            f"{ratio['pbit']:.4f} | {ratio['portfolio']:.4f} | {(oim == ref).mean():.2f} | "
+            f"{(pb == ref).mean():.2f} |"), ratio
+
+
 def default_bench(quick: bool = False, invocations: int = 4, out=None) -> str:
     """Which mode ``picojoule maxcut FILE`` should run by default, measured on graphs not used
     for tuning (:func:`default_graphs`): per graph, ``invocations`` default invocations
@@ -218,10 +245,9 @@ def default_bench(quick: bool = False, invocations: int = 4, out=None) -> str:
     epochs each) of the OIM mode, the PBIT mode and a portfolio (half the runs in each mode,
     same budget); the table gives the worst invocation's cut over the best known (brute force
     for n <= 24, else the best of 16 SA runs x 4000 sweeps and every run here) and the
-    fraction of runs that reach the best known."""
-    p = array_params()
+    fraction of runs that reach the best known. One Dask task per graph (:func:`default_row`,
+    :mod:`sim.tasks`)."""
     E, K, half = DEFAULT_EPOCHS, DEFAULT_SEEDS, DEFAULT_SEEDS // 2
-    seeds = range(1, K * invocations + 1)
     lines = []
 
     def emit(s=""):
@@ -238,25 +264,14 @@ def default_bench(quick: bool = False, invocations: int = 4, out=None) -> str:
          "| OIM Ps | PBIT Ps |")
     emit("|---|---|---|---|---|---|---|---|---|---|")
     worst = {"oim": 1.0, "pbit": 1.0, "portfolio": 1.0}
-    for label, g in default_graphs(quick):
-        oim, _, _ = solve_oim(p, g, E, seeds, mode=Mode.OIM)
-        pb, _, _ = solve_oim(p, g, E, seeds, mode=Mode.PBIT)
-        if g.n <= 24:
-            ref, src = brute_force(g.W)[0], "brute force"
-        else:
-            sa, _ = anneal(g.W, 4000, range(16))
-            ref = int(max(sa.max(), oim.max(), pb.max()))
-            src = "SA" if sa.max() == ref else "model"
-        blocks = [slice(b * K, (b + 1) * K) for b in range(invocations)]
-        ratio = {"oim": min(oim[b].max() for b in blocks) / ref,
-                 "pbit": min(pb[b].max() for b in blocks) / ref,
-                 "portfolio": min(max(oim[b][:half].max(), pb[b][:half].max())
-                                  for b in blocks) / ref}
+    # One Dask task per graph (sim.tasks); a progress line per finished graph on stderr.
+    rows = map_points(default_row, {label: (label, g, invocations)
+                                    for label, g in default_graphs(quick)},
+                      log=lambda s: print(s, file=sys.stderr, flush=True))
+    for line, ratio in rows.values():
         for k, v in ratio.items():
             worst[k] = min(worst[k], v)
-        emit(f"| {label} | {g.n} | {g.m} | {ref} | {src} | {ratio['oim']:.4f} | "
-             f"{ratio['pbit']:.4f} | {ratio['portfolio']:.4f} | {(oim == ref).mean():.2f} | "
-             f"{(pb == ref).mean():.2f} |")
+        emit(line)
     emit()
     emit(f"Worst ratio over all graphs: OIM {worst['oim']:.4f}, PBIT {worst['pbit']:.4f}, "
          f"portfolio {worst['portfolio']:.4f}; default `{DEFAULT_MODE}`: "
