@@ -12,6 +12,7 @@ from hdl.float import FORMATS
 from hdl.ldot import DotParams, DotUnit
 from hdl.lmul import MULTIPLIERS
 from sim.rtl import run
+from sim.toolchain import ToolError
 
 __all__ = ["run_all", "REPORTS"]
 
@@ -202,87 +203,131 @@ def _soc(console, sim: str, quick: bool) -> Table:
     return table
 
 
-#: ``make sim``'s measurements besides the simulation steps (always the quick reports), in
-#: two groups of about equal cost (cold: Verilator builds of gate-level netlists, Yosys,
-#: nextpnr). They share nothing with the simulation steps but the locked build folders.
-_MEASUREMENTS = (
-    (("lmul_dot", "_lmul_dot_energy"),),
-    (("lmul", "lmul_report"), ("lmul_mul", "_lmul_mul_energy"), ("imc_energy", "imc_report")),
-)
+#: ``make sim``'s measurements besides the simulation steps (always the quick reports): one
+#: task each. They share nothing with the simulation steps but the locked build folders.
+_MEASUREMENTS = {"lmul_dot": "L-Mul dot-product energy", "lmul_mul": "L-Mul multiplier energy",
+                 "imc_energy": "IMC energy", "lmul": "L-Mul accuracy and area"}
+
+#: The simulation steps, one task per step and simulator.
+_STEPS = {"multipliers": _multipliers, "dot-product units": _dot_units,
+          "in-memory-compute tile": _imc, "SoC firmware demos": _soc}
 
 
-def _measure(jobs, sim: str) -> dict:
-    """Run one group of :data:`_MEASUREMENTS`; returns each result and its seconds."""
-    from .imc.report import build_report as imc_report
-    from .lmul.report import build_report as lmul_report
+def sim_task(kind: str, what: str, sim: str, quick: bool):
+    """One task of ``make sim`` (run on a Dask worker): a simulation step's table, or a
+    measurement's result; the step's own progress lines stay on the worker."""
+    import io
 
-    fns = {"lmul_report": lambda: lmul_report(quick=True),
-           "imc_report": lambda: imc_report(quick=True),
-           "_lmul_mul_energy": lambda: _lmul_mul_energy(quick=True, sims=(sim,)),
-           "_lmul_dot_energy": lambda: _lmul_dot_energy(quick=True, sims=(sim,))}
-    out = {"seconds": {}}
-    for key, fn in jobs:
-        t0 = time.monotonic()
-        out[key] = fns[fn]()
-        out["seconds"][key] = time.monotonic() - t0
-    return out
+    from rich.console import Console
+
+    if kind == "step":
+        return _STEPS[what](Console(file=io.StringIO()), sim, quick)
+    if what == "lmul":
+        from .lmul.report import build_report
+
+        return build_report(quick=True)
+    if what == "imc_energy":
+        from .imc.report import build_report
+
+        return build_report(quick=True)
+    if what == "lmul_mul":
+        return _lmul_mul_energy(quick=True, sims=(sim,))
+    if what == "lmul_dot":
+        return _lmul_dot_energy(quick=True, sims=(sim,))
+    raise ValueError(f"no make-sim task {kind} {what!r}")
 
 
-def run_all(console, *, sims, quick: bool = False, jobs: int = 2) -> int:
-    """Every step of ``make sim``. With ``jobs`` > 1 the L-Mul/IMC measurements (Yosys,
-    nextpnr, gate-level simulation) run in other processes while the simulation steps run
-    here; their tables are printed after the simulation steps, as with ``jobs=1``."""
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
+def run_all(console, *, sims, quick: bool = False, scheduler: str | None = None,
+            workers: int | None = None) -> int:
+    """Every step of ``make sim`` as Dask tasks (:mod:`sim.tasks`: a LocalCluster of one
+    process per core, or the cluster at ``scheduler`` / ``PICOJOULE_SCHEDULER``): the
+    simulation steps on each simulator and the L-Mul/IMC measurements (Yosys, nextpnr,
+    gate-level simulation). One progress line per finished task; the tables follow in step
+    order. A failed task's table is missing and the command ends with one line naming it."""
     from .onn.report import sim_summary
+    from .tasks import cluster, failed_line, run_points
 
     t0 = time.monotonic()
-    steps = [("multipliers", _multipliers), ("dot-product units", _dot_units),
-             ("in-memory-compute tile", _imc), ("SoC firmware demos", _soc)]
-    n = len(steps) * len(sims) + 3
-    pool = (ProcessPoolExecutor(max_workers=len(_MEASUREMENTS), mp_context=get_context("spawn"))
-            if jobs > 1 else None)
-    try:
-        futures = [pool.submit(_measure, group, sims[0]) for group in _MEASUREMENTS] \
-            if pool else []
-        if pool:
-            console.print(f"[{n - 2}-{n}/{n}] L-Mul accuracy, area and energy, IMC energy: "
-                          f"started in {len(futures)} more processes")
-        i = 0
-        for sim in sims:
-            for what, step in steps:
-                i += 1
-                console.print(f"[{i}/{n}] {what} on {sim}")
-                ts = time.monotonic()
-                console.print(step(console, sim, quick))
-                console.print(f"  ({what} on {sim}: {time.monotonic() - ts:.0f} s)")
-        if pool:
-            console.print("waiting for the measurements of the other processes ...")
-        parts = [f.result() for f in futures] if pool else \
-            [_measure(group, sims[0]) for group in _MEASUREMENTS]
-    finally:
-        if pool:
-            pool.shutdown()
-    data = {"seconds": {}}
-    for part in parts:
-        data["seconds"].update(part.pop("seconds"))
-        data.update(part)
-    sec = data["seconds"]
-    energy = {"multiply": data["lmul_mul"], "dot": data["lmul_dot"]}
-    console.print(f"[{n - 2}/{n}] L-Mul accuracy and area (golden models, Yosys, nextpnr; "
-                  f"{sec['lmul']:.0f} s)")
-    console.print(_lmul_measurements(data["lmul"]))
-    console.print(f"[{n - 1}/{n}] L-Mul energy (standard-cell netlists, zero-delay and SDF; "
-                  f"multipliers {sec['lmul_mul']:.0f} s, dot units {sec['lmul_dot']:.0f} s)")
-    console.print(_lmul_energy(energy, sims[0]))
-    console.print(f"[{n}/{n}] IMC energy, 8x4 tile vs baseline (quick; the 64x16 figures: "
-                  f"picojoule report imc; {sec['imc_energy']:.0f} s)")
-    console.print(_imc_energy(data["imc_energy"]))
+    points = {what: ("measure", what, sims[0], quick) for what in _MEASUREMENTS}
+    points.update({f"{what} on {sim}": ("step", what, sim, quick)
+                   for sim in sims for what in _STEPS})
+    console.print(f"picojoule sim: {len(points)} tasks ({len(_STEPS)} simulation steps x "
+                  f"{len(sims)} simulators, {len(_MEASUREMENTS)} measurements)")
+    with cluster(scheduler, workers=workers, log=console.print) as client:
+        out = run_points(client, sim_task, points, log=console.print)
+    sec = {name: o.seconds for name, o in out.items()}
+    for name, o in out.items():
+        if o.ok and name not in _MEASUREMENTS:
+            console.print(f"{name} ({sec[name]:.0f} s)")
+            console.print(o.value)
+    data = {k: out[k].value for k in _MEASUREMENTS if out[k].ok}
+    if "lmul" in data:
+        console.print(f"L-Mul accuracy and area (golden models, Yosys, nextpnr; "
+                      f"{sec['lmul']:.0f} s)")
+        console.print(_lmul_measurements(data["lmul"]))
+    if "lmul_mul" in data and "lmul_dot" in data:
+        console.print(f"L-Mul energy (standard-cell netlists, zero-delay and SDF; "
+                      f"multipliers {sec['lmul_mul']:.0f} s, dot units {sec['lmul_dot']:.0f} s)")
+        console.print(_lmul_energy({"multiply": data["lmul_mul"], "dot": data["lmul_dot"]},
+                                   sims[0]))
+    if "imc_energy" in data:
+        console.print(f"IMC energy, 8x4 tile vs baseline (standard cells; the 64x16 "
+                      f"figures: picojoule report imc; {sec['imc_energy']:.0f} s)")
+        console.print(_imc_energy(data["imc_energy"]))
     console.print("oscillator array: convergence (golden model, ~1 s)")
     console.print(sim_summary())
     console.print(f"picojoule sim: done in {time.monotonic() - t0:.0f} s; "
                   "builds and logs under build/sim/, reports under build/report/")
+    problem = failed_line(out)
+    if problem:
+        raise ToolError(problem)
+    return 0
+
+
+def report_task(report, quick: bool) -> tuple[str, dict[str, bytes]]:
+    """One report of ``picojoule report`` (``report(console, quick=, out=)``, one of
+    :data:`REPORTS`) as a Dask task: run in a folder of its own on the worker; returns what
+    it printed and the files it wrote (name -> bytes), for the caller to print and write where
+    it was asked (a cluster's workers need not share its disk)."""
+    import contextlib
+    import io
+    import tempfile
+    from pathlib import Path
+
+    from rich.console import Console
+
+    text = io.StringIO()
+    with tempfile.TemporaryDirectory(prefix=f"pj-{report.__name__}-") as tmp, \
+            contextlib.redirect_stdout(text):
+        report(Console(file=text, width=120), quick=quick, out=Path(tmp))
+        files = {str(f.relative_to(tmp)): f.read_bytes()
+                 for f in sorted(Path(tmp).rglob("*")) if f.is_file()}
+    return text.getvalue(), files
+
+
+def run_reports(console, reports: dict, *, quick: bool, out, workers: int | None = None) -> int:
+    """``picojoule report`` of several units (``{unit: report function}``): one Dask task
+    each (:func:`report_task`), one progress line per finished report, then each report's
+    output in the order asked and its files written to ``out``. A failed report is named in
+    one line at the end."""
+    from .tasks import cluster, failed_line, run_points
+
+    points = {unit: (fn, quick) for unit, fn in reports.items()}
+    with cluster(workers=workers, log=console.print) as client:
+        got = run_points(client, report_task, points, log=console.print)
+    out.mkdir(parents=True, exist_ok=True)
+    for unit, o in got.items():
+        if not o.ok:
+            continue
+        text, files = o.value
+        print(text, end="")
+        for name, data in files.items():
+            (out / name).parent.mkdir(parents=True, exist_ok=True)
+            (out / name).write_bytes(data)
+        console.print(f"report {unit}: {len(files)} files in {out} ({o.seconds:.0f} s)")
+    problem = failed_line(got)
+    if problem:
+        raise ToolError(problem)
     return 0
 
 
