@@ -52,8 +52,10 @@ CORE_NAME = "picojoule"
 TOP = "pj_core"
 OUT = BUILD / "formal"
 # (check, numbers) in checks.cfg's [depth] order: the last number is the depth (the cycle the
-# check looks at), the others where its window starts. A division takes 34 clocks in X on the
-# pipelined core (and about as many on the compact one): its insn checks look later.
+# check looks at), the others where its window starts. A division takes 34 clocks in the
+# multiplier/divider (both cores share it): its insn checks look later, and ``--depth`` never
+# brings them below ``FLOORS`` (earlier, no division can have retired: the check would hold
+# without checking anything).
 DEPTHS = (
     ("insn", (20,)),
     ("insn_(div|divu|rem|remu)", (50,)),
@@ -64,6 +66,11 @@ DEPTHS = (
     ("unique", (1, 10, 30)),
     ("causal", (10, 30)),
 )
+FLOORS = {"insn_(div|divu|rem|remu)": 50}
+# liveness: the instruction after the one retiring at clock 10 must retire by the depth, so the
+# window must hold the longest instruction under the fairness assumptions (a division with M);
+# ``--depth`` leaves it alone (a shorter window would fail on a correct core).
+LIVENESS_WITH_MULDIV = (1, 10, 60)
 ISAS = ("rv32i", "rv32im")
 DEFAULT_TIMEOUT = 1800.0
 
@@ -161,11 +168,14 @@ endmodule
 
 def checks_cfg(core, depth: int | None = None) -> str:
     """riscv-formal's ``checks.cfg`` for ``core``; ``depth`` overrides every check's depth
-    (the window starts are kept below it)."""
+    (the window starts are kept below it) down to ``FLOORS``, except liveness's."""
     lines = []
     for name, nums in DEPTHS:
-        if depth is not None:
-            nums = (*(min(n, max(1, depth - 1)) for n in nums[:-1]), depth)
+        if name == "liveness" and core.with_muldiv:
+            nums = LIVENESS_WITH_MULDIV
+        if depth is not None and name != "liveness":
+            d = max(depth, FLOORS.get(name, 0))
+            nums = (*(min(n, max(1, d - 1)) for n in nums[:-1]), d)
         lines.append(f"{name:<28}" + " ".join(f"{n:>3}" for n in nums))
     isa = "rv32im" if core.with_muldiv else "rv32i"
     depth_text = "\n".join(lines)
@@ -307,7 +317,8 @@ def add_formal_parser(sub) -> None:
     p.add_argument("--isa", choices=ISAS, default="rv32im",
                    help="rv32im (default: the core with its multiplier/divider) or rv32i")
     p.add_argument("--depth", type=int, metavar="N",
-                   help="every check's depth (default: per check, see docs/riscv.md)")
+                   help="every check's depth (default: per check, see docs/riscv.md; the "
+                        "division checks never below 50)")
     p.add_argument("--only", metavar="PATTERN",
                    help="checks whose name (insn_add_ch0, reg_ch0) contains PATTERN, or "
                         "matches it as a glob")
