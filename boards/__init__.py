@@ -9,12 +9,12 @@ from .board import Board
 from .design import DesignConfig, board_signature
 from .designs import DEFAULT_DESIGN, DESIGNS
 from .icebreaker import ICEBREAKER
-from .ulx3s import ULX3S_25F, ULX3S_85F
+from .ulx3s import ULX3S_25F, ULX3S_85F, ULX3S_85F_ONN
 
 __all__ = ["BOARDS", "Board", "DesignConfig", "DESIGNS", "DEFAULT_DESIGN", "board",
            "board_signature"]
 
-BOARDS = {b.name: b for b in (ICEBREAKER, ULX3S_25F, ULX3S_85F)}
+BOARDS = {b.name: b for b in (ICEBREAKER, ULX3S_25F, ULX3S_85F, ULX3S_85F_ONN)}
 
 
 def board(name: str) -> Board:

@@ -20,7 +20,7 @@ from amaranth.lib.wiring import In, Out
 
 from hdl.float import FORMATS
 from hdl.imc import ImcParams
-from hdl.onn import OnnParams
+from hdl.onn import OnnParams, TdmParams
 from hdl.riscv.core import VARIANTS
 
 __all__ = ["CORE_VARIANTS", "DesignConfig", "board_signature", "check_design"]
@@ -37,7 +37,8 @@ class DesignConfig:
 
     ``imc``: the in-memory-compute tile (None: no tile); ``lmul``: the format of the L-Mul
     stream unit (a key of ``hdl.float.FORMATS``, None: no unit); ``onn``: the oscillator array
-    (``hdl.onn.OnnArray``; None: no array).
+    (``hdl.onn.OnnArray``; None: no array); ``onn_lanes`` > 0: that array time-multiplexed
+    instead (``hdl.onn.OnnTdm(TdmParams(onn, onn_lanes))``, stand-in design only).
     """
 
     imc: ImcParams | None = None
@@ -58,6 +59,7 @@ class DesignConfig:
     lmul_periph: str = "dot"
     #: ``soc`` only: word DMAs feed the accelerators' streams (else register FIFOs, PIO).
     with_dma: bool = True
+    onn_lanes: int = 0
 
     def __post_init__(self):
         if self.imc is not None and not isinstance(self.imc, ImcParams):
@@ -73,6 +75,12 @@ class DesignConfig:
                              f"not {self.ram_size!r}")
         if self.onn is not None and not isinstance(self.onn, OnnParams):
             raise TypeError(f"onn must be an OnnParams or None, not {self.onn!r}")
+        if not isinstance(self.onn_lanes, int) or self.onn_lanes < 0:
+            raise ValueError(f"onn_lanes must be a non-negative integer, not {self.onn_lanes!r}")
+        if self.onn_lanes:
+            if self.onn is None:
+                raise ValueError("onn_lanes needs an oscillator array (onn)")
+            TdmParams(self.onn, self.onn_lanes)         # its own one-line errors
         if self.core_variant not in CORE_VARIANTS:
             raise ValueError(f"core_variant must be one of {', '.join(CORE_VARIANTS)}, "
                              f"not {self.core_variant!r}")
@@ -91,7 +99,9 @@ class DesignConfig:
         if self.lmul is not None:
             parts.append(f"L-Mul {self.lmul} stream")
         if self.onn is not None:
-            parts.append(f"oscillator array n={self.onn.n}")
+            parts.append(f"oscillator array n={self.onn.n}" + (
+                f" time-multiplexed ({self.onn_lanes} lanes, {self.onn.weight_bits}-bit "
+                "couplings in block RAM)" if self.onn_lanes else ""))
         if design != "soc":
             return ", ".join(parts) or "no units"
         soc = [f"{self.core_variant} rv32i{'m' if self.with_muldiv else ''} core "

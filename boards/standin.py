@@ -11,7 +11,7 @@ from amaranth.lib import wiring
 from hdl.float import FORMATS
 from hdl.imc import ImcTile
 from hdl.lmul import MulStream
-from hdl.onn import OnnArray
+from hdl.onn import OnnArray, OnnTdm, TdmParams
 
 from .design import DesignConfig, board_signature
 
@@ -115,7 +115,8 @@ class UnitsStandIn(wiring.Component):
             results.append((r_valid, csr.r_data))
 
         if cfg.onn is not None:
-            m.submodules.onn = onn = OnnArray(cfg.onn)
+            m.submodules.onn = onn = (OnnTdm(TdmParams(cfg.onn, cfg.onn_lanes))
+                                      if cfg.onn_lanes else OnnArray(cfg.onn))
             csr = onn.csr
             access = Signal()
             r_valid = Signal()

@@ -12,7 +12,7 @@ from hdl.onn import OnnParams
 from .board import Board
 from .design import DesignConfig
 
-__all__ = ["ULX3S_25F", "ULX3S_85F"]
+__all__ = ["ULX3S_25F", "ULX3S_85F", "ULX3S_85F_ONN"]
 
 ULX3S_25F = Board("ulx3s-25f", ULX3S_25F_Platform, leds=8, buttons=6,
                   config=DesignConfig(imc=ImcParams(rows=16, cols=8), lmul="e4m3"),
@@ -29,3 +29,11 @@ ULX3S_85F = Board("ulx3s-85f", ULX3S_85F_Platform, leds=8, buttons=6,
                                                     with_write_register=True),
                                       lmul="e4m3", onn=OnnParams(n=16)),
                   goal_mhz=50.0)
+
+#: The time-multiplexed oscillator array alone (stand-in design): 768 fully connected cells,
+#: 4-bit couplings in DP16KD block RAM (144 of 208), 8 cell datapaths (docs/fpga.md).
+ULX3S_85F_ONN = Board("ulx3s-85f-onn", ULX3S_85F_Platform, leds=8, buttons=6,
+                      config=DesignConfig(imc=None, lmul=None,
+                                          onn=OnnParams(n=768, weight_bits=4, with_pbit=True),
+                                          onn_lanes=8),
+                      goal_mhz=50.0)

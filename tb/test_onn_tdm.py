@@ -68,3 +68,26 @@ def test_tdm_params_refused(kw, msg):
     with pytest.raises(ValueError) as err:
         TdmParams(**kw)
     assert msg in str(err.value) and "\n" not in str(err.value)
+
+
+def test_memory_overflow_names_the_memory():
+    """An array too large for a device's block RAM stops at elaboration with one line naming
+    the memory; the 768-cell build of the ULX3S-85F fits (171 of 208 DP16KD by the count)."""
+    from amaranth.hdl import Fragment
+
+    from hdl.onn.tdm import check_memory, memory_blocks
+
+    class Platform:
+        device = "LFE5U-85F"
+
+    big = TdmParams(OnnParams(n=1024, weight_bits=4, with_pbit=True), lanes=8)
+    with pytest.raises(ValueError) as err:
+        Fragment.get(OnnTdm(big), Platform())
+    msg = str(err.value)
+    assert "coupling memory (1024 x 1024 couplings of 4 bits)" in msg and "208" in msg
+    assert "\n" not in msg
+    fits = TdmParams(OnnParams(n=768, weight_bits=4, with_pbit=True), lanes=8)
+    check_memory(fits, "LFE5U-85F")
+    assert sum(memory_blocks(fits).values()) <= 208
+    with pytest.raises(ValueError, match="coupling memory .768 x 768 couplings of 5 bits"):
+        check_memory(TdmParams(OnnParams(n=768, with_pbit=True), lanes=8), "LFE5U-85F")

@@ -46,6 +46,7 @@ from .params import (
 from .registers import register_map
 
 __all__ = ["TdmParams", "OnnTdm", "TdmState", "tdm_epoch_cycles", "tdm_start_cycles",
+           "BLOCK_RAMS", "memory_blocks", "check_memory",
            "tdm_fill_cycles", "BATCH_OVERHEAD", "SLOT_OVERHEAD", "EPOCH_OVERHEAD_TDM"]
 
 #: Clocks of a batch besides its issues: the word read and the latch (2), the pipeline behind
@@ -110,6 +111,52 @@ class TdmParams:
         if a.with_pbit:
             bits["fields"] = a.n * a.acc_bits
         return bits
+
+
+#: Block RAMs by device (Amaranth platform device name): family, blocks, and the (depth, width)
+#: configurations of one block (ECP5 DP16KD, 18 kbit; iCE40 EBR, 4 kbit).
+BLOCK_RAMS = {
+    "LFE5U-25F": ("DP16KD", 56), "LFE5U-45F": ("DP16KD", 108), "LFE5U-85F": ("DP16KD", 208),
+    "iCE40UP5K": ("EBR", 30), "iCE40HX8K": ("EBR", 32),
+}
+_BLOCK_SHAPES = {"DP16KD": ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36)),
+                 "EBR": ((2048, 2), (1024, 4), (512, 8), (256, 16))}
+
+
+def memory_blocks(tp: TdmParams, block: str = "DP16KD") -> dict[str, int]:
+    """Block RAMs each memory of :class:`OnnTdm` needs (the fewest of one block shape per
+    memory; memories with two read ports count twice, as synthesis duplicates them)."""
+    a, P, B = tp.array, tp.lanes, tp.batches
+
+    def blocks(depth, width):
+        return min(-(-width // w) * -(-depth // d) for d, w in _BLOCK_SHAPES[block])
+
+    need = {"coupling memory": P * blocks(B * a.n, a.weight_bits),
+            "phase memory": 2 * blocks(2 * B, P * a.phase_bits),
+            "LFSR memory": blocks(B, P * LFSR_BITS),
+            "omega memory": 2 * blocks(B, P * a.omega_bits)}
+    if a.max_momentum:
+        need["velocity memory"] = blocks(B, P * a.vel_bits)
+    if a.with_pbit:
+        need["field memory"] = blocks(B, P * a.acc_bits)
+    return need
+
+
+def check_memory(tp: TdmParams, device: str) -> None:
+    """A one-line ``ValueError`` naming the memory that overflows ``device``'s block RAM (the
+    largest of those that no longer fit); nothing for a device not in :data:`BLOCK_RAMS`."""
+    if device not in BLOCK_RAMS:
+        return
+    block, have = BLOCK_RAMS[device]
+    need = memory_blocks(tp, block)
+    total = sum(need.values())
+    if total > have:
+        name, big = max(need.items(), key=lambda kv: kv[1])
+        a = tp.array
+        what = (f" ({a.n} x {a.n} couplings of {a.weight_bits} bits)"
+                if name == "coupling memory" else "")
+        raise ValueError(f"{tp.name}: the {name}{what} needs {big} of the {total} {block} block "
+                         f"RAMs the array needs, but the {device} has {have}")
 
 
 def tdm_epoch_cycles(tp: TdmParams, mode) -> int:
@@ -197,6 +244,7 @@ class OnnTdm(wiring.Component):
         return tdm_start_cycles(self.params, keep_phases)
 
     def elaborate(self, platform):
+        check_memory(self.params, getattr(platform, "device", None))
         m = Module()
         tp, regs = self.params, self.regs
         p = tp.array
@@ -449,13 +497,24 @@ class OnnTdm(wiring.Component):
         c_keep = wdata[cmd["keep_phases"].offset]
         c_clear = wdata[cmd["clear"].offset]
 
-        spins = Signal(n)
+        # spin bits: one P-bit register per batch, written with the phase words (one writer
+        # per clock: the seed pass, a batch write-back, a PBIT slot or a host PHASE write)
+        spin_words = [Signal(P, name=f"spins{b_}") for b_ in range(B)]
+        spins = Cat(*spin_words)
+        sp_we = Signal()
+        sp_b = Signal(range(B))
+        sp_en = Signal(P)
+        sp_bits = Signal(P)
+        with m.If(sp_we):
+            with m.Switch(sp_b):
+                for b_ in range(B):
+                    with m.Case(b_):
+                        m.d.sync += spin_words[b_].eq((spin_words[b_] & ~sp_en)
+                                                      | (sp_bits & sp_en))
         seed_k = [Signal(32, name=f"seed_k{ln}") for ln in range(P)]    # (bP + ln + 1) SEED_MUL
 
         def write_spins(b_, bits, en):
-            for i in range(n):
-                with m.If((b_ == i // P) & en[i % P]):
-                    m.d.sync += spins[i].eq(bits[i % P])
+            m.d.comb += [sp_we.eq(1), sp_b.eq(b_), sp_en.eq(en), sp_bits.eq(Cat(*bits))]
 
         def finish_epoch(any_change):
             m.d.sync += [t.eq(t + 1), stable.eq(~any_change), changed.eq(0),
