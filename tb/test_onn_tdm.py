@@ -91,3 +91,25 @@ def test_memory_overflow_names_the_memory():
     assert sum(memory_blocks(fits).values()) <= 208
     with pytest.raises(ValueError, match="coupling memory .768 x 768 couplings of 5 bits"):
         check_memory(TdmParams(OnnParams(n=768, with_pbit=True), lanes=8), "LFE5U-85F")
+
+
+@pytest.mark.parametrize("mode", [Mode.PBIT, Mode.OIM], ids=["pbit", "oim"])
+def test_tdm_maxcut_equals_model(sim, mode):
+    """The RTL engine on the time-multiplexed array (``solve_rtl(..., lanes=8)``) gives the
+    model's cuts and assignments for the same seeds, and its CYCLES are START + fill +
+    epochs x ``tdm_epoch_cycles``."""
+    import numpy as np
+
+    from hdl.onn import tdm_epoch_cycles, tdm_fill_cycles, tdm_start_cycles
+    from sim.onn import maxcut
+
+    p = maxcut.array_params(16)
+    g = maxcut.random_graph(14, 40, 7, (-1, 1))
+    seeds, epochs = [3, 4], 40
+    cuts, bits, cfg = maxcut.solve_oim(p, g, epochs, seeds, mode=mode)
+    rc, rb, rcfg, runs = maxcut.solve_rtl(p, g, epochs, seeds, sim=sim, lanes=8, mode=mode)
+    assert rcfg == cfg and np.array_equal(rc, cuts) and np.array_equal(rb, bits)
+    tp = TdmParams(p, 8)
+    want = (tdm_start_cycles(tp) + tdm_fill_cycles(tp, mode)
+            + epochs * tdm_epoch_cycles(tp, mode))
+    assert [r["cycles"] for r in runs] == [want] * len(seeds)

@@ -119,12 +119,13 @@ def solve_oim(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None 
 
 
 def solve_rtl(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None = None,
-              sim: str = "verilator", **over):
-    """:func:`solve_oim` on the RTL: ``hdl.onn.OnnArray(p)`` built by the one runner and
+              sim: str = "verilator", lanes: int = 0, **over):
+    """:func:`solve_oim` on the RTL: ``hdl.onn.OnnArray(p)`` (``lanes`` > 0: the
+    time-multiplexed ``hdl.onn.OnnTdm(TdmParams(p, lanes))``) built by the one runner and
     programmed through its CSRs by ``sim.onn.bench.maxcut_runs`` (one START per seed, spins read
     after the last epoch). Same registers, so the same cuts as the model for the same seeds.
     Returns (cuts, assignments, cfg, runs) with ``runs`` the per-seed records (busy cycles)."""
-    from hdl.onn import OnnArray
+    from hdl.onn import OnnArray, OnnTdm, TdmParams
     from sim.rtl import run
 
     from .bench import OnnRuns
@@ -140,9 +141,10 @@ def solve_rtl(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None 
     J = np.zeros((p.n, p.n), dtype=np.int64)
     J[:g.n, :g.n] = -g.W
     seeds = tuple(int(s) for s in np.atleast_1d(seeds))
-    r = run(OnnArray(p), toplevel=p.name, test_module="sim.onn.bench", sim=sim,
-            testcase="maxcut_runs",
-            params=OnnRuns(p, tuple(map(tuple, J.tolist())), cfg, seeds, epochs))
+    tp = TdmParams(p, lanes) if lanes else None
+    r = run(OnnTdm(tp) if tp else OnnArray(p), toplevel=tp.name if tp else p.name,
+            test_module="sim.onn.bench", sim=sim, testcase="maxcut_runs",
+            params=OnnRuns(p, tuple(map(tuple, J.tolist())), cfg, seeds, epochs, lanes=lanes))
     runs = r.data("runs")
     bits = np.asarray([rec["spins"][:g.n] for rec in runs], dtype=np.int64)
     return cut_value(g.W, bits), bits, cfg, runs
