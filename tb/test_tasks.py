@@ -158,3 +158,14 @@ def test_failed_point_is_kept_and_named():
     assert tasks.failed_line({"a": out["a"]}) is None
     with pytest.raises(ToolError, match="no points"):
         tasks.run_points(None, maxcut_point, {})
+
+
+def test_tasks_inside_a_task_use_the_same_cluster():
+    """A task that runs its own points (``picojoule report fpga`` placing seeds, a report run
+    as one task of ``picojoule report``) submits them to its cluster through worker_client:
+    on a one-worker cluster they could not run otherwise, as the outer task holds the slot."""
+    inner = {name: POINTS[name] for name in list(POINTS)[:2]}
+    with tasks.cluster(workers=1) as client:
+        got = tasks.run_points(client, tasks.map_points, {"outer": (maxcut_point, inner)})
+    assert got["outer"].ok, got["outer"].error
+    assert got["outer"].value == {name: maxcut_point(*args) for name, args in inner.items()}
