@@ -43,6 +43,9 @@ BUILDS = [
     TdmParams(OnnParams(n=12, weight_bits=8, max_momentum=3, with_pbit=True), lanes=4),
     # one batch of eight lanes, the default widths (5-bit couplings, 6 per JDATA word)
     TdmParams(OnnParams(n=8, with_pbit=True), lanes=8),
+    # fewer lanes than couplings per JDATA word: 4-bit couplings, 8 per word, 4 batches per
+    # coupling-bank word (rows_per_word), two lanes, eight batches
+    TdmParams(OnnParams(n=16, weight_bits=4, max_momentum=2, with_pbit=True), lanes=2),
     # non-default widths, two batches, no momentum, no PBIT
     TdmParams(OnnParams(n=16, phase_bits=10, lut_bits=6, sin_bits=6, weight_bits=4,
                         onn_phase_bits=3, ks_bits=10, noise_bits=12, omega_bits=12,
@@ -61,7 +64,7 @@ def test_tdm_lockstep(sim, tp):
 @pytest.mark.parametrize("kw, msg", [
     (dict(array=OnnParams(n=12), lanes=3), "lanes must be a power of two, not 3"),
     (dict(array=OnnParams(n=12), lanes=8), "lanes=8 must divide n=12"),
-    (dict(array=OnnParams(n=16), lanes=4), "lanes=4 is fewer than the 6 couplings"),
+    (dict(array=OnnParams(n=16), lanes=4), "lanes=4 must divide the 6 couplings"),
     (dict(array=OnnParams(n=8, with_parallel=True), lanes=8), "with_parallel must be False"),
 ])
 def test_tdm_params_refused(kw, msg):

@@ -83,9 +83,9 @@ class TdmParams:
         if a.n % P:
             raise ValueError(f"lanes={P} must divide n={a.n}")
         k = weights_per_word(a)
-        if P < k:
-            raise ValueError(f"lanes={P} is fewer than the {k} couplings of a JDATA word "
-                             f"(weight_bits={a.weight_bits}): use lanes >= {k}")
+        if P < k and k % P:
+            raise ValueError(f"lanes={P} must divide the {k} couplings of a JDATA word "
+                             f"(weight_bits={a.weight_bits}) or be at least {k}")
 
     @property
     def n(self) -> int:
@@ -94,6 +94,13 @@ class TdmParams:
     @property
     def batches(self) -> int:
         return self.array.n // self.lanes
+
+    @property
+    def rows_per_word(self) -> int:
+        """Batches sharing one coupling-bank word (R): 1 when ``lanes`` is at least the ``k``
+        couplings of a JDATA word, else ``k / lanes`` (a JDATA word then fills one word of each
+        bank, so a write never needs two clocks)."""
+        return max(1, weights_per_word(self.array) // self.lanes)
 
     @property
     def name(self) -> str:
@@ -131,7 +138,8 @@ def memory_blocks(tp: TdmParams, block: str = "DP16KD") -> dict[str, int]:
     def blocks(depth, width):
         return min(-(-width // w) * -(-depth // d) for d, w in _BLOCK_SHAPES[block])
 
-    need = {"coupling memory": P * blocks(B * a.n, a.weight_bits),
+    R = tp.rows_per_word
+    need = {"coupling memory": P * blocks(-(-B // R) * a.n, R * a.weight_bits),
             "phase memory": 2 * blocks(2 * B, P * a.phase_bits),
             "LFSR memory": blocks(B, P * LFSR_BITS),
             "omega memory": 2 * blocks(B, P * a.omega_bits)}
@@ -297,8 +305,10 @@ class OnnTdm(wiring.Component):
                                                     init=[])
             return mm
 
-        # one bank per lane: word b n + j = J[b P + lane][j]
-        jbank = [mem(f"jmem{ln}", WB, B * n, lanes=1) for ln in range(P)]
+        # one bank per lane: word (b // R) n + j, lane b % R = J[b P + lane][j]
+        R = tp.rows_per_word
+        rows = -(-B // R)
+        jbank = [mem(f"jmem{ln}", WB, rows * n, lanes=R) for ln in range(P)]
         jw = [b_.write_port() for b_ in jbank]
         jr = [b_.read_port() for b_ in jbank]
         phm = mem("phases", PB, 2 * B)
@@ -361,7 +371,8 @@ class OnnTdm(wiring.Component):
         issue_first = Signal()      # first issue of a tick (the accumulator restarts)
         issue_last = Signal()       # last issue of a tick
         m.d.comb += [issue_first.eq(jj == 0), issue_last.eq(jj == n - 1)]
-        jbase = Signal(range(B * n + 1))        # b * n
+        jbase = Signal(range(rows * n + 1))     # (b // R) * n
+        br = Signal(range(R))                   # b % R
         j_hi = jj[lp:] if P > 1 else jj
         j_lo = jj[:lp] if P > 1 else Const(0, 1)
         # read addresses: the stream (ISSUE), a batch's words (LOAD), PBIT slot / pass
@@ -369,7 +380,8 @@ class OnnTdm(wiring.Component):
         slot_j = Signal(range(n))
         sj_hi = slot_j[lp:] if P > 1 else slot_j
         sj_lo = slot_j[:lp] if P > 1 else Const(0, 1)
-        pass_addr = Signal(range(B * n + 1))     # pass_b * n + slot_j
+        pass_addr = Signal(range(rows * n + n + 1))     # (pass_b // R) * n + slot_j
+        pass_r = Signal(range(R))                       # pass_b % R
         with m.If(state == TdmState.ISSUE):
             m.d.comb += [r.addr.eq(jbase + jj) for r in jr]
         with m.Else():
@@ -399,7 +411,8 @@ class OnnTdm(wiring.Component):
         s2_J = [Signal(signed(WB), name=f"s2_J{ln}") for ln in range(P)]
         m.d.sync += [a.eq(c) for a, c in zip(s2, s1)] + [s2_tick.eq(s1_tick)]
         m.d.sync += s2_thj.eq(Array(lanes_of(ph_r.data, PB, "u"))[s1_lane])
-        m.d.sync += [s2_J[ln].eq(jr[ln].data.as_signed()) for ln in range(P)]
+        m.d.sync += [s2_J[ln].eq((jr[ln].data.word_select(br, WB) if R > 1 else jr[ln].data)
+                                 .as_signed()) for ln in range(P)]
         # s3: the factor per lane
         s3 = [Signal(name=f"s3_{f}") for f in ("v", "first", "last")]
         s3_tick = Signal(range(T))
@@ -567,13 +580,13 @@ class OnnTdm(wiring.Component):
                 with m.If(remaining == 0):
                     m.d.sync += [busy.eq(0), done.eq(1), state.eq(TdmState.IDLE), fill.eq(0)]
                 with m.Elif(fill):
-                    m.d.sync += [state.eq(TdmState.LOAD), b.eq(0), jbase.eq(0)]
+                    m.d.sync += [state.eq(TdmState.LOAD), b.eq(0), jbase.eq(0), br.eq(0)]
                 with m.Elif(pbm):
                     m.d.sync += [state.eq(TdmState.SLOT), slot_j.eq(0), dcount.eq(0)]
                     if PBIT:
                         m.d.sync += corr.eq(0)
                 with m.Else():
-                    m.d.sync += [state.eq(TdmState.LOAD), b.eq(0), jbase.eq(0)]
+                    m.d.sync += [state.eq(TdmState.LOAD), b.eq(0), jbase.eq(0), br.eq(0)]
             with m.Case(TdmState.LOAD):
                 m.d.sync += state.eq(TdmState.PREP)
             with m.Case(TdmState.PREP):
@@ -619,9 +632,11 @@ class OnnTdm(wiring.Component):
                             Cat(new_th[ln] != th_i[ln] for ln in range(P)).any())
                         with m.If(batch_changed):
                             m.d.sync += changed.eq(1)
-                    m.d.sync += [b.eq(b + 1), jbase.eq(jbase + n), state.eq(TdmState.LOAD)]
+                    m.d.sync += [b.eq(b + 1), br.eq(br + 1), state.eq(TdmState.LOAD)]
+                    with m.If(br == R - 1):
+                        m.d.sync += [br.eq(0), jbase.eq(jbase + n)]
                     with m.If(b == B - 1):
-                        m.d.sync += [b.eq(0), jbase.eq(0)]
+                        m.d.sync += [b.eq(0), jbase.eq(0), br.eq(0)]
                         with m.If(fill):
                             m.d.sync += [fill.eq(0), state.eq(TdmState.NEXT)]
                         with m.Else():
@@ -654,7 +669,7 @@ class OnnTdm(wiring.Component):
                                      lf_w.data.eq(Cat(sl_lf for _ in range(P)))]
                         write_spins(sj_hi, [nn] * P, en)
                         m.d.sync += [flip.eq(nn != old_neg), new_neg.eq(nn), corr.eq(0),
-                                     state.eq(TdmState.PASS), pass_b.eq(0),
+                                     state.eq(TdmState.PASS), pass_b.eq(0), pass_r.eq(0),
                                      pass_addr.eq(slot_j)]
                         with m.If(new_ph != sl_th):
                             m.d.sync += changed.eq(1)
@@ -663,15 +678,19 @@ class OnnTdm(wiring.Component):
                     # add and write; the last write is the clock after the last issue
                     pass_v = Signal()
                     pass_wb = Signal(range(B))
-                    m.d.sync += [pass_v.eq(pass_b != B), pass_wb.eq(pass_b)]
+                    pass_wr = Signal(range(R))
+                    m.d.sync += [pass_v.eq(pass_b != B), pass_wb.eq(pass_b), pass_wr.eq(pass_r)]
                     with m.If(pass_b != B):
-                        m.d.sync += [pass_b.eq(pass_b + 1), pass_addr.eq(pass_addr + n)]
+                        m.d.sync += [pass_b.eq(pass_b + 1), pass_r.eq(pass_r + 1)]
+                        with m.If(pass_r == R - 1):
+                            m.d.sync += [pass_r.eq(0), pass_addr.eq(pass_addr + n)]
                     rd_h = lanes_of(h_r.data, p.acc_bits, "s")
                     newh = []
                     nxt_cell = slot_j + 1
                     for ln in range(P):
                         dlt = Signal(signed(WB + 10), name=f"pb_d{ln}")
-                        tj = jr[ln].data.as_signed() * (2 * A)
+                        j_l = jr[ln].data.word_select(pass_wr, WB) if R > 1 else jr[ln].data
+                        tj = j_l.as_signed() * (2 * A)
                         m.d.comb += dlt.eq(Mux(flip, Mux(new_neg, -tj, tj), 0))
                         newh.append((rd_h[ln] + dlt)[:p.acc_bits])
                         cell_l = pass_wb * P + ln
@@ -796,8 +815,9 @@ class OnnTdm(wiring.Component):
                          ph_w.data.eq(Cat(v_ for _ in range(P)))]
             write_spins(c_hi, [spin_bit(m, v_, "host_spin")] * P, en)
 
-        # JDATA: registered, then one write per bank (cells g k + f, f < k <= P, are in
-        # different banks); the diagonal and cells >= n are written as 0 / not written
+        # JDATA: registered, then one write per bank. k <= P: cells g k + f are in different
+        # banks (one lane each); k = R P: bank l gets cells g k + r P + l, r < R, all of word
+        # row g (batches g R + r). The diagonal and cells >= n are written as 0.
         jq_we = Signal()
         jq_col = Signal.like(jcol)
         jq_grp = Signal.like(jgroup)
@@ -807,7 +827,7 @@ class OnnTdm(wiring.Component):
         fields = [jq_data[jd[f"w{f}"].offset:jd[f"w{f}"].offset + WB] for f in range(k)]
         gk = Signal(range(groups * k + 1))
         m.d.comb += gk.eq(jq_grp * k)
-        for ln in range(P):
+        for ln in range(P if R == 1 else 0):
             f_l = Signal(max(lp, 1), name=f"jf{ln}")
             m.d.comb += f_l.eq(ln - gk)             # mod P
             c_l = Signal(range(groups * k + P + 1), name=f"jcell{ln}")
@@ -817,6 +837,13 @@ class OnnTdm(wiring.Component):
             m.d.comb += [jw[ln].addr.eq(row * n + jq_col), jw[ln].en.eq(ok),
                          jw[ln].data.eq(Mux(c_l == jq_col, 0, Array(fields)[f_l] if k > 1
                                            else fields[0]))]
+        for ln in range(P if R > 1 else 0):
+            lanes_w = []
+            for r in range(R):
+                c_r = gk + r * P + ln
+                lanes_w.append(Mux((c_r == jq_col) | (c_r >= n), 0, fields[r * P + ln]))
+            m.d.comb += [jw[ln].addr.eq(jq_grp * n + jq_col), jw[ln].en.eq(jq_we),
+                         jw[ln].data.eq(Cat(*lanes_w))]
 
         # PHASE / OMEGA accesses advance CELL (a refused write does not)
         step_cell = ((wr & ~busy) | bus.r_stb) & (at("PHASE") | at("OMEGA"))
