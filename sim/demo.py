@@ -156,21 +156,25 @@ def _imc(console, sim: str, quick: bool) -> Table:
 
 
 def _imc_energy(rep: dict) -> Table:
-    """Tile vs baseline pJ per MAC from the quick IMC report (8x4; full sizes in the docs)."""
-    table = Table(title="IMC energy per MAC, gate-level proxy, 8x4 tile (quick; 64x16: "
-                        "picojoule report imc, docs/imc.md)")
-    for col in ("workload", "tile pJ/MAC", "baseline (SRAM) pJ/MAC", "baseline (DRAM) pJ/MAC",
-                "tile / SRAM baseline", "compute only"):
+    """Tile vs baseline pJ per MAC on the standard-cell library from the quick IMC report
+    (8x4; 64x16 in docs/imc.md), the proxy's ratio beside it as the fast path."""
+    e = rep["liberty"][0]
+    p = e["params"]
+    proxy = {(x["params"]["rows"], x["params"]["cols"]): x for x in rep.get("energy", [])}
+    px = proxy.get((p["rows"], p["cols"]))
+    table = Table(title=f"IMC energy per MAC, {p['rows']}x{p['cols']} tile vs baseline, "
+                        f"standard cells ({e['library']}, zero-delay on {e['sim']}; quick: "
+                        "64x16 in docs/imc.md, picojoule report imc)")
+    for col in ("workload", "tile pJ/MAC", "baseline pJ/MAC (all in cells)",
+                "baseline pJ/MAC (weights in SRAM)", "tile / baseline (cells)",
+                "tile / baseline (SRAM)", "proxy tile / SRAM baseline (fast path)"):
         table.add_column(col, justify="left" if col == "workload" else "right")
-    for e in rep["energy"]:
-        for name, ratios in e["ratios"].items():
-            t = e["tile"]["workloads"][name]["variants"]["ports"]["pj_per_mac"]
-            bv = e["baseline"]["workloads"][name]["variants"]
-            sram = next(v for k, v in bv.items() if "sram" in k)["pj_per_mac"]
-            dram = next(v for k, v in bv.items() if "dram" in k)["pj_per_mac"]
-            r = next(v for k, v in ratios.items() if "sram" in k)
-            table.add_row(name, f"{t['total']:.3g}", f"{sram['total']:.3g}",
-                          f"{dram['total']:.3g}", f"{r['total']:.3f}", f"{r['compute']:.2f}")
+    for name, r in e["ratios"].items():
+        tot = e["totals"][name]
+        pr = px["ratios"].get(name, {}).get("sram") if px else None
+        table.add_row(name, f"{tot['all_in_cells'][0]:.3g}", f"{tot['all_in_cells'][1]:.3g}",
+                      f"{tot['sram_table'][1]:.3g}", f"{r['cells']:.3f}",
+                      f"{r['sram_table']:.3f}", f"{pr['total']:.3f}" if pr else "-")
     return table
 
 

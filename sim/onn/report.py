@@ -624,10 +624,20 @@ def main(argv=None) -> int:
     ap.add_argument("--full", action="store_true",
                     help="also n = 8 parallel / 16 toggles, ECP5 synthesis and 64-cell P&R")
     ap.add_argument("--no-fpga", action="store_true", help="with --full: skip the FPGA part")
+    ap.add_argument("--liberty-only", action="store_true",
+                    help="only the standard-cell energy table (onn-liberty.{md,json})")
     ap.add_argument("--out", default=str(BUILD / "report"))
     args = ap.parse_args(argv)
-    rep = build_report(args.quick, full=args.full, fpga=False if args.no_fpga else None)
     out = Path(args.out)
+    if args.liberty_only:
+        rep = liberty_report(args.quick)
+        md = "\n".join(liberty_markdown(rep)).lstrip() + "\n"
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "onn-liberty.md").write_text(md)
+        (out / "onn-liberty.json").write_text(json.dumps(rep, indent=1, default=str) + "\n")
+        print(md)
+        return 0
+    rep = build_report(args.quick, full=args.full, fpga=False if args.no_fpga else None)
     out.mkdir(parents=True, exist_ok=True)
     md = render_markdown(rep)
     (out / "onn.md").write_text(md)
