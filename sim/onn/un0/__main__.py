@@ -1,0 +1,43 @@
+"""``python -m sim.onn.un0 train [NAME ...]``: (re)train the saved parameter files
+(:data:`sim.onn.un0.train.RUNS`; all by default, the reservoir after ``n48``);
+``python -m sim.onn.un0 quality [--json]``: the quality table against the controls."""
+
+import argparse
+import json
+import sys
+
+from .train import RUNS
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.onn.un0", description=__doc__)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    t = sub.add_parser("train", help="train and save parameter files")
+    t.add_argument("names", nargs="*", metavar="NAME",
+                   help=f"runs to train (default all: {', '.join(RUNS)})")
+    q = sub.add_parser("quality", help="quality table (classifier accuracy, Frechet distances)")
+    q.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    args = ap.parse_args(argv)
+    if args.cmd == "train":
+        from .train import train_run
+
+        bad = [n for n in args.names if n not in RUNS]
+        if bad:
+            ap.error(f"unknown run {bad[0]!r} (choose from {', '.join(RUNS)})")
+        for name in args.names or list(RUNS):
+            path, secs = train_run(name, log=lambda m, n=name: print(f"{n}: {m}",
+                                                                      file=sys.stderr))
+            print(f"{name}: {path} ({secs:.0f} s CPU)")
+        return 0
+    from .quality import liberty_cell_epoch_pj, rows, table
+
+    rs = rows(log=None if args.json else lambda m: print(m, file=sys.stderr))
+    if args.json:
+        print(json.dumps({"rows": rs, "liberty": liberty_cell_epoch_pj()}))
+    else:
+        print(table(rs))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
