@@ -152,15 +152,16 @@ def test_saved_n16_reproduces(tmp_path):
                                                         b.arrays().values()))
 
 
-def test_rtl_equals_model_on_every_image(sim):
-    """The saved N = 16 generator (24-cell array, 10 epochs), two images per class: the array
-    RTL, loaded through its CSR bus, ends every image in the model's phases (all 24 cells),
-    its SINCOS readout gives the model's pixels, and each image takes the model's busy
-    clocks."""
+@pytest.mark.parametrize("name", ["n16", pytest.param("n48", marks=pytest.mark.slow)])
+def test_rtl_equals_model_on_every_image(sim, name):
+    """A saved generator (N = 16: a 24-cell array; N = 48: 56 cells; 10 epochs), two images
+    per class: the array RTL, loaded through its CSR bus, ends every image in the model's
+    phases (every cell), its SINCOS readout gives the model's pixels, and each image takes the
+    model's busy clocks."""
     from sim.onn.un0.bench import rtl_images
 
-    u = RUNS["n16"][0]
-    _, net = load(params_path("n16"), u)
+    u = RUNS[name][0]
+    _, net = load(params_path(name), u)
     q = un0.quantize(u, net)
     labels = np.arange(20) % 10
     seeds = np.random.default_rng(24).integers(1, 1 << 32, len(labels))

@@ -29,13 +29,20 @@ def main(argv=None) -> int:
                                                                       file=sys.stderr))
             print(f"{name}: {path} ({secs:.0f} s CPU)")
         return 0
-    from .quality import liberty_cell_epoch_pj, rows, table
+    from .quality import energy_rows, liberty_cell_epoch_pj, rows, table
 
     rs = rows(log=None if args.json else lambda m: print(m, file=sys.stderr))
+    lib = liberty_cell_epoch_pj()
     if args.json:
-        print(json.dumps({"rows": rs, "liberty": liberty_cell_epoch_pj()}))
-    else:
-        print(table(rs))
+        print(json.dumps({"rows": rs, "liberty": lib, "energy": energy_rows(rs, lib)}))
+        return 0
+    print(table(rs))
+    if lib is None:
+        print("\nbuild/report/onn-liberty.json not found: no energy per image "
+              "(python -m sim.onn.report --liberty-only writes it)")
+    for e in energy_rows(rs, lib):
+        print(f"{e['name']}: {e['pj_per_image']:.4g} pJ per image in the array "
+              f"(n = {e['n']}, T = {e['T']}, OIM-mode pJ per cell-epoch)")
     return 0
 
 

@@ -19,7 +19,7 @@ the array's LFSR draw, quantized couplings, the integer readout).
 """
 
 import json
-import math
+import warnings
 
 import numpy as np
 
@@ -33,7 +33,7 @@ from .model import (
 )
 from .train import RUNS, digits, load, params_path
 
-__all__ = ["Judge", "frechet", "rows", "table", "liberty_cell_epoch_pj", "SEED"]
+__all__ = ["Judge", "frechet", "rows", "table", "liberty_cell_epoch_pj", "energy_rows", "SEED"]
 
 SEED = 2026     # image seeds: SEED + k for the k-th image (the array's SEED register)
 
@@ -44,7 +44,9 @@ def frechet(A: np.ndarray, B: np.ndarray) -> float:
 
     ma, mb = A.mean(0), B.mean(0)
     ca, cb = np.cov(A, rowvar=False), np.cov(B, rowvar=False)
-    covmean, _ = linalg.sqrtm(ca @ cb, disp=False)
+    with warnings.catch_warnings():     # dead hidden units make the covariances singular
+        warnings.simplefilter("ignore")
+        covmean, _ = linalg.sqrtm(ca @ cb, disp=False)
     covmean = covmean.real
     return float(((ma - mb) ** 2).sum() + np.trace(ca + cb - 2 * covmean))
 
@@ -115,7 +117,8 @@ def rows(judge: Judge | None = None, *, runs=("n16", "n48", "n128"), log=None) -
     add("class mean + noise", mean_noise(judge.Xa, judge.ya, labels, rng))
     add("per-class Gaussian", class_gaussian(judge.Xa, judge.ya, labels, rng))
     gens = [("n48_reservoir", "reservoir (random frozen couplings, trained readout)"),
-            ("n48_t1", "trained generator, T = 1")]
+            ("n48_t1", "trained generator, T = 1"),
+            ("n48_t1_s3", "trained generator, T = 1, shift 3 (8x step)")]
     gens += [(name, "trained generator") for name in runs]
     for name, what in gens:
         u = RUNS[name][0]
@@ -132,15 +135,38 @@ def rows(judge: Judge | None = None, *, runs=("n16", "n48", "n128"), log=None) -
 
 
 def liberty_cell_epoch_pj(path="build/report/onn-liberty.json"):
-    """The standard-cell energy per Kuramoto/OIM cell-epoch, if the report exists (else
-    None): returns (pJ, the record it came from)."""
+    """The standard-cell energy per cell-epoch of the array (``python -m sim.onn.report
+    --liberty-only``), if that report exists: a list of ``{n, mode, pj_zero, pj_sdf}`` (OIM is
+    the nearest measured mode to Kuramoto: the same pipeline with ``omega`` in place of the
+    ks term); None when the file is absent or unreadable."""
     from pathlib import Path
 
     p = Path(path)
     if not p.exists():
         return None
-    data = json.loads(p.read_text())
-    return data
+    try:
+        data = json.loads(p.read_text())
+        recs = data if isinstance(data, list) else data.get("report", data.get("rows", []))
+        return [{"n": r["n"], "mode": r["mode"],
+                 "pj_zero": r["modes"]["zero"]["pj_per_op"],
+                 "pj_sdf": r["modes"].get("sdf", {}).get("pj_per_op")} for r in recs]
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def energy_rows(rs: list[dict], lib) -> list[dict]:
+    """Array energy per image for each array-exact row whose n was measured in OIM mode:
+    pJ per cell-epoch x n cells x T epochs (the start and the bus not counted)."""
+    out = []
+    for r in rs:
+        if r.get("kind") != "exact" or not lib:
+            continue
+        n = r["N"] + r["C"]
+        for m in lib:
+            if m["n"] == n and m["mode"] == "OIM":
+                out.append({"name": r["name"], "n": n, "T": r["T"],
+                            "pj_per_image": m["pj_zero"] * n * r["T"]})
+    return out
 
 
 def table(rs: list[dict]) -> str:
@@ -155,5 +181,3 @@ def table(rs: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def _fmt(x):
-    return f"{x:.3g}" if isinstance(x, float) and math.isfinite(x) else str(x)

@@ -53,6 +53,8 @@ RUNS = {
     "n48": (Un0Params(main=48), TrainConfig()),
     "n128": (Un0Params(main=128), TrainConfig(steps=600)),     # 3 minutes
     "n48_t1": (Un0Params(main=48, epochs=1), TrainConfig()),
+    # T = 1 with an 8x larger step (shift 6 - 3): about the total time of the 10 epochs
+    "n48_t1_s3": (Un0Params(main=48, epochs=1, shift=3), TrainConfig()),
     "n48_reservoir": (Un0Params(main=48), TrainConfig(qat_steps=0, reservoir=True)),
 }
 
