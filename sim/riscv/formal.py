@@ -268,6 +268,28 @@ class FormalOutcome:
     reason: str = ""
 
 
+def _kill_tree(pid: int) -> None:
+    """Kill ``pid`` and every process under it: sby starts its engines (yosys-smtbmc and the
+    solver) in sessions of their own, so killing sby's process group would leave them running."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    todo, tree = [pid], []
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo += children.get(p, [])
+    for p in tree:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def run_sby(sby: Path, *, timeout: float = DEFAULT_TIMEOUT) -> FormalOutcome:
     """Run SymbiYosys on ``sby`` (its work folder beside it, replaced). PASS, FAIL (an assertion
     fails: the counterexample trace is in the work folder), TIMEOUT, or ERROR with the first
@@ -288,7 +310,7 @@ def run_sby(sby: Path, *, timeout: float = DEFAULT_TIMEOUT) -> FormalOutcome:
     try:
         out, _ = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
+        _kill_tree(proc.pid)
         proc.communicate()
         return FormalOutcome(name, "TIMEOUT", time.monotonic() - started,
                              f"not finished in {timeout:g} s")
