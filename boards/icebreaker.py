@@ -7,11 +7,12 @@ the break-off PMOD's LEDs and buttons are left out (many boards have it snapped 
 from amaranth_boards.icebreaker import ICEBreakerPlatform
 
 from hdl.imc import ImcParams
+from hdl.onn import OnnParams
 
 from .board import Board
 from .design import DesignConfig
 
-__all__ = ["ICEBREAKER"]
+__all__ = ["ICEBREAKER", "ICEBREAKER_ONN"]
 
 #: A small SoC (docs/fpga.md, "The SoC on the UP5K"): RV32I without a return-address stack, a
 #: 4 x 4 tile (8-bit: one word per activation vector; 32 AND gates per activation bit, so no
@@ -27,3 +28,13 @@ ICEBREAKER = Board("icebreaker", ICEBreakerPlatform, leds=2, buttons=1,
                                        core_variant="compact", with_muldiv=False,
                                        ram_size=4 * 1024, ras_depth=0),
                    goal_mhz=24.0)
+
+#: The time-multiplexed oscillator array alone (stand-in design): 128 fully connected cells,
+#: 4-bit couplings, 8-bit omegas, PBIT, one cell datapath (two: 127% of the logic cells)
+#: (docs/fpga.md).
+ICEBREAKER_ONN = Board("icebreaker-onn", ICEBreakerPlatform, leds=2, buttons=1,
+                       config=DesignConfig(imc=None, lmul=None,
+                                           onn=OnnParams(n=128, weight_bits=4, omega_bits=8,
+                                                         with_pbit=True),
+                                           onn_lanes=1),
+                       goal_mhz=24.0)

@@ -46,6 +46,9 @@ BUILDS = [
     # fewer lanes than couplings per JDATA word: 4-bit couplings, 8 per word, 4 batches per
     # coupling-bank word (rows_per_word), two lanes, eight batches
     TdmParams(OnnParams(n=16, weight_bits=4, max_momentum=2, with_pbit=True), lanes=2),
+    # one shared datapath (the UP5K build's organization): eight batches in one bank word
+    TdmParams(OnnParams(n=8, weight_bits=4, omega_bits=8, max_momentum=1, with_pbit=True),
+              lanes=1),
     # non-default widths, two batches, no momentum, no PBIT
     TdmParams(OnnParams(n=16, phase_bits=10, lut_bits=6, sin_bits=6, weight_bits=4,
                         onn_phase_bits=3, ks_bits=10, noise_bits=12, omega_bits=12,

@@ -31,7 +31,7 @@ from amaranth.lib.wiring import In
 from amaranth.utils import exact_log2
 
 from ..csr import CsrSignature, read_registers
-from .cells import lfsr_advance, sin_rom, spin_bit
+from .cells import COPY_MARKER, lfsr_advance, sin_rom, spin_bit
 from .params import (
     KS_FRAC,
     LFSR_BITS,
@@ -49,12 +49,12 @@ __all__ = ["TdmParams", "OnnTdm", "TdmState", "tdm_epoch_cycles", "tdm_start_cyc
            "BLOCK_RAMS", "memory_blocks", "check_memory",
            "tdm_fill_cycles", "BATCH_OVERHEAD", "SLOT_OVERHEAD", "EPOCH_OVERHEAD_TDM"]
 
-#: Clocks of a batch besides its issues: the word read and the latch (2), the pipeline behind
-#: the last issue and the update (9).
-BATCH_OVERHEAD = 11
+#: Clocks of a batch besides its issues: the word read (the read addresses are registered) and
+#: the latch (3), the pipeline behind the last issue and the update (10).
+BATCH_OVERHEAD = 13
 #: Clocks of a PBIT slot besides its pass over the batches: the reads, the lane select, the
-#: noise, the decision (4) and the pass's last write (1).
-SLOT_OVERHEAD = 5
+#: noise, the decision (5) and the pass's last read and write (2).
+SLOT_OVERHEAD = 7
 #: Clocks of an epoch (and of the PBIT fill) besides its batches or slots: the NEXT state.
 EPOCH_OVERHEAD_TDM = 1
 
@@ -382,29 +382,54 @@ class OnnTdm(wiring.Component):
         sj_lo = slot_j[:lp] if P > 1 else Const(0, 1)
         pass_addr = Signal(range(rows * n + n + 1))     # (pass_b // R) * n + slot_j
         pass_r = Signal(range(R))                       # pass_b % R
+        # The datapath's read addresses are registered (the data follow two clocks after the
+        # clock that chose the address): the coupling address reaches every block RAM of its
+        # bank from a flip-flop, one copy per bank, not through the adder and the state decode.
+        ja_next = Signal(range(rows * n + n + 1))
         with m.If(state == TdmState.ISSUE):
-            m.d.comb += [r.addr.eq(jbase + jj) for r in jr]
+            m.d.comb += ja_next.eq(jbase + jj)
         with m.Else():
-            m.d.comb += [r.addr.eq(pass_addr) for r in jr]
+            m.d.comb += ja_next.eq(pass_addr)
+        for ln, r in enumerate(jr):
+            ja_q = Signal(len(r.addr), name=f"jaddr{COPY_MARKER}{ln}")
+            m.d.sync += ja_q.eq(ja_next)
+            m.d.comb += r.addr.eq(ja_q)
+
+        def reg_addr(port, value):
+            q = Signal(len(port.addr), name=f"{port_names[id(port)]}_addr_q")
+            m.d.sync += q.eq(value)
+            m.d.comb += port.addr.eq(q)
+
+        port_names = {id(ph_r): "ph_r", id(lf_r): "lf_r", id(om_r): "om_r"}
+        ph_next = Signal(len(ph_r.addr))
         with m.If(state == TdmState.ISSUE):
-            m.d.comb += ph_r.addr.eq(ph_addr(bank, j_hi))
+            m.d.comb += ph_next.eq(ph_addr(bank, j_hi))
         with m.Elif(state == TdmState.SLOT):
-            m.d.comb += ph_r.addr.eq(ph_addr(bank, sj_hi))
+            m.d.comb += ph_next.eq(ph_addr(bank, sj_hi))
         with m.Else():
-            m.d.comb += ph_r.addr.eq(ph_addr(bank, b))
+            m.d.comb += ph_next.eq(ph_addr(bank, b))
+        reg_addr(ph_r, ph_next)
         in_slot = state == TdmState.SLOT
-        m.d.comb += [lf_r.addr.eq(Mux(in_slot, sj_hi, b)), om_r.addr.eq(b)]
+        reg_addr(lf_r, Mux(in_slot, sj_hi, b))
+        reg_addr(om_r, b)
         if MOM:
-            m.d.comb += v_r.addr.eq(b)
+            port_names[id(v_r)] = "v_r"
+            reg_addr(v_r, b)
         if PBIT:
-            m.d.comb += h_r.addr.eq(Mux(in_slot, sj_hi, pass_b))
+            port_names[id(h_r)] = "h_r"
+            reg_addr(h_r, Mux(in_slot, sj_hi, pass_b))
 
         # s1: read data valid; s2: registered
+        s0 = [Signal(name=f"s0_{f}") for f in ("v", "first", "last")]
+        s0_lane = Signal(max(lp, 1))
+        s0_tick = Signal(range(T))
+        m.d.sync += [s0[0].eq(issue), s0[1].eq(issue_first), s0[2].eq(issue_last),
+                     s0_lane.eq(j_lo), s0_tick.eq(tk)]
         s1 = [Signal(name=f"s1_{f}") for f in ("v", "first", "last")]
         s1_lane = Signal(max(lp, 1))
         s1_tick = Signal(range(T))
-        m.d.sync += [s1[0].eq(issue), s1[1].eq(issue_first), s1[2].eq(issue_last),
-                     s1_lane.eq(j_lo), s1_tick.eq(tk)]
+        m.d.sync += [a.eq(c) for a, c in zip(s1, s0)] + [s1_lane.eq(s0_lane),
+                                                          s1_tick.eq(s0_tick)]
         s2 = [Signal(name=f"s2_{f}") for f in ("v", "first", "last")]
         s2_tick = Signal(range(T))
         s2_thj = Signal(PB)
@@ -580,15 +605,20 @@ class OnnTdm(wiring.Component):
                 with m.If(remaining == 0):
                     m.d.sync += [busy.eq(0), done.eq(1), state.eq(TdmState.IDLE), fill.eq(0)]
                 with m.Elif(fill):
-                    m.d.sync += [state.eq(TdmState.LOAD), b.eq(0), jbase.eq(0), br.eq(0)]
+                    m.d.sync += [state.eq(TdmState.LOAD), b.eq(0), jbase.eq(0), br.eq(0),
+                                 dcount.eq(0)]
                 with m.Elif(pbm):
                     m.d.sync += [state.eq(TdmState.SLOT), slot_j.eq(0), dcount.eq(0)]
                     if PBIT:
                         m.d.sync += corr.eq(0)
                 with m.Else():
-                    m.d.sync += [state.eq(TdmState.LOAD), b.eq(0), jbase.eq(0), br.eq(0)]
+                    m.d.sync += [state.eq(TdmState.LOAD), b.eq(0), jbase.eq(0), br.eq(0),
+                                 dcount.eq(0)]
             with m.Case(TdmState.LOAD):
-                m.d.sync += state.eq(TdmState.PREP)
+                # two clocks: the registered read address, then the read
+                m.d.sync += dcount.eq(dcount + 1)
+                with m.If(dcnt_is[1]):
+                    m.d.sync += [state.eq(TdmState.PREP), dcount.eq(0)]
             with m.Case(TdmState.PREP):
                 # the batch's words: phases, advanced LFSRs, velocities, omegas
                 rd_th = lanes_of(ph_r.data, PB, "u")
@@ -609,10 +639,10 @@ class OnnTdm(wiring.Component):
                     with m.If(tk == ticks_now):
                         m.d.sync += [state.eq(TdmState.DRAIN), dcount.eq(0), tk.eq(0)]
             with m.Case(TdmState.DRAIN):
-                # L+1..L+5: the pipeline (acc final at L+5, ONN's last tick evaluated at L+5);
-                # dcount 4 = L+5: ks SIN2; 5: x; 6: v; 7: step; 8: write-back
+                # L+1..L+6: the pipeline (acc final at L+6, ONN's last tick evaluated at L+6);
+                # dcount 5 = L+6: ks SIN2; 6: x; 7: v; 8: step; 9: write-back
                 m.d.sync += dcount.eq(dcount + 1)
-                with m.If(dcnt_is[8]):
+                with m.If(dcnt_is[9]):
                     wb_th = Cat(*new_th)
                     with m.If(fill):
                         if PBIT:
@@ -632,7 +662,8 @@ class OnnTdm(wiring.Component):
                             Cat(new_th[ln] != th_i[ln] for ln in range(P)).any())
                         with m.If(batch_changed):
                             m.d.sync += changed.eq(1)
-                    m.d.sync += [b.eq(b + 1), br.eq(br + 1), state.eq(TdmState.LOAD)]
+                    m.d.sync += [b.eq(b + 1), br.eq(br + 1), state.eq(TdmState.LOAD),
+                                 dcount.eq(0)]
                     with m.If(br == R - 1):
                         m.d.sync += [br.eq(0), jbase.eq(jbase + n)]
                     with m.If(b == B - 1):
@@ -644,17 +675,17 @@ class OnnTdm(wiring.Component):
                             finish_epoch(changed | batch_changed)
             if PBIT:
                 with m.Case(TdmState.SLOT):
-                    # 0: reads issued; 1: lane select, LFSR advance; 2: noise; 3: decision
+                    # 0: read addresses; 2: lane select, LFSR advance; 3: noise; 4: decision
                     m.d.sync += dcount.eq(dcount + 1)
-                    with m.If(dcnt_is[1]):
+                    with m.If(dcnt_is[2]):
                         m.d.sync += [sl_h.eq(Array(lanes_of(h_r.data, p.acc_bits, "s"))[sj_lane]),
                                      sl_th.eq(Array(lanes_of(ph_r.data, PB, "u"))[sj_lane]),
                                      sl_lf.eq(Array(lf_adv)[sj_lane])]
-                    with m.If(dcnt_is[2]):
+                    with m.If(dcnt_is[3]):
                         r2 = (sl_lf[:NOISE_SAMPLE_BITS].as_signed()
                               + sl_lf[NOISE_SAMPLE_BITS:].as_signed())
                         m.d.sync += sl_eta.eq((r2 * a_t) >> NOISE_SAMPLE_BITS)
-                    with m.If(dcnt_is[3]):
+                    with m.If(dcnt_is[4]):
                         f = Signal(signed(p.acc_bits + noise_w + 2))
                         m.d.comb += f.eq(sl_h - corr + sl_eta)
                         old_neg = spin_bit(m, sl_th, "sl_spin")
@@ -676,10 +707,13 @@ class OnnTdm(wiring.Component):
                 with m.Case(TdmState.PASS):
                     # issue batch pass_b (reads: J column slot_j, fields); one clock later
                     # add and write; the last write is the clock after the last issue
-                    pass_v = Signal()
-                    pass_wb = Signal(range(B))
-                    pass_wr = Signal(range(R))
-                    m.d.sync += [pass_v.eq(pass_b != B), pass_wb.eq(pass_b), pass_wr.eq(pass_r)]
+                    # two stages: the registered read address, then the read data
+                    pass_v0, pass_v = Signal(), Signal()
+                    pass_wb0, pass_wb = Signal(range(B)), Signal(range(B))
+                    pass_wr0, pass_wr = Signal(range(R)), Signal(range(R))
+                    m.d.sync += [pass_v0.eq(pass_b != B), pass_wb0.eq(pass_b),
+                                 pass_wr0.eq(pass_r), pass_v.eq(pass_v0), pass_wb.eq(pass_wb0),
+                                 pass_wr.eq(pass_wr0)]
                     with m.If(pass_b != B):
                         m.d.sync += [pass_b.eq(pass_b + 1), pass_r.eq(pass_r + 1)]
                         with m.If(pass_r == R - 1):
@@ -700,7 +734,7 @@ class OnnTdm(wiring.Component):
                         m.d.comb += [h_w.addr.eq(pass_wb), h_w.en.eq(1),
                                      h_w.data.eq(Cat(*newh))]
                         with m.If(pass_wb == B - 1):
-                            m.d.sync += [pass_v.eq(0), pass_b.eq(0), dcount.eq(0),
+                            m.d.sync += [pass_v.eq(0), pass_v0.eq(0), pass_b.eq(0), dcount.eq(0),
                                          slot_j.eq(slot_j + 1), state.eq(TdmState.SLOT)]
                             with m.If(slot_j == n - 1):
                                 m.d.sync += slot_j.eq(0)
@@ -715,19 +749,19 @@ class OnnTdm(wiring.Component):
             m.d.comb += prod.eq(ma * mb)
             with m.If(mul_sel_eta):
                 m.d.sync += eta[ln].eq(prod >> (NOISE_SAMPLE_BITS - 1))
-            with m.If((state == TdmState.DRAIN) & dcnt_is[4]):
-                m.d.sync += shilp[ln].eq(prod)
             with m.If((state == TdmState.DRAIN) & dcnt_is[5]):
+                m.d.sync += shilp[ln].eq(prod)
+            with m.If((state == TdmState.DRAIN) & dcnt_is[6]):
                 m.d.sync += x_r[ln].eq(Mux(kur, acc[ln] + om_i[ln],
                                            acc[ln] - (shilp[ln] >> KS_FRAC)))
-            with m.If((state == TdmState.DRAIN) & dcnt_is[6]):
+            with m.If((state == TdmState.DRAIN) & dcnt_is[7]):
                 if MOM:
                     m.d.sync += v_r_[ln].eq(Mux(momentum.any(),
                                                vel_i[ln] - (vel_i[ln] >> momentum) + x_r[ln],
                                                x_r[ln]))
                 else:
                     m.d.sync += v_r_[ln].eq(x_r[ln])
-            with m.If((state == TdmState.DRAIN) & dcnt_is[7]):
+            with m.If((state == TdmState.DRAIN) & dcnt_is[8]):
                 m.d.sync += step[ln].eq((v_r_[ln] + half) >> shift)
             rise0 = y_first[ln] & ~y_prev[ln]
             q_new = Mux(rise0, 0, Mux(found[ln], q_found[ln], th_i[ln][odrop:]))
@@ -815,7 +849,8 @@ class OnnTdm(wiring.Component):
                          ph_w.data.eq(Cat(v_ for _ in range(P)))]
             write_spins(c_hi, [spin_bit(m, v_, "host_spin")] * P, en)
 
-        # JDATA: registered, then one write per bank. k <= P: cells g k + f are in different
+        # JDATA: registered, then (registered again: the address adders stay out of the block
+        # RAMs' clock) one write per bank. k <= P: cells g k + f are in different
         # banks (one lane each); k = R P: bank l gets cells g k + r P + l, r < R, all of word
         # row g (batches g R + r). The diagonal and cells >= n are written as 0.
         jq_we = Signal()
@@ -834,7 +869,7 @@ class OnnTdm(wiring.Component):
             m.d.comb += c_l.eq(gk + f_l)
             ok = jq_we & (f_l < k) & (c_l < n)
             row = c_l >> lp
-            m.d.comb += [jw[ln].addr.eq(row * n + jq_col), jw[ln].en.eq(ok),
+            m.d.sync += [jw[ln].addr.eq(row * n + jq_col), jw[ln].en.eq(ok),
                          jw[ln].data.eq(Mux(c_l == jq_col, 0, Array(fields)[f_l] if k > 1
                                            else fields[0]))]
         for ln in range(P if R > 1 else 0):
@@ -842,7 +877,7 @@ class OnnTdm(wiring.Component):
             for r in range(R):
                 c_r = gk + r * P + ln
                 lanes_w.append(Mux((c_r == jq_col) | (c_r >= n), 0, fields[r * P + ln]))
-            m.d.comb += [jw[ln].addr.eq(jq_grp * n + jq_col), jw[ln].en.eq(jq_we),
+            m.d.sync += [jw[ln].addr.eq(jq_grp * n + jq_col), jw[ln].en.eq(jq_we),
                          jw[ln].data.eq(Cat(*lanes_w))]
 
         # PHASE / OMEGA accesses advance CELL (a refused write does not)
