@@ -205,3 +205,25 @@ def test_osu_library_is_the_default():
     assert engine.resolve_liberty(None) == lib
     with pytest.raises(EnergyError, match="no such file"):
         engine.resolve_liberty(lib.with_name("absent.lib"))
+
+
+def test_cache_returns_a_result_only_while_its_inputs_and_files_hold(monkeypatch, tmp_path):
+    """``cache=True``: the second call returns the stored result without simulating; another
+    workload (seed) is measured afresh; a result whose activity file is gone is measured
+    again."""
+    monkeypatch.setattr(engine, "CACHE", tmp_path)
+    name, factory, _ = _unit()
+    wl = unit_workload(UNIT, ops=OPS, seed=3)      # a run folder no other test reads
+    first = measure_cells(name, factory, wl, timings=("zero",), cache=True)
+    runs = []
+    real_run = engine.run
+    monkeypatch.setattr(engine, "run", lambda *a, **k: runs.append(1) or real_run(*a, **k))
+    again = measure_cells(name, factory, wl, timings=("zero",), cache=True)
+    assert not runs and again["modes"]["zero"]["pj_per_op"] == first["modes"]["zero"]["pj_per_op"]
+    other = unit_workload(UNIT, ops=OPS, seed=4)
+    measure_cells(name, factory, other, timings=("zero",), cache=True)
+    assert runs, "another seed must be simulated"
+    runs.clear()
+    Path(first["modes"]["zero"]["activity"]).unlink()
+    measure_cells(name, factory, wl, timings=("zero",), cache=True)
+    assert runs, "a result whose activity file is gone must be measured again"

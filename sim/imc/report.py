@@ -416,7 +416,7 @@ def measure_unit_liberty(unit: str, p: ImcParams, *, workloads=LIBERTY_WORKLOADS
         res = measure_cells(top, lambda: cls(p), Workload("sim.imc.bench", "power_products",
                                                           power),
                             liberty=lib_path, timings=("zero",), sim=sim,
-                            with_timing_report=False)
+                            with_timing_report=False, cache=True)
         mode = res["modes"]["zero"]
         ops = mode["ops"]
         row = {"ops": ops, "pj_per_mac": mode["pj_per_op"], "breakdown": mode["breakdown"],

@@ -74,7 +74,7 @@ def measure_pairs(*, fmts=MUL_FMTS, dot: bool = False, ops: int = 2000, seed: in
             log(f"  {name}: {', '.join(timings)} ({ops} x {op}) ...")
             pair[key] = measure_cells(name, EXPORTS[name],
                                       unit_workload(name, ops=ops, seed=seed),
-                                      liberty=liberty, timings=timings, sim=sim)
+                                      liberty=liberty, timings=timings, sim=sim, cache=True)
         out.append(pair)
     return out
 

@@ -103,7 +103,7 @@ def measure_liberty(p: OnnParams, *, mode: Mode = Mode.OIM, epochs: int = 20,
     res = measure_cells(p.name, lambda: OnnArray(p), Workload("sim.onn.bench", "power_epochs",
                                                               runs),
                         liberty=liberty, timings=tuple(timings), sim=sim,
-                        with_timing_report=False)
+                        with_timing_report=False, cache=True)
     out = {"n": p.n, "unit": p.name, "pbit_built": p.with_pbit, "mode": Mode(mode).name,
            "epochs": epochs, "cycles_per_epoch": epoch_cycles(p, mode),
            "library": res["library"], "cells": res["cells"], "area_um2": res["area_um2"],

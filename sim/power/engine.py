@@ -33,12 +33,14 @@ the mapped netlist, the VCD, the unit's scope in it, the window and the loads.
 """
 
 import math
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from sim.rtl.bench import CLOCK_ENV, CLOCK_NS
 from sim.rtl.runner import convert, run
+from sim.toolchain import BUILD
 
 from .activity import Waves, read_window
 from .cellpower import OUTPUT_LOAD_PF, WIRE_CAP_PF_PER_FANOUT, cell_energy, netlist_changes
@@ -102,7 +104,8 @@ def _digest_check(name: str, mode: str, want: dict, got: dict, where: Path) -> N
 
 def measure_cells(name: str, component_factory, workload: Workload, *,
                   liberty: str | Path | None = None, timings=("zero",), sim: str = "verilator",
-                  loads: Loads = Loads(), with_timing_report: bool = True) -> dict:
+                  loads: Loads = Loads(), with_timing_report: bool = True,
+                  cache: bool = False) -> dict:
     """Energy per operation of unit ``name`` on ``workload`` from a standard-cell library.
 
     ``component_factory()`` builds the unit (top module ``name``). ``timings`` is a subset of
@@ -112,6 +115,12 @@ def measure_cells(name: str, component_factory, workload: Workload, *,
     (``switching``, ``internal``, ``leakage`` pJ/op), transitions per op, and the files.
     Raises :class:`EnergyError` or :class:`~sim.toolchain.ToolError` (one line) instead of a
     figure when anything is untrustworthy.
+
+    ``cache``: keep the result under ``build/power/cells/`` and return it again while nothing
+    it depends on changed (the unit's Verilog, the liberty file, the workload and its
+    testbench module, the modes, simulator and loads, and the engine's and runner's sources)
+    and its activity files still exist. The reports and ``make sim`` use it; a direct call
+    measures afresh.
     """
     bad = [t for t in timings if t not in TIMINGS]
     if bad or not timings:
@@ -120,6 +129,13 @@ def measure_cells(name: str, component_factory, workload: Workload, *,
     lib = read_liberty(path)
     component = component_factory()
     rtl_text = convert(component, name)
+    key = None
+    if cache:
+        key = _cache_key(name, rtl_text, path, workload, timings, sim, loads,
+                         with_timing_report)
+        hit = _cache_load(name, key)
+        if hit is not None:
+            return hit
     try:
         netlist = map_unit(rtl_text, name, path)
         sim_text = {t: simulation_verilog(netlist, path, with_specify=(t == "sdf"))
@@ -191,5 +207,55 @@ def measure_cells(name: str, component_factory, workload: Workload, *,
     if "zero" in result["modes"] and "sdf" in result["modes"]:
         z, s = result["modes"]["zero"], result["modes"]["sdf"]
         result["glitch_pj_per_op"] = s["dynamic_pj_per_op"] - z["dynamic_pj_per_op"]
+    if key is not None:
+        _cache_store(name, key, result)
     return result
+
+
+CACHE = BUILD / "power" / "cells"
+
+
+def _cache_key(name, rtl_text, liberty: Path, workload: Workload, timings, sim, loads,
+               with_timing_report) -> str:
+    import hashlib
+    import importlib.util
+
+    h = hashlib.sha256()
+    for part in (name, rtl_text, repr(workload), repr(tuple(timings)), sim, repr(loads),
+                 repr(with_timing_report), os.environ.get(CLOCK_ENV, "")):
+        h.update(part.encode() + b"\0")
+    h.update(Path(liberty).read_bytes())
+    spec = importlib.util.find_spec(workload.test_module)
+    sources = [Path(spec.origin)] if spec and spec.origin else []
+    here = Path(__file__).parent
+    sources += sorted(here.glob("*.py")) + sorted((here.parent / "rtl").glob("*.py"))
+    for src in sources:
+        h.update(src.read_bytes())
+    return h.hexdigest()[:20]
+
+
+def _cache_load(name: str, key: str) -> dict | None:
+    import json
+
+    path = CACHE / f"{name}-{key}.json"
+    if not path.is_file():
+        return None
+    try:
+        result = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    files = [m.get("activity") for m in result.get("modes", {}).values()]
+    if not all(f and Path(f).is_file() for f in files):
+        return None
+    return result
+
+
+def _cache_store(name: str, key: str, result: dict) -> None:
+    import json
+
+    CACHE.mkdir(parents=True, exist_ok=True)
+    path = CACHE / f"{name}-{key}.json"
+    tmp = path.with_suffix(f".{time.monotonic_ns()}.tmp")
+    tmp.write_text(json.dumps(result, default=str))
+    tmp.replace(path)
 
