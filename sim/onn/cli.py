@@ -53,7 +53,8 @@ def _params(args, nodes: int | None = None) -> OnnParams:
     if args.cells is not None:
         return array_params(args.cells)
     if args.engine == "rtl" and nodes is not None:
-        return array_params(max(2, nodes))
+        lanes = getattr(args, "lanes", 0) or 1      # the time-multiplexed array: n % lanes == 0
+        return array_params(max(2, -(-nodes // lanes) * lanes))
     return array_params()
 
 
@@ -86,6 +87,9 @@ def add_maxcut_parser(subparsers):
     p.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS,
                    help=f"update epochs per run (default {DEFAULT_EPOCHS})")
     p.add_argument("--seed", type=int, default=1, help="first LFSR seed (runs use seed..)")
+    p.add_argument("--lanes", type=positive_int, default=0,
+                   help="--engine rtl: the time-multiplexed array (hdl.onn.OnnTdm) with this "
+                   "many cell datapaths (default: OnnArray)")
     p.add_argument("--mode", choices=tuple(MODES), default=DEFAULT_MODE,
                    help="pbit: sequential annealed spin updates; oim: the oscillator Ising "
                    f"machine (phase dynamics) on the same array (default {DEFAULT_MODE}: "
@@ -103,7 +107,8 @@ def cmd_maxcut(args) -> int:
     started = time.monotonic()
     mode = MODES[args.mode]
     if args.engine == "rtl":
-        cuts, bits, cfg, _ = solve_rtl(params, g, args.epochs, seeds, mode=mode)
+        cuts, bits, cfg, _ = solve_rtl(params, g, args.epochs, seeds, mode=mode,
+                                       lanes=args.lanes)
     else:
         cuts, bits, cfg = solve_oim(params, g, args.epochs, seeds, mode=mode)
     best = int(np.argmax(cuts))

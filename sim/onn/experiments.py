@@ -30,7 +30,7 @@ from .solvers import (
 )
 
 __all__ = ["run_clocks", "bench", "sweep", "default_graphs", "default_row", "default_bench",
-           "main"]
+           "rtl_g1", "main"]
 
 
 def run_clocks(n: int, epochs: int, mode: Mode = Mode.OIM) -> int:
@@ -283,6 +283,39 @@ def default_bench(quick: bool = False, invocations: int = 4, out=None) -> str:
     return text
 
 
+def rtl_g1(epochs: int, seeds, *, cells: int = 800, lanes: int = 8, fmax_mhz: float | None = None,
+           mode: str = DEFAULT_MODE, sim: str = "verilator") -> dict:
+    """Max-Cut of the G1-like graph (``random_graph(800, 19176, 2026)``) on the RTL of the
+    time-multiplexed array ``TdmParams(OnnParams(n=cells, weight_bits=4, with_pbit=True),
+    lanes)`` and on the model, same seeds and registers: the cuts must be equal run for run.
+    Returns the cuts, the busy clocks per run (the CYCLES register), and with ``fmax_mhz`` the
+    microseconds per run."""
+    from hdl.onn import TdmParams
+
+    from .solvers import MODES, solve_rtl
+
+    p = OnnParams(n=cells, weight_bits=4, with_pbit=True)
+    g = random_graph(800, 19176, 2026, (1,))
+    seeds = [int(x) for x in seeds]
+    t0 = time.monotonic()
+    cuts, bits, cfg = solve_oim(p, g, epochs, seeds, mode=MODES[mode])
+    t_model = time.monotonic() - t0
+    rc, rb, rcfg, runs = solve_rtl(p, g, epochs, seeds, sim=sim, lanes=lanes, mode=MODES[mode])
+    t_rtl = time.monotonic() - t0 - t_model
+    if rcfg != cfg or not np.array_equal(rc, cuts) or not np.array_equal(rb, bits):
+        raise ToolError(f"RTL cuts {rc.tolist()} differ from the model's {cuts.tolist()}")
+    clocks = [int(r["cycles"]) for r in runs]
+    out = {"array": TdmParams(p, lanes).name, "graph": "random_graph(800, 19176, 2026)",
+           "mode": mode, "epochs": epochs, "seeds": seeds, "cuts": [int(c) for c in rc],
+           "equal_to_model": True, "clocks": clocks,
+           "model_seconds": round(t_model, 1), "rtl_seconds": round(t_rtl, 1)}
+    if fmax_mhz:
+        out["fmax_mhz"] = fmax_mhz
+        out["us_per_run"] = [round(c / fmax_mhz, 1) for c in clocks]
+    print(json.dumps(out), flush=True)
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.onn.maxcut")
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -293,6 +326,13 @@ def main(argv=None) -> int:
                        "measurement behind the default mode of picojoule maxcut")
     d.add_argument("--quick", action="store_true", help="n = 20, 60, 100 only")
     d.add_argument("--out", help="also write the Markdown here")
+    r = sub.add_parser("rtl", help="the G1-like graph on the RTL of the time-multiplexed "
+                       "array (Verilator), cut for cut against the model")
+    r.add_argument("--epochs", type=positive_int, default=DEFAULT_EPOCHS)
+    r.add_argument("--seeds", type=positive_int, default=2, help="runs (seeds 1..)")
+    r.add_argument("--cells", type=positive_int, default=800)
+    r.add_argument("--lanes", type=positive_int, default=8)
+    r.add_argument("--fmax", type=float, default=None, help="MHz, for microseconds per run")
     w = sub.add_parser("sweep", help="schedule search on the G1-like graph (docs/onn.md)")
     w.add_argument("--epochs", type=positive_int, default=200)
     w.add_argument("--runs", type=positive_int, default=4)
@@ -301,6 +341,9 @@ def main(argv=None) -> int:
     try:
         if args.cmd == "sweep":
             sweep(args.epochs, args.runs, json.loads(args.specs))
+        elif args.cmd == "rtl":
+            rtl_g1(args.epochs, range(1, args.seeds + 1), cells=args.cells, lanes=args.lanes,
+                   fmax_mhz=args.fmax)
         elif args.cmd == "defaults":
             default_bench(args.quick, out=args.out)
         else:
