@@ -77,7 +77,15 @@ from .parts import (
     store_data,
 )
 
-__all__ = ["CoreParams", "Core", "RvfiSignature", "CustomSignature"]
+__all__ = ["CoreParams", "Core", "RvfiSignature", "CustomSignature", "FORMAL_ALTOPS"]
+
+# Ref: riscv-formal insns/insn_{mul,mulh,mulhsu,mulhu,div,divu,rem,remu}.v, RISCV_FORMAL_ALTOPS
+# (the low 32 bits of each bitmask). funct3 -> (subtract, mask).
+FORMAL_ALTOPS = {
+    0: (False, 0x5876063E), 1: (False, 0xF6583FB7), 2: (True, 0xECFBE137),
+    3: (False, 0x949CE5E8), 4: (True, 0x7F8529EC), 5: (True, 0x10E8FD70),
+    6: (True, 0x8DA68FA5), 7: (True, 0x3138D0E1),
+}
 
 
 VARIANTS = ("pipelined", "compact")
@@ -95,8 +103,14 @@ class CoreParams:
     variant: str = "pipelined"
     reset_pc: int = RESET_PC
     mtvec_reset: int = RESET_PC
+    #: For riscv-formal only (``RISCV_FORMAL_ALTOPS``): M instructions give ``FORMAL_ALTOPS``'s
+    #: stand-in results, (rs1 +/- rs2) ^ mask, with the real unit's timing, so the checks
+    #: cover their decode, operands, interlocks and write-back without proving a multiplier.
+    with_formal_altops: bool = False
 
     def __post_init__(self):
+        if self.with_formal_altops and not self.with_muldiv:
+            raise ValueError("with_formal_altops needs with_muldiv=True")
         for name in ("reset_pc", "mtvec_reset"):
             v = getattr(self, name)
             if not isinstance(v, int) or v % 4 or not 0 <= v < 1 << 32:
@@ -902,6 +916,16 @@ class Core(wiring.Component):
             busy.eq(running),
             done.eq(Mux(is_div, running & (count == 0), mul_done)),
         ]
+        if self.params.with_formal_altops:
+            alt, alt_q = Signal(32), Signal(32)
+            with m.Switch(f3):
+                for k, (sub, mask) in FORMAL_ALTOPS.items():
+                    with m.Case(k):
+                        m.d.comb += alt.eq(((a - b) if sub else (a + b))[0:32] ^ mask)
+            with m.If(start & ~running):
+                m.d.sync += alt_q.eq(alt)
+            m.d.comb += result.eq(alt_q)
+            return
         with m.Switch(f3):
             with m.Case(0):
                 m.d.comb += result.eq(prod_q[0:32])
