@@ -56,6 +56,9 @@ RUNS = {
     # T = 1 with an 8x larger step (shift 6 - 3): about the total time of the 10 epochs
     "n48_t1_s3": (Un0Params(main=48, epochs=1, shift=3), TrainConfig()),
     "n48_reservoir": (Un0Params(main=48), TrainConfig(qat_steps=0, reservoir=True)),
+    # the SoC's 16-cell array (sim.soc.rtl.SIM_PARAMS): 12 main + 4 conditioning cells (8 + 8
+    # scored 0.865 array-exact, 14 + 2 0.639, against 0.908; sim/soc/demos.py un0_demo_data)
+    "n12c4": (Un0Params(main=12, cond=4), TrainConfig()),
 }
 
 
