@@ -15,6 +15,7 @@ never dropped: :func:`failed_line` turns the failures into the one line a comman
 worker that dies mid-run loses nothing: the scheduler reruns its tasks on the others.
 """
 
+import logging
 import os
 import time
 import uuid
@@ -132,8 +133,10 @@ def cluster(address: str | None = None, *, workers: int | None = None, log=None,
         n = workers or os.cpu_count() or 1
         if n < 1:
             raise ToolError(f"workers must be at least 1, not {n!r}")
+        # A failed task is reported once, as the one line of its Outcome: the workers' own
+        # "Compute Failed" tracebacks (logged at ERROR) stay quiet.
         local = LocalCluster(n_workers=n, threads_per_worker=1, processes=processes,
-                             dashboard_address=":0")
+                             dashboard_address=":0", silence_logs=logging.CRITICAL)
         client = Client(local)
         if log:
             log(f"dask: local cluster, {n} worker {'processes' if processes else 'threads'}")
