@@ -16,8 +16,8 @@ flat as ``n`` grows and memory sets the limit.
 - LFSR states, velocities (``max_momentum > 0``), natural frequencies and PBIT local fields:
   ``n / P`` words of P lanes each.
 
-Clocks (:func:`tdm_epoch_cycles`): OIM / Kuramoto ``n / P (n + 11) + 1``, ONN ``n / P (16 n +
-11) + 1``, PBIT ``n (n / P + 5) + 1`` (slot j decides spin j, then a pass over the ``n / P``
+Clocks (:func:`tdm_epoch_cycles`): OIM / Kuramoto ``n / P (n + 13) + 1``, ONN ``n / P (16 n +
+13) + 1``, PBIT ``n (n / P + 8) + 1`` (slot j decides spin j, then a pass over the ``n / P``
 batches adds its flip to every field); START ``n / P``; every START / RESUME in PBIT first fills
 the fields (as long as an OIM epoch). The arithmetic is that of ``sim.onn.model`` (the
 OnnArray's), so both equal the model after every epoch.
@@ -53,8 +53,8 @@ __all__ = ["TdmParams", "OnnTdm", "TdmState", "tdm_epoch_cycles", "tdm_start_cyc
 #: the latch (3), the pipeline behind the last issue and the update (10).
 BATCH_OVERHEAD = 13
 #: Clocks of a PBIT slot besides its pass over the batches: the reads, the lane select, the
-#: noise, the decision (5) and the pass's last read and write (2).
-SLOT_OVERHEAD = 7
+#: noise, the decision (5) and the pass's pipeline behind its last issue (3).
+SLOT_OVERHEAD = 8
 #: Clocks of an epoch (and of the PBIT fill) besides its batches or slots: the NEXT state.
 EPOCH_OVERHEAD_TDM = 1
 
@@ -209,8 +209,9 @@ class OnnTdm(wiring.Component):
     Batch ``b`` of an OIM / Kuramoto / ONN epoch: LOAD reads the batch's phases (current bank),
     LFSR states, velocities and omegas; PREP latches them and advances the LFSRs; then ``n``
     issues (ONN: ``16 n``, one pass per tick) stream ``theta_j`` (from the phase bank, a P:1
-    lane select) and ``J[bP + ln][j]`` (bank ln) through a five-stage pipeline: s1 the memories'
-    read data, s2 registered, s3 the factor (``SIN[(theta_j - theta_i) >> (PB-LB)]``, ONN the
+    lane select) and ``J[bP + l][j]`` (bank l) through a six-stage pipeline: s0 the registered
+    read address (every datapath read address is a register), s1 the memories' read data, s2
+    registered, s3 the factor (``SIN[(theta_j - theta_i) >> (PB-LB)]``, ONN the
     square wave of cell j, PBIT fill ``+-A``), s4 the product, s5 the accumulator (which starts
     at ``eta_i``, the fill at 0); ONN evaluates each tick in the clock after its last term.
     DRAIN then forms ``x`` and the velocity and writes the new phases into the other bank (the
@@ -490,7 +491,8 @@ class OnnTdm(wiring.Component):
                     m.d.sync += [found[ln].eq(1), q_found[ln].eq(s5_tick)]
 
         # ---- per-lane multiplier (noise at PREP + 1, ks SIN2 in DRAIN) and the update
-        mul_sel_eta = Signal()
+        mul_sel_eta = Signal()      # a register: the batch's first issue clock
+        m.d.sync += mul_sel_eta.eq(0)
         half = Signal(p.max_shift + 1)
         m.d.comb += half.eq((Const(1, p.max_shift + 2) << shift) >> 1)
         x_w = max(p.vel_bits, acc_w) + 2
@@ -629,10 +631,9 @@ class OnnTdm(wiring.Component):
                 if MOM:
                     rd_v = lanes_of(v_r.data, p.vel_bits, "s")
                     m.d.sync += [vel_i[ln].eq(rd_v[ln]) for ln in range(P)]
-                m.d.sync += [state.eq(TdmState.ISSUE), jj.eq(0), tk.eq(0)]
+                m.d.sync += [state.eq(TdmState.ISSUE), jj.eq(0), tk.eq(0), mul_sel_eta.eq(1)]
             with m.Case(TdmState.ISSUE):
                 m.d.comb += issue.eq(1)
-                m.d.comb += mul_sel_eta.eq((jj == 0) & (tk == 0))
                 m.d.sync += jj.eq(jj + 1)
                 with m.If(issue_last):
                     m.d.sync += [jj.eq(0), tk.eq(tk + 1)]
@@ -705,15 +706,17 @@ class OnnTdm(wiring.Component):
                         with m.If(new_ph != sl_th):
                             m.d.sync += changed.eq(1)
                 with m.Case(TdmState.PASS):
-                    # issue batch pass_b (reads: J column slot_j, fields); one clock later
-                    # add and write; the last write is the clock after the last issue
-                    # two stages: the registered read address, then the read data
-                    pass_v0, pass_v = Signal(), Signal()
-                    pass_wb0, pass_wb = Signal(range(B)), Signal(range(B))
-                    pass_wr0, pass_wr = Signal(range(R)), Signal(range(R))
+                    # issue batch pass_b (reads: J column slot_j, fields); three stages: the
+                    # registered read address, the read data, the data registered; then add
+                    # and write (the block RAM's output meets no adder in its own clock)
+                    pass_v0, pass_v1, pass_v = Signal(), Signal(), Signal()
+                    pass_wb0, pass_wb1, pass_wb = (Signal(range(B)), Signal(range(B)),
+                                                   Signal(range(B)))
+                    pass_wr0, pass_wr1 = Signal(range(R)), Signal(range(R))
                     m.d.sync += [pass_v0.eq(pass_b != B), pass_wb0.eq(pass_b),
-                                 pass_wr0.eq(pass_r), pass_v.eq(pass_v0), pass_wb.eq(pass_wb0),
-                                 pass_wr.eq(pass_wr0)]
+                                 pass_wr0.eq(pass_r), pass_v1.eq(pass_v0),
+                                 pass_wb1.eq(pass_wb0), pass_wr1.eq(pass_wr0),
+                                 pass_v.eq(pass_v1), pass_wb.eq(pass_wb1)]
                     with m.If(pass_b != B):
                         m.d.sync += [pass_b.eq(pass_b + 1), pass_r.eq(pass_r + 1)]
                         with m.If(pass_r == R - 1):
@@ -722,11 +725,14 @@ class OnnTdm(wiring.Component):
                     newh = []
                     nxt_cell = slot_j + 1
                     for ln in range(P):
+                        j_q = Signal(signed(WB), name=f"pb_j{ln}")
+                        h_q = Signal(signed(p.acc_bits), name=f"pb_h{ln}")
+                        j_l = jr[ln].data.word_select(pass_wr1, WB) if R > 1 else jr[ln].data
+                        m.d.sync += [j_q.eq(j_l.as_signed()), h_q.eq(rd_h[ln])]
                         dlt = Signal(signed(WB + 10), name=f"pb_d{ln}")
-                        j_l = jr[ln].data.word_select(pass_wr, WB) if R > 1 else jr[ln].data
-                        tj = j_l.as_signed() * (2 * A)
+                        tj = (j_q << 8) - (j_q << 1) if 2 * A == 254 else j_q * (2 * A)
                         m.d.comb += dlt.eq(Mux(flip, Mux(new_neg, -tj, tj), 0))
-                        newh.append((rd_h[ln] + dlt)[:p.acc_bits])
+                        newh.append((h_q + dlt)[:p.acc_bits])
                         cell_l = pass_wb * P + ln
                         with m.If(pass_v & (cell_l == nxt_cell)):
                             m.d.sync += corr.eq(dlt)
@@ -734,14 +740,17 @@ class OnnTdm(wiring.Component):
                         m.d.comb += [h_w.addr.eq(pass_wb), h_w.en.eq(1),
                                      h_w.data.eq(Cat(*newh))]
                         with m.If(pass_wb == B - 1):
-                            m.d.sync += [pass_v.eq(0), pass_v0.eq(0), pass_b.eq(0), dcount.eq(0),
+                            m.d.sync += [pass_v.eq(0), pass_v0.eq(0), pass_v1.eq(0),
+                                         pass_b.eq(0), dcount.eq(0),
                                          slot_j.eq(slot_j + 1), state.eq(TdmState.SLOT)]
                             with m.If(slot_j == n - 1):
                                 m.d.sync += slot_j.eq(0)
                                 finish_epoch(changed)
         # the per-lane multiplier: r a(t) at the first issue, ks(t) SIN2 at DRAIN 4
         for ln in range(P):
-            sin2 = sin_rom(p, m, (th_i[ln] << 1)[drop:PB], f"sin2_{ln}")
+            # SIN[2 theta_i] registered (read at DRAIN 5, theta_i fixed since PREP)
+            sin2 = Signal(signed(p.sin_bits), name=f"sin2q{ln}")
+            m.d.sync += sin2.eq(sin_rom(p, m, (th_i[ln] << 1)[drop:PB], f"sin2_{ln}"))
             ma = Mux(mul_sel_eta, lf_i[ln][:NOISE_SAMPLE_BITS].as_signed(), sin2)
             mb = Mux(mul_sel_eta, a_t, ks_t)
             prod = Signal(signed(NOISE_SAMPLE_BITS + max(p.noise_bits, p.ks_bits) + 2),
