@@ -15,8 +15,8 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from sim.synth import READ_FIXUP
-from sim.toolchain import BUILD, ToolError, locked, yosys_command
+from sim.flow.synth import READ_FIXUP
+from sim.flow.toolchain import BUILD, ToolError, locked, yosys_command
 
 from .board import Board
 from .flow import KEEP_COPIES, NAME, logic_cells, prepare

@@ -2,7 +2,7 @@
 
 :func:`build_board` takes the files Amaranth's platform prepares (RTLIL, Yosys script, PCF/LPF)
 and runs the tools itself, one step at a time with progress lines, so that a design that does
-not fit stops with one line naming the overflowing resource (``sim.synth.DoesNotFit``) and
+not fit stops with one line naming the overflowing resource (``sim.flow.synth.DoesNotFit``) and
 every build writes ``report.md`` / ``report.json`` next to the bitstream in
 ``build/fpga/<board>/``. Packers: ``yowasp-icepack`` (``.bin``) for iCE40 and
 ``yowasp-ecppack`` (``.bit``) for ECP5, both from the PyPI toolchain.
@@ -13,7 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from sim.synth import (
+from sim.flow.synth import (
     DEFAULT_ROUTER,
     KEEP_COPIES,
     READ_FIXUP,
@@ -22,8 +22,8 @@ from sim.synth import (
     fmax_of,
     run_nextpnr,
 )
+from sim.flow.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
 from sim.tasks import cluster, run_points
-from sim.toolchain import BUILD, ToolError, locked, yosys_command, yowasp_command
 
 from .board import Board
 from .designs import DEFAULT_DESIGN
@@ -122,7 +122,7 @@ def build_board(board: Board, *, design=DEFAULT_DESIGN, seeds=(1,), router: str 
     ``utilization`` (first seed: resource -> (used, available)), ``runs`` (per seed: ``seed``,
     ``fmax_mhz``, ``seconds``), ``fmax_mhz`` (min/median/max over seeds), ``goal_mhz``,
     ``clock_mhz``, ``logic`` (synthesized vs placed, ratio, ``ok``), ``bitstream`` (path),
-    ``seconds``. Raises :class:`sim.synth.DoesNotFit` (one line) if the device is too small and
+    ``seconds``. Raises :class:`sim.flow.synth.DoesNotFit` (one line) if the device is too small and
     :class:`ToolError` for any other tool failure.
     """
     if not seeds:

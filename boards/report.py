@@ -1,7 +1,8 @@
 """``picojoule report fpga``: resources and Fmax of every unit and every board (docs/fpga.md).
 
-Units go through ``sim.synth.place_ice40`` (iCE40 UP5K) and ``place_ecp5`` (LFE5U-85F): the bare
-unit synthesized for its LUT/FF/RAM/DSP counts, then the unit inside ``IoHarness`` (registers on
+Units go through ``sim.flow.synth.place_ice40`` (iCE40 UP5K) and ``place_ecp5`` (LFE5U-85F):
+the bare unit synthesized for its LUT/FF/RAM/DSP counts, then the unit inside
+``IoHarness`` (registers on
 every input and output) placed and routed once per seed for Fmax. Boards go through
 ``boards.flow.build_board`` (the real top, pins and bitstream). Both rows carry the
 optimized-away check: placed logic >= ``LOGIC_RATIO`` x synthesized logic (for a unit: the
@@ -19,8 +20,8 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from sim.synth import DoesNotFit
-from sim.toolchain import ToolError
+from sim.flow.synth import DoesNotFit
+from sim.flow.toolchain import ToolError
 
 from .flow import LOGIC_RATIO, logic_cells, placed_logic
 
@@ -139,7 +140,7 @@ def measure(entry: Entry, target: str, seeds, *, timeout: float | None, jobs: in
     """One (entry, target) measurement as a JSON-able row; a failure is a row with ``error``
     (and ``overflow`` when the design does not fit), never an exception. ``jobs``: a board's
     seeds placed at a time."""
-    from sim.synth import place_ecp5, place_ice40
+    from sim.flow.synth import place_ecp5, place_ice40
 
     row = {"name": entry.name, "kind": entry.kind, "target": target, "note": entry.note,
            "seeds": list(seeds), "date": time.strftime("%Y-%m-%d %H:%M"),
@@ -198,7 +199,7 @@ def _logic_check(row: dict, rows: dict) -> tuple[str, bool | None]:
 
 def _rel(path) -> str:
     """``path`` relative to the repository when it is inside it (docs stay machine-free)."""
-    from sim.toolchain import ROOT
+    from sim.flow.toolchain import ROOT
 
     try:
         return str(Path(path).resolve().relative_to(ROOT))

@@ -12,7 +12,14 @@ from pathlib import Path
 
 from .command import Parser as _Parser
 from .command import run_command
-from .toolchain import BUILD, ROOT, ToolError, icarus_missing, parse_simulators, setup_verilator
+from .flow.toolchain import (
+    BUILD,
+    ROOT,
+    ToolError,
+    icarus_missing,
+    parse_simulators,
+    setup_verilator,
+)
 
 __all__ = ["main"]
 
@@ -146,7 +153,7 @@ def cmd_doctor(args) -> int:
     reason = icarus_missing()
     if reason:
         notes.append(f"note: {reason}; Icarus tests will be skipped")
-    from .toolchain import have_lz4
+    from .flow.toolchain import have_lz4
 
     if not have_lz4():
         notes.append("note: lz4.h not found (apt-get install liblz4-dev): Verilator waves "

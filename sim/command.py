@@ -11,7 +11,7 @@ import os
 import sys
 import time
 
-from .toolchain import ToolError
+from .flow.toolchain import ToolError
 
 __all__ = ["Parser", "run_command"]
 

@@ -11,8 +11,8 @@ from rich.table import Table
 from hdl.float import FORMATS
 from hdl.ldot import DotParams, DotUnit
 from hdl.lmul import MULTIPLIERS
+from sim.flow.toolchain import ToolError
 from sim.rtl import run
-from sim.toolchain import ToolError
 
 __all__ = ["run_all", "REPORTS"]
 
@@ -181,9 +181,9 @@ def _imc_energy(rep: dict) -> Table:
 def _soc(console, sim: str, quick: bool) -> Table:
     """Firmware demos on the SoC (sim/soc/report.py): results vs golden models, cycles and an
     energy estimate; writes build/report/soc.{md,json,png}."""
+    from .flow.toolchain import BUILD
     from .soc.report import run_demos, summary_rows, write_report
     from .soc.rtl import SIM_PARAMS
-    from .toolchain import BUILD
 
     runs = run_demos(sim=sim, quick=quick, log=console.print)
     rows = summary_rows(runs, SIM_PARAMS)

@@ -21,8 +21,8 @@ import json
 import sys
 from pathlib import Path
 
+from .flow.toolchain import BUILD, ToolError
 from .tasks import cluster, failed_line, run_points
-from .toolchain import BUILD, ToolError
 
 __all__ = ["imc_point", "lmul_point", "onn_point", "maxcut_point", "parse_ints", "parse_names",
            "pareto", "add_sweep_parser", "sweep"]

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from .toolchain import ToolError
+from .flow.toolchain import ToolError
 
 __all__ = ["SCHEDULER_ENV", "Outcome", "scheduler_address", "cluster", "run_points",
            "failed_line", "check_workers", "in_task", "map_points", "timed"]

@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from sim.toolchain import ToolError, icarus_missing, parse_simulators
+from sim.flow.toolchain import ToolError, icarus_missing, parse_simulators
 
 
 def pytest_generate_tests(metafunc):

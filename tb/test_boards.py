@@ -79,7 +79,7 @@ def fake_tools(tmp_path, monkeypatch, nextpnr: str, icepack: str | None = None):
     """Stand-in scripts for yosys, nextpnr (and the packer) in the board flow; builds under
     ``tmp_path``."""
     import boards.flow
-    import sim.synth
+    import sim.flow.synth
 
     def script(name, text):
         path = tmp_path / f"fake_{name}.py"
@@ -88,7 +88,7 @@ def fake_tools(tmp_path, monkeypatch, nextpnr: str, icepack: str | None = None):
 
     yosys, pnr = script("yosys", FAKE_YOSYS), script("nextpnr", nextpnr)
     monkeypatch.setattr(boards.flow, "yosys_command", lambda: yosys)
-    monkeypatch.setattr(sim.synth, "yowasp_command", lambda tool: pnr)
+    monkeypatch.setattr(sim.flow.synth, "yowasp_command", lambda tool: pnr)
     if icepack is not None:
         pack = script("icepack", icepack)
         monkeypatch.setattr(boards.flow, "yowasp_command", lambda tool: pack)
@@ -154,11 +154,11 @@ def test_seeds_in_parallel(tmp_path, monkeypatch):
 def test_stalled_router_seed_is_skipped(tmp_path, monkeypatch):
     """A seed whose router1 stops converging is stopped and reported as not routed; the median
     and the bitstream come from the seeds that routed; if none did, one line says why."""
-    import sim.synth
+    import sim.flow.synth
     from boards.flow import build_board, render_board_report
-    from sim.toolchain import ToolError
+    from sim.flow.toolchain import ToolError
 
-    monkeypatch.setattr(sim.synth, "WATCH_EVERY", 0.2)
+    monkeypatch.setattr(sim.flow.synth, "WATCH_EVERY", 0.2)
     fake_tools(tmp_path, monkeypatch, FAKE_NEXTPNR_OK, icepack=FAKE_ICEPACK)
     r = build_board(board("icebreaker"), design=Blinky, seeds=(7, 1, 2), jobs=3, progress=None)
     assert [run["fmax_mhz"] for run in r["runs"]] == [None, 21.0, 22.0]
@@ -172,7 +172,7 @@ def test_stalled_router_seed_is_skipped(tmp_path, monkeypatch):
 
 
 def test_router1_stalled_reads_the_progress_table():
-    from sim.synth import router1_stalled
+    from sim.flow.synth import router1_stalled
 
     def log(rows):
         return "".join(f"Info: {it:10d} |   10   20 |  1   2 | {arcs:9d}|  0.1  0.2|\n"
@@ -187,7 +187,7 @@ def test_router1_stalled_reads_the_progress_table():
 
 
 def test_router2_stalled_reads_the_iterations():
-    from sim.synth import router2_stalled
+    from sim.flow.synth import router2_stalled
 
     def log(counts):
         return "".join(f"Info:     iter={it} wires={500000 + it} overused={n} overuse={n + 3} "
@@ -207,7 +207,7 @@ def test_router2_stalled_reads_the_iterations():
 
 
 def test_overflow_lines():
-    from sim.synth import device_name, overflow
+    from sim.flow.synth import device_name, overflow
 
     log = ("Info: \t TRELLIS_COMB:  90000/ 83640   107%\nInfo: \t DP16KD: 3/ 208  1%\n"
            "Info: \t TRELLIS_COMB:  90000/ 83640   107%\n")
@@ -386,7 +386,7 @@ def test_lmul_e4m3_ice40_place_and_route():
     from boards.flow import LOGIC_RATIO, logic_cells
     from hdl.float import E4M3
     from hdl.lmul import LMul
-    from sim.synth import place_ice40
+    from sim.flow.synth import place_ice40
 
     r = place_ice40(LMul(E4M3), "test_boards_lmul_e4m3", seeds=(1,), timeout=300)
     synth = logic_cells(r["unit_cells"], "ice40")
@@ -414,8 +414,8 @@ class _Counter(wiring.Component):
 def test_ice40_cut_removes_the_logic_behind_a_net():
     """``synth_ice40_cut`` (the area breakdowns, ``python -m sim.riscv.area``): tying ``count``
     to 0 leaves ``out = inp``, no logic; a name that is not a net is refused in one line."""
-    from sim.synth import synth_ice40_cut
-    from sim.toolchain import ToolError
+    from sim.flow.synth import synth_ice40_cut
+    from sim.flow.toolchain import ToolError
 
     whole = synth_ice40_cut(_Counter(), "test_boards_cut")
     cut = synth_ice40_cut(_Counter(), "test_boards_cut", ["count"])

@@ -20,6 +20,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from sim.flow.toolchain import icarus_missing
 from sim.power import sta
 from sim.power.activity import ActivityError, Waves
 from sim.power.cellpower import (
@@ -33,7 +34,6 @@ from sim.power.cellpower import (
 from sim.power.liberty import read_liberty
 from sim.power.netlist import CellNetlist, Instance, Net
 from sim.power.stdcell import map_unit, osu018, simulation_verilog
-from sim.toolchain import icarus_missing
 
 WIRE, OUT = 0.004, 0.02       # pF: not the defaults, so a default leaking in is caught
 

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from sim.flow.toolchain import ToolError, icarus_missing, setup_verilator
 from sim.power.liberty import (
     DEFAULT_INPUT_SLEW_NS,
     BinOp,
@@ -39,7 +40,6 @@ from sim.power.liberty import (
     to_verilog,
     variables,
 )
-from sim.toolchain import ToolError, icarus_missing, setup_verilator
 
 # ------------------------------------------------------------------------------- test data
 # The inverter's tables, as written in HD_LIB (rows: input_net_transition, columns: load).

@@ -364,8 +364,8 @@ def test_maxcut_rtl_engine_equals_model(tmp_path, capsys):
     """`picojoule maxcut --engine rtl` (Verilator) gives the model's cuts and assignment for
     the same seeds, in both modes; a graph larger than the built array is a one-line error."""
     from sim.cli import main as cli
+    from sim.flow.toolchain import ToolError
     from sim.onn import maxcut
-    from sim.toolchain import ToolError
 
     path = tmp_path / "g.txt"
     maxcut.write_graph(path, maxcut.random_graph(8, 14, 4, (-1, 1, 2)))

@@ -25,9 +25,9 @@ from hdl.onn import (
     lfsr_seed,
     sin_table,
 )
+from sim.flow.toolchain import ToolError
 from sim.onn import maxcut
 from sim.onn import model as onn
-from sim.toolchain import ToolError
 
 
 # ------------------------------------------------------------------------------ oracles

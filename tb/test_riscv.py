@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from hdl.riscv.core import CoreParams
-from sim.firmware import BUILD, compile_elf
+from sim.flow.firmware import BUILD, compile_elf
 from sim.riscv.elf import load_elf
 from sim.riscv.rand import random_program
 from sim.riscv.rtl import run_rtl
@@ -101,7 +101,7 @@ def test_random_interrupts(variant, sim):
 @VARIANTS
 @pytest.mark.parametrize("name", ["crc32", "sort", "matmul", "control"])
 def test_benchmark(name, variant, sim):
-    from sim.firmware import build
+    from sim.flow.firmware import build
 
     if sim == "icarus":
         pytest.skip("benchmarks run on Verilator (Icarus covers the directed programs)")
@@ -124,7 +124,7 @@ def test_core_params_refused(kwargs):
 def test_return_stack_depths(sim):
     """The return-address stack only guesses: every depth runs the program to the same end, and
     with returns predicted (the default depth) it takes fewer cycles than without (depth 0)."""
-    from sim.firmware import build
+    from sim.flow.firmware import build
 
     if sim == "icarus":
         pytest.skip("benchmarks run on Verilator (Icarus covers the directed programs)")
@@ -142,7 +142,7 @@ def test_run_elf_rtl_contract(sim, tmp_path, capsys):
     """`picojoule run-elf --sim`: PASS and exit 0, the signature equals the independently
     computed one, cycles/instret/CPI printed; a timeout names the last pc and exits non-zero."""
     from sim.cli import main
-    from sim.firmware import build, expected_signature
+    from sim.flow.firmware import build, expected_signature
 
     if sim == "icarus":
         pytest.skip("run-elf's RTL path is exercised on Verilator (Icarus: directed tests)")
@@ -175,9 +175,9 @@ def test_area_parts_name_nets_of_the_core(variant):
     import dataclasses
 
     from hdl.riscv.core import Core
+    from sim.flow.synth import declared_nets
     from sim.riscv.area import parts
     from sim.rtl.runner import convert
-    from sim.synth import declared_nets
 
     nets = declared_nets(convert(Core(CoreParams(with_rvfi=False, variant=variant)), "core"))
     for part in parts(variant):

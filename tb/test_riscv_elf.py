@@ -14,7 +14,7 @@ import random
 import pytest
 
 from hdl.memory_map import RAM_BASE
-from sim.firmware import FIRMWARE, compile_elf, memory_ld
+from sim.flow.firmware import FIRMWARE, compile_elf, memory_ld
 
 TABLE_WORDS = 80 * 1024        # 320 KiB of data
 STRIDE = 8                     # words hashed by the core: Icarus runs ~4k cycles/s

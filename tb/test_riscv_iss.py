@@ -6,7 +6,7 @@
   branches and jumps, each trap with its mcause/mtval/mepc, CSR legality and WARL masks,
   counters, interrupts (priority, enable bits, lockstep hooks).
 - ELF loader errors; ``picojoule run-elf`` pass/fail/timeout/signature.
-- Firmware benchmarks on the ISS leave the signatures ``sim.firmware.expected_signature``
+- Firmware benchmarks on the ISS leave the signatures ``sim.flow.firmware.expected_signature``
   computes with zlib/sorted/numpy.
 - Spike (skipped with the reason when spike or dtc is missing): the benchmarks and random
   programs commit for commit, and a deliberately broken ISS is caught.
@@ -504,8 +504,8 @@ def test_random_programs_cover_every_trap():
 
 # ------------------------------------------------------------------------------ firmware
 def _need_compiler():
-    from sim.firmware import compiler
-    from sim.toolchain import ToolError
+    from sim.flow.firmware import compiler
+    from sim.flow.toolchain import ToolError
 
     try:
         compiler()
@@ -517,7 +517,7 @@ def _need_compiler():
 @pytest.mark.parametrize("name", ["crc32", "sort", "matmul", "control"])
 def test_firmware_on_iss(name, with_muldiv):
     _need_compiler()
-    from sim.firmware import build, expected_signature
+    from sim.flow.firmware import build, expected_signature
     from sim.riscv.run import run_elf
 
     res = run_elf(build(name, with_muldiv=with_muldiv), max_cycles=2_000_000,
@@ -539,7 +539,7 @@ def test_firmware_matches_spike(name, with_muldiv):
     if name == "matmul" and not with_muldiv:
         pytest.skip("600k instructions on the Python ISS; rv32im covers the program")
     _need_compiler()
-    from sim.firmware import build, expected_signature
+    from sim.flow.firmware import build, expected_signature
     from sim.riscv.spike import compare_with_iss, run_spike
 
     elf = build(name, with_muldiv=with_muldiv, console=False)

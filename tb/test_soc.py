@@ -37,7 +37,8 @@ from hdl.onn import OnnParams
 from hdl.periph import DmaCause, DotCause, DotPeriphParams, MulPeriphParams, PioCause
 from hdl.riscv.isa import Cause
 from hdl.soc import SocParams
-from sim.firmware import xorshift32
+from sim.flow.firmware import xorshift32
+from sim.flow.toolchain import ToolError
 from sim.imc import model as imc_model
 from sim.lmul import model as lmul_model
 from sim.soc import demos
@@ -49,7 +50,6 @@ from sim.soc.rtl import (
     run_soc,
     soc_params,
 )
-from sim.toolchain import ToolError
 from tb.stall import stall_ports
 
 N_TEST_FAST = 20
@@ -261,7 +261,7 @@ def test_memory_map_doc_is_current():
 
 def test_header_names_every_register():
     from hdl.soc import soc_register_maps
-    from sim.firmware import soc_header
+    from sim.flow.firmware import soc_header
 
     text = soc_header(SIM_PARAMS)
     for rname, rmap in soc_register_maps(SIM_PARAMS).items():

@@ -8,11 +8,11 @@ from types import SimpleNamespace
 import pytest
 
 from hdl.riscv.core import Core
+from sim.flow.toolchain import icarus_missing
 from sim.rtl import SimFailure, run
 from sim.soc import report
 from sim.soc.energy import core_program, measure_core
 from sim.soc.rtl import SIM_PARAMS
-from sim.toolchain import icarus_missing
 
 needs_icarus = pytest.mark.skipif(icarus_missing() is not None,
                                   reason=icarus_missing() or "")

@@ -26,6 +26,7 @@ from amaranth.back import verilog
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
+from sim.flow.toolchain import ToolError, icarus_missing
 from sim.power import sta
 from sim.power.liberty import read_liberty
 from sim.power.stdcell import (
@@ -35,7 +36,6 @@ from sim.power.stdcell import (
     osu018,
     simulation_verilog,
 )
-from sim.toolchain import ToolError, icarus_missing
 
 ADDREG = """
 module pj_addreg(input clk, input rst, input arst, input en, input [7:0] a, input [7:0] b,

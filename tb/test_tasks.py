@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from sim import tasks
+from sim.flow.toolchain import ROOT, ToolError
 from sim.sweep import maxcut_point
-from sim.toolchain import ROOT, ToolError
 
 DASK = str(Path(sys.executable).parent / "dask")
 # Each point about a second of the model: long enough to kill a worker in the middle.

@@ -10,7 +10,7 @@ from .params import OnnParams, lfsr_advance_matrix, sin_table
 __all__ = ["COPY_MARKER", "xor_all", "sin_rom", "spin_bit", "lfsr_advance", "adder_tree"]
 
 #: Signal-name marker of register copies that synthesis must keep apart (shared with the IMC
-#: tile: ``sim.synth.KEEP_COPIES`` keeps every flip-flop driving a wire named ``*_copy*``).
+#: tile: ``sim.flow.synth.KEEP_COPIES`` keeps every flip-flop driving a wire named ``*_copy*``).
 COPY_MARKER = ImcTile.COPY_MARKER
 
 

@@ -3,7 +3,7 @@
 import json
 import sys
 
-from sim.toolchain import ToolError
+from sim.flow.toolchain import ToolError
 
 __all__ = ["add_energy_parser", "cmd_energy"]
 

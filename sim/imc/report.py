@@ -29,7 +29,7 @@ prices the window with the power proxy (``sim.power``):
   memory-to-MAC bus (``cols * w_bits`` bits per fetch) as an on-die bus of ``bus_mm``, and the
   same ports as the tile.
 
-:func:`fpga_table` places both units on iCE40 UP5K and ECP5 (``sim.synth``).
+:func:`fpga_table` places both units on iCE40 UP5K and ECP5 (``sim.flow.synth``).
 :func:`build_report` + :func:`render_markdown` make the tables of ``docs/imc.md``;
 ``python -m sim.imc.report`` writes them to ``build/report/imc.{md,json}``.
 The proxy's absolute pJ are estimates (mixed 28/45 nm constants); the library's are 0.18 um
@@ -44,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from hdl.imc import ImcBaseline, ImcParams, ImcTile, weight_write_layout
+from sim.flow.toolchain import BUILD
 from sim.power import energy
 from sim.power.activity import capture
 from sim.power.gates import (
@@ -56,7 +57,6 @@ from sim.power.gates import (
 from sim.power.report import testcase_seconds, traffic_energy
 from sim.power.workloads import Boundary, MemoryPort, Workload
 from sim.rtl.runner import convert, run
-from sim.toolchain import BUILD
 
 from .bench import ImcPower, unit_id
 
@@ -528,12 +528,12 @@ FPGA_TIMEOUT = 1800
 
 def fpga_table(configs=FPGA_CONFIGS, *, seeds=(1, 2, 3), targets=("ice40", "ecp5"),
                timeout: float | None = FPGA_TIMEOUT) -> list[dict]:
-    """Each unit of each config through ``sim.synth.place_ice40`` (UP5K) and ``place_ecp5``
+    """Each unit of each config through ``sim.flow.synth.place_ice40`` (UP5K) and ``place_ecp5``
     (LFE5U-85F, router2): one row per (config, unit, target); a design that does not fit
     gives the overflowing resource (from nextpnr's log) and the bare unit's cells instead of
     Fmax, one that does not finish within ``timeout`` seconds per seed says so."""
-    from sim.synth import place_ecp5, place_ice40
-    from sim.toolchain import ToolError
+    from sim.flow.synth import place_ecp5, place_ice40
+    from sim.flow.toolchain import ToolError
 
     rows = []
     for p in configs:
@@ -556,9 +556,9 @@ def fpga_table(configs=FPGA_CONFIGS, *, seeds=(1, 2, 3), targets=("ice40", "ecp5
 
 
 def _failure(row: dict) -> dict:
-    """What overflowed in a failed place-and-route (``sim.synth.overflow`` of the first seed's
+    """What overflowed in a failed place-and-route (``sim.flow.synth.overflow`` of the first seed's
     nextpnr log) and the bare unit's cell counts, read from the run's directory."""
-    from sim.synth import cell_stat, overflow, synth_dir
+    from sim.flow.synth import cell_stat, overflow, synth_dir
 
     out = synth_dir(row["top"])
     log = out / f"nextpnr_{row['target']}_seed{row['seeds'][0]}.log"
@@ -736,7 +736,7 @@ def render_markdown(report: dict) -> str:
     for name, v in report["published_tops_w"].items():
         L.append(f"| published: {name} | {v:g} |")
     if report.get("fpga"):
-        L += ["", f"### FPGA (`sim.synth`, {report['fpga_seconds']:.0f} s)", "",
+        L += ["", f"### FPGA (`sim.flow.synth`, {report['fpga_seconds']:.0f} s)", "",
               "LUTs, FFs, RAM and DSP of the bare unit after Yosys synthesis; used/available and "
               "Fmax (register to register, clock `clk`) after nextpnr with the unit inside "
               "`IoHarness` (input/output registers), median of the seeds in bold.", "",

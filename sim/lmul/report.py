@@ -11,7 +11,7 @@ Every figure comes from the run that builds the report; nothing is cached or typ
 - ``claims``: the paper's two precision claims, judged from ``accuracy``;
 - ``ml``: an MLP 64-32-10 on sklearn's bundled digits, inference with every product through the
   models;
-- ``area``: generic gate counts and iCE40 UP5K logic cells and Fmax (``sim/synth.py``).
+- ``area``: generic gate counts and iCE40 UP5K logic cells and Fmax (``sim/flow/synth.py``).
 
 Reference and range policy (the same everywhere): the reference of a product is the exact real
 product of the (quantized) operands, computed in float64 (exact: at most 2 x 8 significant bits).
@@ -335,7 +335,7 @@ def ml_check(*, seeds=(SEED,), hidden: int = 32) -> dict:
 # ------------------------------------------------------------------------------ area
 def area_table(*, seeds=(1, 2, 3)) -> list[dict]:
     """Generic gates and iCE40 UP5K LCs/Fmax of every combinational multiplier export."""
-    from sim.synth import place_ice40, synth_generic
+    from sim.flow.synth import place_ice40, synth_generic
 
     rows = []
     for fname, fmt in FORMATS.items():
@@ -549,7 +549,7 @@ def write_plots(report: dict, folder: Path) -> list[Path]:
 
 
 def main(argv=None) -> int:
-    from sim.toolchain import BUILD
+    from sim.flow.toolchain import BUILD
 
     ap = argparse.ArgumentParser(prog="python -m sim.lmul.report", description=__doc__.split(
         "\n")[0])

@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 from hdl.onn import OnnParams
-from sim.toolchain import ToolError
+from sim.flow.toolchain import ToolError
 
 from .baselines import cut_value
 from .graphs import read_graph, read_patterns

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from hdl.onn import Mode, OnnParams
+from sim.flow.toolchain import ToolError
 from sim.tasks import map_points
-from sim.toolchain import ToolError
 
 from .baselines import anneal, bifurcation, brute_force, improving_flips, tts99
 from .cli import positive_int

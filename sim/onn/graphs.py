@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from sim.toolchain import ToolError
+from sim.flow.toolchain import ToolError
 
 __all__ = ["Graph", "parse_graph", "read_graph", "write_graph", "random_graph",
            "read_patterns"]

@@ -1,4 +1,4 @@
-# Ref: docs/onn.md (array, equations); sim/power (switching-activity proxy); sim/synth.py.
+# Ref: docs/onn.md (array, equations); sim/power (switching-activity proxy); sim/flow/synth.py.
 """Measured figures of the oscillator array RTL (``hdl.onn.OnnArray``) for ``docs/onn.md``.
 
 - **cycles per epoch**: ``epoch_cycles(p, mode)``, checked against the CYCLES register on the
@@ -30,9 +30,9 @@ from pathlib import Path
 import numpy as np
 
 from hdl.onn import Mode, OnnArray, OnnParams, RunConfig, epoch_cycles, fill_cycles, start_cycles
+from sim.flow.toolchain import BUILD, run_yosys
 from sim.onn import maxcut
 from sim.onn import model as onn
-from sim.toolchain import BUILD, run_yosys
 
 __all__ = ["measure_toggles", "measure_liberty", "liberty_report", "liberty_rows",
            "maxcut_convergence", "recall_convergence",
@@ -390,8 +390,8 @@ def _ecp5_stat(p: OnnParams) -> dict:
     LUT4 slots as nextpnr's "Total LUT4s" before packing does: LUT4s, two per CCU2C carry
     cell, four per TRELLIS_DPR16X4 RAM (n = 8: 4,899 here, 4,940 in nextpnr with the
     harness; TRELLIS_COMB after packing was 5,222)."""
+    from sim.flow.synth import cell_stat, read_verilog_script, synth_dir
     from sim.rtl.runner import convert
-    from sim.synth import cell_stat, read_verilog_script, synth_dir
 
     top = p.name
     out = synth_dir(top)
@@ -439,15 +439,15 @@ def ecp5_scaling(ns=(8, 16, 32, 64)) -> dict:
 
 
 def pack_85f(n: int) -> dict:
-    """Does the n-cell array (default params, inside ``sim.synth.IoHarness``) fit an ECP5-85F?
+    """Does the n-cell array (default params, inside ``sim.flow.synth.IoHarness``) fit an ECP5-85F?
     ``synth_ecp5`` of the harness, then ``nextpnr-ecp5 --pack-only`` (packing, no placement);
     returns nextpnr's device utilisation {resource: (used, available)} (``fits``: nothing over
     100 %) and the wall time. Fitting is necessary, not sufficient, for routing."""
     import re
     import subprocess
 
+    from sim.flow.synth import IoHarness, nextpnr_ecp5_command, read_verilog_script, synth_dir
     from sim.rtl.runner import convert
-    from sim.synth import IoHarness, nextpnr_ecp5_command, read_verilog_script, synth_dir
 
     p = OnnParams(n=n)
     top = f"{p.name}_harness"
@@ -474,7 +474,7 @@ def pack_85f(n: int) -> dict:
 
 def place_64(seeds=(1,)) -> dict:
     """nextpnr-ecp5 place and route of the 64-cell array (default params) on an ECP5-85F."""
-    from sim.synth import place_ecp5
+    from sim.flow.synth import place_ecp5
 
     p = OnnParams(n=64)
     t0 = time.monotonic()

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from hdl.onn import KS_FRAC, SCHED_FRAC, Mode, OnnParams, RunConfig
-from sim.toolchain import ToolError
+from sim.flow.toolchain import ToolError
 
 from . import model as onn
 from .baselines import cut_value, improving_flips

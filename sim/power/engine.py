@@ -38,9 +38,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from sim.flow.toolchain import BUILD
 from sim.rtl.bench import CLOCK_ENV, CLOCK_NS
 from sim.rtl.runner import convert, run
-from sim.toolchain import BUILD
 
 from .activity import Waves, read_window
 from .cellpower import OUTPUT_LOAD_PF, WIRE_CAP_PF_PER_FANOUT, cell_energy, netlist_changes
@@ -113,7 +113,7 @@ def measure_cells(name: str, component_factory, workload: Workload, *,
     Returns ``{"unit", "library", "liberty", "cells", "cell_counts", "area_um2", "timing"
     (OpenSTA), "modes": {mode: result}}``; each result has ``pj_per_op``, ``breakdown``
     (``switching``, ``internal``, ``leakage`` pJ/op), transitions per op, and the files.
-    Raises :class:`EnergyError` or :class:`~sim.toolchain.ToolError` (one line) instead of a
+    Raises :class:`EnergyError` or :class:`~sim.flow.toolchain.ToolError` (one line) instead of a
     figure when anything is untrustworthy.
 
     ``cache``: keep the result under ``build/power/cells/`` and return it again while nothing

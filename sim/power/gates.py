@@ -1,6 +1,6 @@
 """Gate-level proxy: a unit synthesized to generic gates, its nets, and their energy.
 
-:func:`synthesize` runs Yosys (``sim.toolchain.run_yosys``) on the unit's Verilog:
+:func:`synthesize` runs Yosys (``sim.flow.toolchain.run_yosys``) on the unit's Verilog:
 
     synth -flatten; dfflegalize to $_DFF_P_ (enables and sync resets become gates);
     abc -g AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX; unescape names; name private nets pj_n<k>
@@ -25,7 +25,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.toolchain import BUILD, run_yosys
+from sim.flow.toolchain import BUILD, run_yosys
 
 from . import energy
 from .activity import Activity, ActivityError

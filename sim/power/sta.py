@@ -61,7 +61,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from sim.toolchain import BUILD, ToolError, locked
+from sim.flow.toolchain import BUILD, ToolError, locked
 
 from .cellpower import fanouts, switching_at_activity
 from .liberty import Library

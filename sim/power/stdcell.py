@@ -23,7 +23,7 @@ else a simple name, else the shortest (never an anonymous ``$N`` or a ``_`` name
 Verilator does not dump). Area is the sum of the liberty's cell areas, checked against Yosys's
 ``stat -liberty``.
 
-Every failure is one line: :class:`~sim.toolchain.ToolError` for a missing tool or a Yosys
+Every failure is one line: :class:`~sim.flow.toolchain.ToolError` for a missing tool or a Yosys
 error, :class:`StdcellError` for a unit whose netlist keeps cells the liberty cannot provide.
 """
 
@@ -35,7 +35,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from sim.toolchain import BUILD, ToolError, locked, run_yosys
+from sim.flow.toolchain import BUILD, ToolError, locked, run_yosys
 
 from .liberty import LibertyError, Library, cell_models, read_liberty
 from .netlist import CellNetlist, Instance, Net

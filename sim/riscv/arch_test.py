@@ -29,7 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..toolchain import BUILD, ToolError, locked
+from ..flow.toolchain import BUILD, ToolError, locked
 
 __all__ = ["ISA", "PLATFORM", "GROUPS", "ArchTest", "Outcome", "find_suite", "collect",
            "build_test", "reference_signature", "run_test", "add_arch_test_parser"]
@@ -154,7 +154,7 @@ def build_test(test: ArchTest, suite: Path, ram_size: int = DEFAULT_RAM_SIZE) ->
     """The ELF of ``test`` (built once per source, environment, flags and RAM size)."""
     import subprocess
 
-    from ..firmware import compiler, memory_ld
+    from ..flow.firmware import compiler, memory_ld
 
     kind, cc = compiler()
     flags = [*_flags(kind), *(f"-D{k}={v}" for k, v in test.defines)]
@@ -290,7 +290,7 @@ def cmd_arch_test(args) -> int:
     if args.max_cycles <= 0:
         raise ValueError(f"--max-cycles must be positive, not {args.max_cycles}")
     suite = find_suite(args.suite)
-    from ..firmware import compiler
+    from ..flow.firmware import compiler
 
     compiler()          # a missing compiler is one line, not a FAIL per test
     tests = collect(suite, args.only)

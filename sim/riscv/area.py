@@ -3,7 +3,7 @@
 Synthesizes the core alone for iCE40 (``synth_ice40``, the flow of docs/riscv.md's area table)
 once as it is and once per part below with that part removed, and prints what each part costs
 in SB_LUT4. A part is removed by tying the nets that carry it to 0
-(:func:`sim.synth.synth_ice40_cut`: Yosys then deletes all logic that only fed them) or by a
+(:func:`sim.flow.synth.synth_ice40_cut`: Yosys then deletes all logic that only fed them) or by a
 :class:`~hdl.riscv.core.CoreParams` field (``ras_depth=0``). The saving of a part includes
 the logic only it used (the trap-value mux is part of mtval: removing mtval removes it too),
 so the rows overlap and do not add up. Each synthesis takes about 10 s.
@@ -59,7 +59,7 @@ def parts(variant: str) -> list[Part]:
 def breakdown(variant: str = "pipelined", progress=print) -> tuple[int, list[tuple[Part, int]]]:
     """(SB_LUT4 of the core as it is, [(part, SB_LUT4 with the part removed)])."""
     from hdl.riscv.core import Core, CoreParams
-    from sim.synth import synth_ice40_cut
+    from sim.flow.synth import synth_ice40_cut
 
     def luts(part):
         core = Core(dataclasses.replace(CoreParams(with_rvfi=False, variant=variant),
@@ -76,7 +76,7 @@ def breakdown(variant: str = "pipelined", progress=print) -> tuple[int, list[tup
 
 
 def main(argv=None) -> int:
-    from sim.toolchain import ToolError
+    from sim.flow.toolchain import ToolError
 
     from .run import add_core_option
 

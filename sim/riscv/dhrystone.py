@@ -12,7 +12,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from ..firmware import FIRMWARE, RUNTIME, compile_elf
+from ..flow.firmware import FIRMWARE, RUNTIME, compile_elf
 from .run import add_core_option
 
 __all__ = ["build", "run"]

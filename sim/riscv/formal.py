@@ -51,7 +51,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..toolchain import BUILD, ToolError, locked
+from ..flow.toolchain import BUILD, ToolError, locked
 
 __all__ = ["CORE_NAME", "DEPTHS", "find_formal_suite", "core_verilog", "wrapper_sv",
            "checks_cfg", "prepare", "list_checks", "run_sby", "solver_missing",

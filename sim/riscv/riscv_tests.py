@@ -17,8 +17,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ..firmware import compile_elf
-from ..toolchain import ToolError
+from ..flow.firmware import compile_elf
+from ..flow.toolchain import ToolError
 from .run import add_core_option, decode_tohost, run_elf
 
 __all__ = ["SUITES", "build_tests", "main"]

@@ -60,7 +60,7 @@ def _hdl_key(core: CoreParams, ram_size: int) -> str:
     import hashlib
     from importlib.metadata import version
 
-    from sim.toolchain import ROOT
+    from sim.flow.toolchain import ROOT
 
     h = hashlib.sha256(repr((core, ram_size, version("amaranth"))).encode())
     for path in sorted((ROOT / "hdl").rglob("*.py")):
@@ -74,8 +74,8 @@ def system_verilog(core: CoreParams, ram_size: int) -> tuple[str, str, list[str]
     free-running wrapper (the clock runs inside the simulator: Python waits for halt).
     Converting a large RAM takes minutes (its initial contents go through Yosys), so the text
     is kept under ``build/sim/core_system_v/`` per design sources, parameters and RAM size."""
+    from sim.flow.toolchain import BUILD, locked
     from sim.rtl.runner import convert, free_running
-    from sim.toolchain import BUILD, locked
 
     cache = BUILD / "sim" / "core_system_v" / f"{core.name}-{ram_size // 1024}k-" \
                                                f"{_hdl_key(core, ram_size)}"

@@ -16,7 +16,7 @@ from pathlib import Path
 from hdl.riscv.core import CoreParams
 from hdl.riscv.system import CoreSystem
 
-from ..toolchain import BUILD, ToolError, locked, setup_verilator
+from ..flow.toolchain import BUILD, ToolError, locked, setup_verilator
 from .elf import load_elf
 
 __all__ = ["plain_verilator", "measure"]
@@ -82,7 +82,7 @@ def plain_verilator(verilog: str) -> Path:
 def measure(program: str = "crc32", repeat: int = 1) -> dict:
     from amaranth.back import verilog
 
-    from sim.firmware import build
+    from sim.flow.firmware import build
 
     from .rtl import TOPLEVEL, run_rtl
 

@@ -23,9 +23,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
-from amaranth.back import verilog
-
-from sim.toolchain import BUILD, ROOT, check_simulator, locked
+from sim.flow.toolchain import BUILD, ROOT, check_simulator, convert, locked
 
 __all__ = ["run", "SimRun", "SimFailure", "convert", "free_running", "TIMESCALE", "PARAMS_ENV"]
 
@@ -40,7 +38,7 @@ _VERILATOR_ARGS = ["-Wno-fatal", "-O3"]
 
 def _verilator_wave_format() -> str:
     """FST when the C++ compiler finds lz4.h (Verilator's FST writer needs it), else VCD."""
-    from sim.toolchain import have_lz4
+    from sim.flow.toolchain import have_lz4
 
     return "fst" if have_lz4() else "vcd"
 
@@ -66,11 +64,6 @@ class SimRun:
         if not path.exists():
             raise FileNotFoundError(f"the test wrote no record {name!r} in {self.run_dir}")
         return json.loads(path.read_text())
-
-
-def convert(component, name: str) -> str:
-    """Verilog text for ``component`` with top module ``name`` (no source paths: stable text)."""
-    return verilog.convert(component, name=name, emit_src=False)
 
 
 def free_running(text: str, top: str, period_ns: int = 10) -> tuple[str, str, list[str]]:

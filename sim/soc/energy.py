@@ -27,7 +27,7 @@ import time
 from dataclasses import replace
 
 from hdl.soc import SocParams
-from sim.toolchain import BUILD, locked
+from sim.flow.toolchain import BUILD, locked
 
 __all__ = ["core_program", "measure_core", "measure_parts", "CACHE", "CORE_SPAN",
            "CORE_SIM"]

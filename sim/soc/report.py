@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hdl.soc import SocParams
+from sim.flow.toolchain import BUILD
 from sim.power import energy as E
-from sim.toolchain import BUILD
 
 from . import demos
 from .rtl import SIM_PARAMS, build_soc_firmware, run_soc

@@ -13,10 +13,10 @@ from pathlib import Path
 
 __all__ = ["ToolError", "SIMULATORS", "parse_simulators", "setup_verilator", "icarus_missing",
            "yosys_command", "yowasp_command", "locked", "run_yosys", "check_simulator",
-           "have_lz4", "ccache_command", "ROOT", "BUILD", "TOOLS"]
+           "have_lz4", "ccache_command", "convert", "ROOT", "BUILD", "TOOLS"]
 
 #: Repository root (the directory holding pyproject.toml) and the build output folder.
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 BUILD = Path(os.environ.get("PICOJOULE_BUILD", ROOT / "build"))
 
 SIMULATORS = ("verilator", "icarus")
@@ -217,3 +217,11 @@ def run_yosys(script: str, *, cwd: Path, log_name: str = "yosys.log") -> str:
         last = (proc.stderr.strip() or log.strip() or "no output").splitlines()[-1]
         raise ToolError(f"yosys failed in {cwd}: {last}")
     return log
+
+
+def convert(component, name: str) -> str:
+    """Verilog text for ``component`` with top module ``name`` (no source paths: stable text):
+    what every flow (simulation, synthesis, mapping to cells) starts from."""
+    from amaranth.back import verilog
+
+    return verilog.convert(component, name=name, emit_src=False)

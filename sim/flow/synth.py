@@ -31,8 +31,7 @@ from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
 from hdl.imc import ImcTile
-from sim.rtl.runner import convert
-from sim.toolchain import BUILD, ToolError, locked, run_yosys, yowasp_command
+from sim.flow.toolchain import BUILD, ToolError, convert, locked, run_yosys, yowasp_command
 
 __all__ = [
     "DEFAULT_ROUTER",
