@@ -95,3 +95,25 @@ def test_core_netlist_digest_equals_rtl():
     assert all(v > 0 for v in mode["breakdown"].values()), mode["breakdown"]
     assert math.isclose(sum(mode["breakdown"].values()), mode["pj_per_op"], rel_tol=1e-12)
     assert res["cells"] > 1000
+
+
+def test_part_the_engine_cannot_measure_is_priced_from_its_table(monkeypatch):
+    """A part whose netlist run fails gives no figure: the report prices that event from the
+    table, says so with the engine's one-line reason, and shows no measured row for it."""
+    from sim.power.engine import EnergyError
+    from sim.soc import energy
+
+    def broken(name, *a, **k):
+        raise EnergyError(f"{name}: the zero netlist's outputs differ from the RTL's")
+
+    monkeypatch.setattr(energy, "_per_mode", broken)
+    p = SIM_PARAMS
+    parts = energy.measure_parts(p, log=lambda msg: None)
+    assert set(parts) == set(report.LIBERTY_EVENTS)
+    assert all("outputs differ" in part["error"] for part in parts.values())
+    model = report._liberty_model(p, parts)
+    table = report.table_model(p)
+    for event in report.LIBERTY_EVENTS:
+        assert model[event][0] == table[event][0], event
+        assert "engine failed" in model[event][1] and "outputs differ" in model[event][1]
+    assert report._part_rows(parts) == {}

@@ -27,7 +27,9 @@ import time
 from dataclasses import replace
 
 from hdl.soc import SocParams
-from sim.flow.toolchain import BUILD, locked
+from sim.flow.toolchain import BUILD, ToolError, locked
+from sim.power.engine import EnergyError
+from sim.rtl import SimFailure
 
 __all__ = ["core_program", "measure_core", "measure_parts", "CACHE", "CORE_SPAN",
            "CORE_SIM"]
@@ -220,6 +222,7 @@ def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
     core_timings = tuple(core_timings or timings)
     span = CORE_SPAN if quick or "sdf" in core_timings else None
     out = {}
+    res = None
 
     def core(mode):
         log(f"  liberty: core_{core_params(params).name} on mlp_sw "
@@ -227,9 +230,14 @@ def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
         return _summary(measure_core(params, span=span, timings=(mode,), sim=core_sim))
 
     if only is None or "instruction" in only:
-        res = _per_mode("core", (params.core, params.ram_size, span, core_sim,
-                                 _rtl_key(lambda: Core(core_params(params)))),
-                        core_timings, core)
+        try:
+            res = _per_mode("core", (params.core, params.ram_size, span, core_sim,
+                                     _rtl_key(lambda: Core(core_params(params)))),
+                            core_timings, core)
+        except (ToolError, EnergyError, SimFailure) as err:
+            out["instruction"] = _failed("instruction", err, log)
+            res = None
+    if res is not None:
         n = res["program"]["instructions"]
         out["instruction"] = {
             "pj": {m: _mode_pj(res, m) for m in res["modes"]}, "unit": res["unit"],
@@ -248,10 +256,22 @@ def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
             r["seconds"] = time.monotonic() - t0
             return _summary(r)
 
-        res = _per_mode(event, (name, repr(wl), sim, _rtl_key(factory)), timings, compute)
+        try:
+            res = _per_mode(event, (name, repr(wl), sim, _rtl_key(factory)), timings, compute)
+        except (ToolError, EnergyError, SimFailure) as err:
+            out[event] = _failed(event, err, log)
+            continue
         out[event] = {"pj": {m: scale(res, m) for m in res["modes"]}, "unit": name,
                       "result": res, "what": what}
     return out
+
+
+def _failed(event: str, err: Exception, log) -> dict:
+    """A part the engine could not measure: no figure, the reason in one line (the report
+    prices the event from its table instead and says why)."""
+    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    log(f"  liberty: {event} not measured: {reason}")
+    return {"error": reason}
 
 
 def _rtl_key(factory) -> str:

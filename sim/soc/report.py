@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hdl.soc import SocParams
-from sim.flow.toolchain import BUILD
+from sim.flow.toolchain import BUILD, ToolError
 from sim.power import energy as E
 
 from . import demos
@@ -105,7 +105,12 @@ def _measured(p: SocParams, quick: bool, log=print) -> dict:
 def _liberty_model(p: SocParams, parts: dict) -> dict:
     model = {k: (v, f"table: {src}") for k, (v, src) in table_model(p).items()
              if k not in LIBERTY_EVENTS}
+    table = table_model(p)
     for event, part in parts.items():
+        if "error" in part:
+            v, src = table[event]
+            model[event] = (v, f"table (the {LIBRARY} engine failed: {part['error']}): {src}")
+            continue
         r = part["result"]
         model[event] = (part["pj"]["zero"],
                         f"{LIBRARY}, zero-delay: {part['what']}; {r['cells']:,} cells, "
@@ -120,6 +125,8 @@ def _part_rows(parts: dict) -> dict:
 
     out = {}
     for event, part in parts.items():
+        if "error" in part:
+            continue
         r = part["result"]
         speed = {}
         for mode, m in r["modes"].items():
@@ -478,6 +485,8 @@ def liberty_rows(quick: bool) -> list[dict]:
     core_timings = ("zero",) if quick else ("zero", "sdf")
     part = measure_parts(p, quick=quick, core_timings=core_timings, only=("instruction",),
                          log=lambda msg: None)["instruction"]
+    if "error" in part:
+        raise ToolError(f"the SoC core was not measured: {part['error']}")
     r = part["result"]
     return [{"unit": r["unit"], "op": "instruction",
              "proxy_pj_per_op": table_model(p)["instruction"][0],
