@@ -1102,7 +1102,8 @@ def _state_logic(cell: Cell, seq: "FlipFlop | Latch", names: dict[str, str], tak
     # Every state starts cleared, as the RTL's flip-flops start at their (zero) init and a
     # two-state simulator's at 0: an X never-reset flip-flop (a register file) would otherwise
     # spread through the cells' logic in a four-state simulator.
-    lines = [f"  reg {', '.join(f'{names[st[0]]} = {st[1]}' for st in states)};"]
+    lines = [f"  reg {', '.join(names[st[0]] for st in states)};",
+             f"  initial begin {' '.join(f'{names[st[0]]} = {st[1]};' for st in states)} end"]
     branches = []                       # (condition or None, statements)
     controls = []
     for key, col in (("clear", 1), ("preset", 2)):

@@ -81,7 +81,8 @@ def load_elf(path, *, ram_base: int = RAM_BASE, ram_size: int = RAM_SIZE,
             addr, size = seg["p_paddr"], seg["p_memsz"]
             if addr < ram_base:
                 raise ValueError(f"{path}: segment 0x{addr:08x}..0x{addr + size:08x} lies "
-                                 f"below RAM 0x{ram_base:08x}..0x{ram_base + ram_size:08x}")
+                                 f"outside RAM, below 0x{ram_base:08x}..0x"
+                                 f"{ram_base + ram_size:08x}")
             if addr + size > ram_base + ram_size:
                 need = addr + size - ram_base
                 raise ValueError(f"{path}: the image needs {_size(need)} of RAM (up to "
