@@ -24,7 +24,6 @@ from hdl.onn import (
     OnnArray,
     OnnParams,
     RunConfig,
-    fill_cycles,
     register_map,
     start_cycles,
     weights_per_word,
@@ -32,6 +31,7 @@ from hdl.onn import (
 from sim.onn import model as onn
 from sim.onn.bench import (
     OnnCheck,
+    lockstep,
     random_config,
     random_couplings,
     setup,
@@ -53,97 +53,29 @@ from sim.rtl.bench import record, seed
 
 
 
-async def _lockstep(dut, mode: Mode, schedules: bool = False):
-    chk, a = await setup(dut)
-    p = chk.p
-    rng = np.random.default_rng([seed(), mode.value, schedules])
-    J = random_couplings(p, rng)
-    cfg = random_config(p, mode, rng, chk.epochs)
-    if schedules:
-        # No couplings and shift 0: each phase step is exactly eta_i - (ks(t) SIN[2 theta_i]
-        # >> 4), so any error in the ks ramp, the noise decay or the noise product shows. Odd
-        # increments make the 8 fractional bits of both schedule accumulators matter.
-        J = np.zeros_like(J)
-        ks_max = int(rng.integers(100, min(1 << p.ks_bits, 600)))
-        amp = int(rng.integers(1000, 1 << p.noise_bits)) if p.noise_bits > 10 else (
-            (1 << p.noise_bits) - 1)
-        # Low byte 0xFF: the integer part lags t * (inc >> 8) by one from t = 1 on, so a
-        # dropped or mis-rounded fraction changes ks(t) / a(t) in every epoch.
-        span = 2 * chk.epochs // 3
-        cfg = RunConfig(mode=mode, shift=0, ks_max=ks_max,
-                        ks_inc=((ks_max // span) << 8) | 0xFF, noise_amp=amp,
-                        noise_dec=((amp // span) << 8) | 0xFF, seed=cfg.seed).check(p)
-    # natural frequencies up to 1/8 turn per epoch (after the shift), within omega_bits
-    w_max = min(1 << (p.omega_bits - 1), 1 << max(0, cfg.shift + p.phase_bits - 3))
-    omega = rng.integers(-w_max, w_max, size=p.n)
-    Jc = onn.couplings(p, J)
-    keep = mode == Mode.ONN        # ONN: host-written phases; others: drawn from the LFSRs
-    theta0 = rng.integers(0, 1 << p.phase_bits, size=p.n) if keep else None
-    await a.load_couplings(J)
-    await a.configure(cfg)
-    if mode == Mode.KURAMOTO:
-        await a.write_cells("OMEGA", omega, p.omega_bits)
-    if keep:
-        await a.write_cells("PHASE", theta0, p.phase_bits)
-    await a.go("start", 0, mode, keep=keep)
-    st = onn.init_state(p, cfg, p.n, theta0)
-    got = await a.phases()
-    assert got == [int(v) for v in st.theta], f"{mode.name}: initial phases differ"
-    trace = [list(got)]
-    for e in range(chk.epochs):
-        await a.go("resume", 1, mode)
-        st = onn.epoch(p, cfg, Jc, st, omega if mode == Mode.KURAMOTO else None)
-        got = await a.phases()
-        want = [int(v) for v in st.theta]
-        bad = [i for i in range(p.n) if got[i] != want[i]]
-        assert not bad, (f"{mode.name} epoch {e} (t={e}, ks={onn.ks_at(cfg, e)}, "
-                         f"a={onn.amp_at(cfg, e)}): cells {bad[:8]} rtl {[got[i] for i in bad[:8]]}"
-                         f" model {[want[i] for i in bad[:8]]}")
-        assert await a.csr.read("EPOCH") == e + 1
-        trace.append(got)
-    moved = sum(t0 != t1 for t0, t1 in zip(trace, trace[1:]))
-    need = 1 if mode in (Mode.ONN, Mode.PBIT) else chk.epochs // 2    # these settle quickly
-    assert moved >= need, f"{mode.name}: phases moved in only {moved} epochs"
-    # readout
-    assert await a.spins() == [int(v) for v in onn.spins(p, st.theta)]
-    s, c = onn.sincos(p, st.theta)
-    for i in range(min(p.n, 8)):
-        assert await a.sincos(i) == (int(s[i]), int(c[i])), f"SINCOS of cell {i}"
-    # a continuous run of the same registers ends in the same state, in exactly the cycles
-    if keep:
-        await a.write_cells("PHASE", theta0, p.phase_bits)
-    await a.go("start", chk.epochs, mode, keep=keep)
-    assert await a.phases() == trace[-1], f"{mode.name}: continuous run differs"
-    cycles = await a.csr.read("CYCLES")
-    want = start_cycles(keep) + fill_cycles(p, mode) + chk.epochs * a.epoch_cycles(mode)
-    assert cycles == want, f"{mode.name}: {cycles} busy cycles, expected {want}"
-    name = f"lockstep_{mode.name}{'_sched' if schedules else ''}"
-    record(name, {"epochs": chk.epochs, "cycles": cycles, "epoch_cycles": a.epoch_cycles(mode)})
-
-
 @cocotb.test()
 async def lockstep_oim(dut):
-    await _lockstep(dut, Mode.OIM)
+    await lockstep(dut, Mode.OIM)
 
 
 @cocotb.test()
 async def lockstep_schedules(dut):
-    await _lockstep(dut, Mode.OIM, schedules=True)
+    await lockstep(dut, Mode.OIM, schedules=True)
 
 
 @cocotb.test()
 async def lockstep_kuramoto(dut):
-    await _lockstep(dut, Mode.KURAMOTO)
+    await lockstep(dut, Mode.KURAMOTO)
 
 
 @cocotb.test()
 async def lockstep_onn(dut):
-    await _lockstep(dut, Mode.ONN)
+    await lockstep(dut, Mode.ONN)
 
 
 @cocotb.test()
 async def lockstep_pbit(dut):
-    await _lockstep(dut, Mode.PBIT)
+    await lockstep(dut, Mode.PBIT)
 
 
 @cocotb.test()
