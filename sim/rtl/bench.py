@@ -14,7 +14,7 @@ from collections import deque
 
 import cocotb
 from cocotb.clock import Clock
-from cocotb.triggers import ClockCycles, RisingEdge
+from cocotb.triggers import ClockCycles, FallingEdge, RisingEdge
 from cocotb.utils import get_sim_time
 
 from .runner import PARAMS_ENV
@@ -55,13 +55,21 @@ def value(handle) -> int:
 
 
 async def start_clock(dut, period_ns: int = CLOCK_NS):
-    Clock(dut.clk, period_ns, unit="ns").start()
+    """Start ``clk`` low, so its first rising edge comes half a period in: a clock that
+    starts high gives flip-flops an edge at time 0, before inputs and initial values have
+    settled, and a mapped netlist's flip-flops store X there (its gates then keep the X
+    where a reset value feeds back through logic that a 4-state simulator cannot resolve)."""
+    Clock(dut.clk, period_ns, unit="ns").start(start_high=False)
 
 
 async def reset(dut, cycles: int = 2):
-    """Synchronous reset (Amaranth's ``rst``) for ``cycles`` clocks, released after an edge."""
+    """Synchronous reset (Amaranth's ``rst``) for ``cycles`` clocks, released at the falling
+    edge after the last of them (released right after a rising edge, a mapped netlist's
+    reset gates could see the new value at that edge: a race the RTL hides because its
+    flip-flops' initial values equal their reset values)."""
     dut.rst.value = 1
     await ClockCycles(dut.clk, cycles)
+    await FallingEdge(dut.clk)
     dut.rst.value = 0
     await RisingEdge(dut.clk)
 
