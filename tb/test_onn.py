@@ -189,10 +189,14 @@ async def errors(dut):
     await a.csr.write("CMD", start=1)
     await a.csr.write("CONFIG", mode=Mode.ONN.value, shift=0)
     await a.csr.write("SEED", 99)
+    if p.with_hold:
+        await a.csr.write("HOLD", 0xFFFFFFFF)
     st = await a.csr.fields("STATUS")
     assert st["busy"] and st["cause"] == Cause.BUSY, st
     assert (await a.csr.fields("CONFIG"))["mode"] == Mode.OIM.value
     assert await a.csr.read("SEED") == 1
+    if p.with_hold:
+        assert await a.csr.read("HOLD") == 0, "HOLD written while running"
     await a.wait_idle(4 * a.epoch_cycles(Mode.OIM))
     assert await a.csr.read("EPOCH") == 4, "the second START restarted the run"
     record("errors", {"cases": len(cases)})
@@ -237,6 +241,9 @@ SMALL = [
     OnnParams(n=8, with_pbit=True),
     OnnParams(n=12, weight_bits=4, sin_bits=6, noise_bits=12, lfsr_steps=5, max_momentum=2,
               fanout_cells=5, with_pbit=True),
+    # the hold mask (two HOLD words) in every mode, with velocity registers
+    OnnParams(n=34, weight_bits=4, sin_bits=6, noise_bits=12, lfsr_steps=5, max_momentum=2,
+              with_pbit=True, with_hold=True),
 ]
 CHECKS = ("lockstep_oim,lockstep_schedules,lockstep_kuramoto,lockstep_onn,onn_until_stable,"
           "coupling_rewrite,errors")

@@ -105,6 +105,26 @@ def test_start_draw_is_one_xor_pattern_and_host_phases_are_not():
     assert host.min() >= 0 and host.max() < 1 << u.p.phase_bits
 
 
+def test_held_conditioning_cells_stay_with_nonzero_rows():
+    """The generator holds its conditioning cells (HOLD): with couplings and omegas given to
+    their rows (which the saved generators leave at zero) they still end at the class's
+    phases, while without the hold the same run moves them."""
+    u = TINY
+    rng = np.random.default_rng(8)
+    q = un0.quantize(u, _random_net(u, rng))
+    q.J[u.main:] = rng.integers(-15, 16, (u.cond, u.n))
+    q.omega[u.main:] = 500
+    labels, seeds = np.array([1, 4, 4]), np.array([3, 4, 5])
+    theta = un0.exact_run(u, q, labels, seeds)
+    assert np.array_equal(theta[:, u.main:], q.theta_c[labels])
+    p, cfg = u.p, un0.run_config(u)
+    start = np.concatenate([un0.start_phases(u, seeds), q.theta_c[labels]], axis=-1)
+    st = onn.init_state(p, cfg, p.n, theta=start, seeds=np.zeros(3, dtype=np.int64))
+    for _ in range(u.epochs):
+        st = onn.epoch(p, cfg, onn.couplings(p, q.J), st, q.omega)
+    assert (st.theta[:, u.main:] != q.theta_c[labels]).all()
+
+
 def test_readout_int_rounds_and_clips():
     u = un0.Un0Params(main=2, cond=1, epochs=1)
     q = un0.Quantized(np.zeros((3, 3), int), np.zeros(3, int), np.zeros((10, 1), int),
@@ -173,3 +193,7 @@ def test_rtl_equals_model_on_every_image(sim, name):
         assert rtl_px[k].tolist() == px[k].tolist(), f"image {k}: pixels differ"
         assert recs[k]["epochs"] == u.epochs
         assert recs[k]["cycles"] == un0.clocks_per_image(u)
+        # the readout is one burst; the STATUS polls (at least one) come on top of the load
+        assert recs[k]["readout_accesses"] == un0.readout_accesses(u) == u.main + 1
+        assert recs[k]["accesses"] > un0.load_accesses(u) + un0.readout_accesses(u)
+

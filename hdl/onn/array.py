@@ -146,6 +146,9 @@ class OnnArray(wiring.Component):
         theta = [Signal(PB, name=f"theta{i}") for i in range(n)]
         lfsr = [Signal(LFSR_BITS, name=f"lfsr{i}") for i in range(n)]
         omega = [Signal(signed(p.omega_bits), name=f"omega{i}") for i in range(n)]
+        # HOLD (builds with_hold): a held cell's phase and velocity are never written by the
+        # array (draw, epoch, PBIT slot); it still drives the others through its phase
+        hold = Signal(n) if p.with_hold else Const(0, n)
 
         # ---- schedules: ks(t) = min(ks_max, ks_acc >> 8); a(t) = max(0, a0 - (dec_acc >> 8))
         ks_acc = Signal(p.ks_bits + SCHED_FRAC + 1)
@@ -380,18 +383,20 @@ class OnnArray(wiring.Component):
             m.d.comb += slot.eq(s2_valid & (mode == Mode.PBIT) & ~s2_fill)
             th_j = Signal(PB)
             own_neg = Signal()
+            held_j = Signal()           # a held cell keeps its spin: no flip, no write
+            m.d.comb += held_j.eq(hold.bit_select(s2_j, 1))
             field = Signal(signed(acc_shape.width + 1))
             new_neg = Signal()
             m.d.comb += [th_j.eq(Array(theta)[s2_j]), own_neg.eq(spin_bit(m, th_j, "s2_own")),
                          field.eq(Array(acc)[s2_j] + Array(eta)[s2_j]),
-                         new_neg.eq(Mux(field > 0, 0, Mux(field < 0, 1, own_neg)))]
+                         new_neg.eq(Mux(held_j | (field == 0), own_neg, field < 0))]
             # s3 holds a slot whose spin did not flip: nothing to add
             c_skip = local("s3_skip", slot & (new_neg == own_neg))
             new_phase = Signal(PB)
             m.d.comb += new_phase.eq(new_neg << (PB - 1))
             with m.If(first_issue):
                 m.d.sync += p_changed.eq(0)
-            with m.If(slot & (new_phase != th_j)):
+            with m.If(slot & ~held_j & (new_phase != th_j)):
                 m.d.sync += p_changed.eq(1)
             s2_sign = [Mux(slot, new_neg, s2_sneg[i]) for i in range(n)]
         else:
@@ -478,7 +483,8 @@ class OnnArray(wiring.Component):
             q_theta = Signal(PB, name=f"q_theta{i}")
             m.d.comb += q_theta.eq(step[:p.onn_phase_bits] << odrop)
             m.d.comb += [new_theta[i].eq(Mux(c_onn[i], q_theta, theta[i] + step)),
-                         changed[i].eq(Mux(c_onn[i], q_theta != theta[i], step.any()))]
+                         changed[i].eq(Mux(c_onn[i], q_theta != theta[i], step.any())
+                                       & ~hold[i])]
 
         # ---- control FSM
         remaining = Signal(32)
@@ -526,12 +532,12 @@ class OnnArray(wiring.Component):
                 nxt = Signal(LFSR_BITS, name=f"lfsr_next{i}")
                 m.d.comb += nxt.eq(lfsr_advance(lfsr[i], p.lfsr_steps))
                 m.d.sync += lfsr[i].eq(nxt)
-                with m.If(do_draw[i]):
+                with m.If(do_draw[i] & ~hold[i]):
                     m.d.sync += theta[i].eq(nxt[:PB])
-            with m.If(c_u_write[i] & ~c_pb[i]):
+            with m.If(c_u_write[i] & ~c_pb[i] & ~hold[i]):
                 m.d.sync += theta[i].eq(new_theta[i])
             if PBIT:
-                with m.If(slot & (s2_j == i)):
+                with m.If(slot & (s2_j == i) & ~hold[i]):
                     m.d.sync += theta[i].eq(new_phase)
         if MOM:
             # Velocity (OIM / Kuramoto): v = x - half at u_write (x = force + leak + half is
@@ -545,7 +551,7 @@ class OnnArray(wiring.Component):
                 vel = Signal(signed(p.vel_bits), name=f"vel{i}")
                 with m.If(do_seed[i]):
                     m.d.sync += vel.eq(0)
-                with m.Elif(c_u_write[i] & ~c_onn[i] & ~c_pb[i]):
+                with m.Elif(c_u_write[i] & ~c_onn[i] & ~c_pb[i] & ~hold[i]):
                     m.d.sync += vel.eq(x_of[i] - half_g[c])
                 m.d.sync += lk[i].eq(Mux(mom_c[c].any(), vel - (vel >> mom_c[c]), 0)
                                      + half_c[c])
@@ -603,6 +609,10 @@ class OnnArray(wiring.Component):
             f = regs[reg].layout[name]
             return wdata[f.offset:f.offset + f.width]
 
+        hold_words = regs["HOLD"].count if p.with_hold else 0
+        at_hold = Const(0)
+        for w in range(hold_words):
+            at_hold = at_hold | at("HOLD", w)
         with m.If(wr):
             with m.If(at("CMD")):
                 with m.If((c_start | c_resume) & busy):
@@ -611,7 +621,7 @@ class OnnArray(wiring.Component):
                     m.d.sync += cause.eq(0)
             with m.Elif(busy & (at("CONFIG") | at("KS_MAX") | at("KS_INC") | at("NOISE_AMP")
                                 | at("NOISE_DEC") | at("SEED") | at("EPOCHS") | at("PHASE")
-                                | at("OMEGA") | at("JDATA"))):
+                                | at("OMEGA") | at("JDATA") | at_hold)):
                 m.d.comb += errs.eq(Cause.BUSY)
             with m.Elif(at("CONFIG")):
                 mv = fld("CONFIG", "mode")
@@ -662,6 +672,9 @@ class OnnArray(wiring.Component):
                     m.d.sync += [jcol.eq(col), jgroup.eq(grp)]
                 with m.Else():
                     m.d.comb += errs.eq(Cause.BAD_JADDR)
+            for w in range(hold_words):
+                with m.Elif(at("HOLD", w)):
+                    m.d.sync += hold[32 * w:32 * (w + 1)].eq(wdata)
             with m.Elif(at("JDATA")):
                 m.d.comb += j_we.eq(1)
                 m.d.sync += jgroup.eq(Mux(jgroup == groups - 1, 0, jgroup + 1))
@@ -669,15 +682,17 @@ class OnnArray(wiring.Component):
                     m.d.sync += jcol.eq(Mux(jcol == n - 1, 0, jcol + 1))
         with m.If(errs.any()):
             m.d.sync += cause.eq(cause | errs)
-        # PHASE / OMEGA accesses advance CELL (a refused write does not)
-        step_cell = ((wr & ~busy) | bus.r_stb) & (at("PHASE") | at("OMEGA"))
+        # PHASE / OMEGA accesses and SINCOS_INC reads advance CELL (a refused write does not)
+        step_cell = (((wr & ~busy) | bus.r_stb) & (at("PHASE") | at("OMEGA"))
+                     | bus.r_stb & at("SINCOS_INC"))
         with m.If(step_cell):
             m.d.comb += cell_d.eq(Mux(cell == n - 1, 0, cell + 1))
         m.d.sync += cell.eq(cell_d)
 
         # ---- CSR reads (registered)
         info = regs.pack("INFO", n=n, phase_bits=PB, weight_bits=WB, sin_bits=p.sin_bits,
-                         parallel=int(p.with_parallel), pbit=int(p.with_pbit))
+                         parallel=int(p.with_parallel), pbit=int(p.with_pbit),
+                         hold=int(p.with_hold))
         status = Signal(regs["STATUS"].layout)
         config = Signal(regs["CONFIG"].layout)
         m.d.comb += [config.mode.eq(mode), config.shift.eq(shift),
@@ -706,6 +721,9 @@ class OnnArray(wiring.Component):
             "NOISE_AMP": a0, "NOISE_DEC": a_dec, "SEED": seed, "EPOCHS": epochs,
             "STATUS": status.as_value(), "EPOCH": t, "CYCLES": cycles, "CELL": cell,
             "PHASE": th_sc, "OMEGA": om_sc.as_unsigned(), "SINCOS": Cat(s_out, c_out),
+            "SINCOS_INC": Cat(s_out, c_out),
             "SPINS": [spins[32 * w:32 * (w + 1)] for w in range(regs["SPINS"].count)],
-            "JADDR": jcol | (jgroup << 16)}, addr=addr)
+            "JADDR": jcol | (jgroup << 16),
+            **({"HOLD": [hold[32 * w:32 * (w + 1)] for w in range(hold_words)]}
+               if p.with_hold else {})}, addr=addr)
         return m

@@ -97,6 +97,9 @@ class OnnParams:
     with_parallel   all j accumulated in one clock (adder tree per cell) instead of n clocks
     with_pbit       the PBIT mode (serial builds only): the per-slot spin decision (an n-way
                     select of the field and noise, one adder) and the field updates
+    with_hold       a per-cell hold mask (register HOLD): a held cell keeps its phase in every
+                    mode, whatever its couplings, omega and noise (START's draw and every epoch
+                    leave it; only a host PHASE write moves it); OnnArray only (OnnTdm refuses it)
     fanout_cells    cells served by one copy of each broadcast control register (pipeline
                     strobes, mode, shift, seed, theta_j, the shared multiplier operand): a
                     layout choice that bounds those nets' fanout; no effect on any result
@@ -115,6 +118,7 @@ class OnnParams:
     max_momentum: int = 0
     with_parallel: bool = False
     with_pbit: bool = False
+    with_hold: bool = False
     fanout_cells: int = 8
 
     def __post_init__(self):
@@ -138,7 +142,7 @@ class OnnParams:
         check("max_shift", lambda v: 0 <= v <= 31, "an integer in 0..31")
         check("max_momentum", lambda v: 0 <= v <= MAX_MOMENTUM, f"an integer in 0..{MAX_MOMENTUM}")
         check("fanout_cells", lambda v: 1 <= v <= 4096, "an integer in 1..4096")
-        for name in ("with_parallel", "with_pbit"):
+        for name in ("with_parallel", "with_pbit", "with_hold"):
             if not isinstance(getattr(self, name), bool):
                 raise ValueError(f"{name} must be a bool, not {getattr(self, name)!r}")
         if self.with_pbit and self.with_parallel:
@@ -194,6 +198,7 @@ class OnnParams:
         par = "_par" if self.with_parallel else ""
         par += f"_m{self.max_momentum}" if self.max_momentum else ""
         par += "_pb" if self.with_pbit else ""
+        par += "_h" if self.with_hold else ""
         fan = f"_f{self.fanout_cells}" if self.fanout_cells != OnnParams.fanout_cells else ""
         return f"onn_{self.n}_p{self.phase_bits}w{self.weight_bits}s{self.sin_bits}{par}{fan}"
 

@@ -8,15 +8,20 @@ __all__ = ["register_map"]
 
 
 def register_map(p: OnnParams) -> RegisterMap:
-    """The array's registers (word offsets). Cell-indexed registers (PHASE, OMEGA, SINCOS) act
-    on cell ``CELL.cell``; PHASE and OMEGA accesses (read or write) then advance it (n-1 wraps
-    to 0). Couplings are written column by column: JADDR selects column ``j`` and group ``g``;
-    a JDATA write sets ``J[g*k + f][j]`` from field ``w<f>`` (``k`` = :func:`weights_per_word`)
-    and advances to the next group (then the next column). The diagonal is stored as 0."""
+    """The array's registers (word offsets). Cell-indexed registers (PHASE, OMEGA, SINCOS,
+    SINCOS_INC) act on cell ``CELL.cell``; PHASE and OMEGA accesses (read or write) and
+    SINCOS_INC reads then advance it (n-1 wraps to 0), so a burst of reads streams the cells'
+    readout after one CELL write. Couplings are written column by column: JADDR selects
+    column ``j`` and group ``g``; a JDATA write sets ``J[g*k + f][j]`` from field ``w<f>``
+    (``k`` = :func:`weights_per_word`) and advances to the next group (then the next column).
+    The diagonal is stored as 0.
+    Builds ``with_hold`` add HOLD (one bit per cell, written like the other run-time registers:
+    refused while running)."""
     k = weights_per_word(p)
     return RegisterMap("onn", (
         Register("INFO", (Field("n", 13), Field("phase_bits", 6), Field("weight_bits", 5),
-                          Field("sin_bits", 5), Field("parallel", 1), Field("pbit", 1)),
+                          Field("sin_bits", 5), Field("parallel", 1), Field("pbit", 1),
+                          Field("hold", 1)),
                  access="r",
                  doc="build-time parameters"),
         Register("CONFIG", (Field("mode", 2, "Mode: 0 ONN, 1 OIM, 2 KURAMOTO, 3 PBIT"),
@@ -44,7 +49,7 @@ def register_map(p: OnnParams) -> RegisterMap:
         Register("EPOCH", (Field("t", 32),), access="r", doc="epochs since START"),
         Register("CYCLES", (Field("count", 32),), access="r",
                  doc="clocks spent busy since START (saturating)"),
-        Register("CELL", (Field("cell", 16),), doc="cell of PHASE / OMEGA / SINCOS"),
+        Register("CELL", (Field("cell", 16),), doc="cell of PHASE / OMEGA / SINCOS / SINCOS_INC"),
         Register("PHASE", (Field("phase", p.phase_bits),),
                  doc="phase of cell CELL, then CELL+1 (while running, one clock earlier)"),
         Register("OMEGA", (Field("omega", p.omega_bits),),
@@ -58,4 +63,12 @@ def register_map(p: OnnParams) -> RegisterMap:
                  doc="coupling column j and group of the next JDATA"),
         Register("JDATA", tuple(Field(f"w{f}", p.weight_bits) for f in range(k)), access="w",
                  doc=f"J[g*{k}+f][j] = w<f> (signed), then advance group/column"),
-    ))
+        Register("SINCOS_INC", (Field("sin", p.sin_bits), Field("cos", p.sin_bits)),
+                 access="r",
+                 doc="SINCOS of cell CELL, then CELL+1: after one CELL write, reads "
+                     "return consecutive cells (back to back, one per clock)"),
+    ) + ((
+        Register("HOLD", (Field("bits", 32),), count=-(-p.n // 32),
+                 doc="hold bit of cells 32w..32w+31 (1: the array never moves the cell's "
+                     "phase; builds with_hold)"),
+    ) if p.with_hold else ()))

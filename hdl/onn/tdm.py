@@ -63,7 +63,8 @@ EPOCH_OVERHEAD_TDM = 1
 class TdmParams:
     """Build-time parameters of :class:`OnnTdm`.
 
-    array   the :class:`OnnParams` of the cells (n, widths, momentum, PBIT); serial only
+    array   the :class:`OnnParams` of the cells (n, widths, momentum, PBIT); serial only, no
+            hold mask (``with_hold`` is refused)
     lanes   P parallel cell datapaths, a power of two dividing ``n``, at least
             ``weights_per_word(array)`` (a JDATA write then touches each bank once)
     """
@@ -77,6 +78,10 @@ class TdmParams:
         if a.with_parallel:
             raise ValueError("a time-multiplexed array is serial: array.with_parallel must be "
                              "False")
+        if a.with_hold:
+            # the mask would be one more per-cell quantity in the batch words and the PBIT slot;
+            # nothing run on OnnTdm needs it yet (the Un-0 generator runs on OnnArray)
+            raise ValueError("OnnTdm has no hold mask (HOLD): array.with_hold must be False")
         P = self.lanes
         if not (isinstance(P, int) and P >= 1 and P & (P - 1) == 0):
             raise ValueError(f"lanes must be a power of two, not {P!r}")
@@ -889,8 +894,9 @@ class OnnTdm(wiring.Component):
             m.d.sync += [jw[ln].addr.eq(jq_grp * n + jq_col), jw[ln].en.eq(jq_we),
                          jw[ln].data.eq(Cat(*lanes_w))]
 
-        # PHASE / OMEGA accesses advance CELL (a refused write does not)
-        step_cell = ((wr & ~busy) | bus.r_stb) & (at("PHASE") | at("OMEGA"))
+        # PHASE / OMEGA accesses and SINCOS_INC reads advance CELL (a refused write does not)
+        step_cell = (((wr & ~busy) | bus.r_stb) & (at("PHASE") | at("OMEGA"))
+                     | bus.r_stb & at("SINCOS_INC"))
         with m.If(step_cell):
             m.d.comb += cell_d.eq(Mux(cell == n - 1, 0, cell + 1))
         m.d.sync += cell.eq(cell_d)
@@ -922,6 +928,7 @@ class OnnTdm(wiring.Component):
             "NOISE_AMP": a0, "NOISE_DEC": a_dec, "SEED": seed, "EPOCHS": epochs,
             "STATUS": status.as_value(), "EPOCH": t, "CYCLES": cycles, "CELL": cell,
             "PHASE": th_sc, "OMEGA": om_sc.as_unsigned(), "SINCOS": Cat(s_out, c_out),
+            "SINCOS_INC": Cat(s_out, c_out),
             "SPINS": [spins[32 * w:32 * (w + 1)] for w in range(regs["SPINS"].count)],
             "JADDR": jcol | (jgroup << 16)}, addr=addr)
         return m

@@ -95,6 +95,13 @@ class Array:
         for v in values:
             await self.csr.write(reg, int(v) & ((1 << bits) - 1))
 
+    async def write_hold(self, hold):
+        """HOLD words from one boolean per cell (builds with_hold)."""
+        bits = [int(bool(v)) for v in hold]
+        for w in range(self.regs["HOLD"].count):
+            word = sum(b << k for k, b in enumerate(bits[32 * w:32 * w + 32]))
+            await self.csr.write("HOLD", word, index=w)
+
     async def phases(self) -> list[int]:
         await self.csr.write("CELL", cell=0)
         return [await self.csr.read("PHASE") for _ in range(self.p.n)]
@@ -108,6 +115,15 @@ class Array:
         f = await self.csr.fields("SINCOS")
         b = self.p.sin_bits
         return tuple(v - (1 << b) if v >> (b - 1) else v for v in (f["sin"], f["cos"]))
+
+    async def sincos_burst(self, first: int, count: int) -> list[tuple[int, int]]:
+        """SIN and COS of cells ``first``, ``first + 1``, ... (mod n): one CELL write, then
+        ``count`` SINCOS_INC reads back to back."""
+        await self.csr.write("CELL", cell=first)
+        b, layout = self.p.sin_bits, self.regs["SINCOS_INC"].layout
+        words = await self.csr.read_burst("SINCOS_INC", count)
+        return [tuple(signed((w >> layout[f].offset) & ((1 << b) - 1), b) for f in ("sin", "cos"))
+                for w in words]
 
     async def go(self, cmd: str, epochs: int, mode, *, keep=False, until_stable=False):
         """START or RESUME ``epochs`` epochs and wait for done (the bus is free meanwhile)."""
@@ -239,7 +255,13 @@ async def lockstep(dut, mode: Mode, schedules: bool = False):
     4``), random omegas; START 0 epochs, then RESUME one epoch at a time, every phase compared
     with ``sim.onn.model.epoch``; the readout; then one continuous run must end in the same
     state after exactly ``start + fill + epochs * epoch`` busy clocks (CYCLES). Records the
-    cycle figures."""
+    cycle figures.
+
+    Builds ``with_hold``: every cell gets a host phase, a random third of the cells (at least
+    one) are held (HOLD), and START draws (ONN: keeps) the phases; the held cells must keep
+    theirs through the draw and every epoch, the free cells follow the model with ``hold``,
+    and at least one held cell must be one that the same epoch without HOLD would have moved
+    (its coupling row, omega or noise is not zero)."""
     chk, a = await setup(dut)
     p = chk.p
     rng = np.random.default_rng([seed(), mode.value, schedules])
@@ -259,20 +281,39 @@ async def lockstep(dut, mode: Mode, schedules: bool = False):
     Jc = onn.couplings(p, J)
     keep = mode == Mode.ONN        # ONN: host-written phases; others: drawn from the LFSRs
     theta0 = rng.integers(0, 1 << p.phase_bits, size=p.n) if keep else None
+    hold = None
+    if p.with_hold:                # its own generator: the other draws stay those without
+        hrng = np.random.default_rng([seed(), mode.value, schedules, 1])
+        hold = hrng.random(p.n) < 1 / 3
+        hold[hrng.integers(0, p.n)] = True
+        if hold.all():
+            hold[0] = False
+        assert schedules or np.abs(Jc[hold]).sum(), "held cells with zero coupling rows"
+        if theta0 is None:
+            theta0 = hrng.integers(0, 1 << p.phase_bits, size=p.n)
     await a.load_couplings(J)
     await a.configure(cfg)
     if mode == Mode.KURAMOTO:
         await a.write_cells("OMEGA", omega, p.omega_bits)
-    if keep:
+    if theta0 is not None:
         await a.write_cells("PHASE", theta0, p.phase_bits)
+    if hold is not None:
+        await a.write_hold(hold)
+        words = [await a.csr.read("HOLD", w) for w in range(a.regs["HOLD"].count)]
+        assert [(words[i // 32] >> (i % 32)) & 1 for i in range(p.n)] == hold.tolist()
     await a.go("start", 0, mode, keep=keep)
-    st = onn.init_state(p, cfg, p.n, theta0)
+    st = onn.init_state(p, cfg, p.n, theta0, hold=hold, draw=not keep)
     got = await a.phases()
     assert got == [int(v) for v in st.theta], f"{mode.name}: initial phases differ"
     trace = [list(got)]
+    would_move = 0              # held cells the epoch would have moved without HOLD
     for e in range(chk.epochs):
         await a.go("resume", 1, mode)
-        st = onn.epoch(p, cfg, Jc, st, omega if mode == Mode.KURAMOTO else None)
+        om = omega if mode == Mode.KURAMOTO else None
+        if hold is not None:
+            free = onn.epoch(p, cfg, Jc, st, om)
+            would_move += int((free.theta != st.theta)[hold].sum())
+        st = onn.epoch(p, cfg, Jc, st, om, hold)
         got = await a.phases()
         want = [int(v) for v in st.theta]
         bad = [i for i in range(p.n) if got[i] != want[i]]
@@ -281,6 +322,10 @@ async def lockstep(dut, mode: Mode, schedules: bool = False):
                          f" model {[want[i] for i in bad[:8]]}")
         assert await a.csr.read("EPOCH") == e + 1
         trace.append(got)
+    if hold is not None:
+        assert all(tr[i] == theta0[i] for tr in trace for i in np.flatnonzero(hold)), \
+            f"{mode.name}: a held cell moved"
+        assert would_move, f"{mode.name}: no held cell would have moved"
     moved = sum(t0 != t1 for t0, t1 in zip(trace, trace[1:]))
     need = 1 if mode in (Mode.ONN, Mode.PBIT) else chk.epochs // 2
     assert moved >= need, f"{mode.name}: phases moved in only {moved} epochs"
@@ -288,13 +333,19 @@ async def lockstep(dut, mode: Mode, schedules: bool = False):
     s, c = onn.sincos(p, st.theta)
     for i in range(min(p.n, 8)):
         assert await a.sincos(i) == (int(s[i]), int(c[i])), f"SINCOS of cell {i}"
+    # the burst: every cell from cell 0, then across the wrap from cell n - 3; CELL moves on
+    want_sc = [(int(s[i]), int(c[i])) for i in range(p.n)]
+    assert await a.sincos_burst(0, p.n) == want_sc, "SINCOS_INC burst"
+    assert (await a.csr.fields("CELL"))["cell"] == 0
+    assert await a.sincos_burst(p.n - 3, 5) == (want_sc * 2)[p.n - 3:p.n + 2], "burst wrap"
+    assert (await a.csr.fields("CELL"))["cell"] == 2
     if mode == Mode.KURAMOTO:
         await a.csr.write("CELL", cell=0)
         got_om = [signed(await a.csr.read("OMEGA"), p.omega_bits) for _ in range(p.n)]
         assert got_om == [int(v) for v in omega], "OMEGA readback"
     if keep:
         await a.write_cells("PHASE", theta0, p.phase_bits)
-    await a.go("start", chk.epochs, mode, keep=keep)
+    await a.go("start", chk.epochs, mode, keep=keep)     # held cells: still theta0
     assert await a.phases() == trace[-1], f"{mode.name}: continuous run differs"
     cycles = await a.csr.read("CYCLES")
     want = a.start_cycles(keep) + a.fill_cycles(mode) + chk.epochs * a.epoch_cycles(mode)

@@ -15,7 +15,9 @@ equations are in ``docs/onn.md``; in short, per epoch ``t`` and cell ``i``:
 - both:     ``v_i <- v_i - (v_i >> m) + x_i`` (momentum m > 0; ``v_i <- x_i`` when m = 0),
             ``theta_i <- (theta_i + ((v_i + 2**(s-1)) >> s)) mod 2**PB`` (``v_i`` when s = 0);
 - ONN: see :func:`onn_epoch`;
-- PBIT: see :func:`pbit_epoch`.
+- PBIT: see :func:`pbit_epoch`;
+- held cells (``hold``, the HOLD register of builds ``with_hold``): their phase and velocity
+  are left as they are by every epoch and by START's draw; they still drive the other cells.
 
 Every function takes a batch of independent runs along leading axes of ``theta`` (shape
 ``(..., m)``) with one coupling matrix ``J`` (``m x m``, ``m <= n``): a graph smaller than the
@@ -43,7 +45,7 @@ from hdl.onn import (
 __all__ = ["State", "lfsr_step", "lfsr_init", "noise_sample", "ks_at", "amp_at", "couplings",
            "init_state", "epoch", "oim_epoch", "kuramoto_epoch", "onn_epoch", "pbit_epoch", "run",
            "spins", "phases_from_spins", "sincos", "hebbian", "lut", "epoch_noise", "round_shift",
-           "coupling_sum"]
+           "coupling_sum", "held"]
 
 
 # ------------------------------------------------------------------------------ tables
@@ -116,20 +118,38 @@ def couplings(p: OnnParams, J) -> np.ndarray:
     return J
 
 
-def init_state(p: OnnParams, cfg: RunConfig, m: int, theta=None, seeds=None) -> State:
+def held(hold, m: int) -> np.ndarray | None:
+    """The hold mask as ``m`` booleans (None: no cell held)."""
+    if hold is None:
+        return None
+    h = np.asarray(hold, dtype=bool)
+    if h.shape != (m,):
+        raise ValueError(f"hold must have one entry per cell ({m}), not shape {h.shape}")
+    return h if h.any() else None
+
+
+def init_state(p: OnnParams, cfg: RunConfig, m: int, theta=None, seeds=None, *, hold=None,
+               draw: bool | None = None) -> State:
     """State after START: LFSRs seeded from ``cfg.seed``, or from ``seeds`` (an array: one
     independent run per entry, batch shape = its shape). Phases are ``theta`` if given
-    (host-written), else drawn: each LFSR advances ``lfsr_steps`` and the phase is the state's
-    low ``phase_bits`` bits (uniform, so almost never on the 0 / pi fixed points)."""
+    (host-written, START with keep_phases), else drawn: each LFSR advances ``lfsr_steps`` and
+    the phase is the state's low ``phase_bits`` bits (uniform, so almost never on the 0 / pi
+    fixed points). ``draw`` (default: ``theta is None``) draws even though ``theta`` is given:
+    START without keep_phases, where the held cells (``hold``) keep their phases ``theta``."""
     seeds = np.asarray(cfg.seed if seeds is None else seeds, dtype=np.int64)
     lf = lfsr_init(seeds, m, seeds.shape)
-    if theta is None:
-        lf = lfsr_step(lf, p.lfsr_steps)
-        th = (lf & np.uint64((1 << p.phase_bits) - 1)).astype(np.int64)
-    else:
+    hold = held(hold, m)
+    draw = theta is None if draw is None else draw
+    if theta is not None:
         th = np.broadcast_to(np.asarray(theta, dtype=np.int64), seeds.shape + (m,)).copy()
         if th.size and (th.min() < 0 or th.max() >= 1 << p.phase_bits):
             raise ValueError(f"phases must lie in 0..{(1 << p.phase_bits) - 1}")
+    elif hold is not None:
+        raise ValueError("held cells keep their phases through START's draw: give theta")
+    if draw:
+        lf = lfsr_step(lf, p.lfsr_steps)
+        new = (lf & np.uint64((1 << p.phase_bits) - 1)).astype(np.int64)
+        th = new if hold is None else np.where(hold, th, new)
     return State(th, lf, 0)
 
 
@@ -160,30 +180,36 @@ def coupling_sum(p: OnnParams, J: np.ndarray, theta: np.ndarray) -> np.ndarray:
     return prod.sum(axis=-1, dtype=np.int64)
 
 
-def _step(p: OnnParams, cfg: RunConfig, st: State, lf, x) -> State:
+def _step(p: OnnParams, cfg: RunConfig, st: State, lf, x, hold=None) -> State:
     """The phase update of OIM and Kuramoto from the force ``x``: the velocity ``v = v - (v >>
-    m) + x`` (m = ``cfg.momentum``; ``v = x`` when m = 0), then ``theta += rnd(v >> shift)``."""
+    m) + x`` (m = ``cfg.momentum``; ``v = x`` when m = 0), then ``theta += rnd(v >> shift)``;
+    held cells keep both."""
     v = st.vel - (st.vel >> cfg.momentum) + x if cfg.momentum else x
     mask = (1 << p.phase_bits) - 1
-    return State((st.theta + round_shift(v, cfg.shift)) & mask, lf, st.t + 1, v)
+    theta = (st.theta + round_shift(v, cfg.shift)) & mask
+    hold = held(hold, st.theta.shape[-1])
+    if hold is not None:
+        theta = np.where(hold, st.theta, theta)
+        v = np.where(hold, st.vel, v)
+    return State(theta, lf, st.t + 1, v)
 
 
-def oim_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
+def oim_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State, hold=None) -> State:
     mask = (1 << p.phase_bits) - 1
     lf, eta = epoch_noise(p, cfg, st)
     acc = coupling_sum(p, J, st.theta)
     shil = lut(p)[((2 * st.theta) & mask) >> (p.phase_bits - p.lut_bits)]
-    return _step(p, cfg, st, lf, acc - ((ks_at(cfg, st.t) * shil) >> KS_FRAC) + eta)
+    return _step(p, cfg, st, lf, acc - ((ks_at(cfg, st.t) * shil) >> KS_FRAC) + eta, hold)
 
 
 def kuramoto_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State,
-                   omega: np.ndarray) -> State:
+                   omega: np.ndarray, hold=None) -> State:
     lf, eta = epoch_noise(p, cfg, st)
     return _step(p, cfg, st, lf, np.asarray(omega, dtype=np.int64)
-                 + coupling_sum(p, J, st.theta) + eta)
+                 + coupling_sum(p, J, st.theta) + eta, hold)
 
 
-def onn_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
+def onn_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State, hold=None) -> State:
     """One ONN epoch: one period of P = 2**onn_phase_bits ticks.
 
     Cell j's output at tick t is ``o_j(t) = +1`` if ``(t - q_j) mod P < P/2`` else ``-1``, with
@@ -205,10 +231,12 @@ def onn_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
     rise = y & ~np.roll(y, 1, axis=-1)
     has = rise.any(axis=-1)
     qn = np.where(has, rise.argmax(axis=-1), q)
-    return State(qn << drop, lf, st.t + 1, st.vel)
+    hold = held(hold, st.theta.shape[-1])
+    theta = qn << drop if hold is None else np.where(hold, st.theta, qn << drop)
+    return State(theta, lf, st.t + 1, st.vel)
 
 
-def pbit_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
+def pbit_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State, hold=None) -> State:
     """One PBIT epoch: cells 0..m-1 in turn (slot j = cell j) set their spin from the sign of
     ``f_j = A sum_{i != j} J_ji s_i + eta_j`` (``A`` = sin_amp, ``s = +1`` for spin bit 0,
     ``eta_j`` this epoch's noise sample): ``s_j = +1`` if ``f_j > 0``, ``-1`` if ``< 0``, kept on
@@ -216,9 +244,10 @@ def pbit_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
     earlier slots left it, except the one slot just before (``j - 1``, same epoch): its new
     value reaches cell j's accumulator one clock too late, so cell j sees its old spin. At an
     epoch's start every field is exact (the hardware's fields are filled from the spins at
-    START / RESUME and follow every flip after).
+    START / RESUME and follow every flip after). A held cell's slot keeps its spin and phase.
     """
     lf, eta = epoch_noise(p, cfg, st)
+    hold = held(hold, st.theta.shape[-1])
     A = p.sin_amp
     neg = spins(p, st.theta)
     s = 1 - 2 * neg                                    # (..., m)
@@ -231,6 +260,9 @@ def pbit_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
             seen = seen - np.where(changed_prev, 2 * A * J[j, j - 1] * s[..., j - 1], 0)
         f = seen + eta[..., j]
         new = np.where(f > 0, 1, np.where(f < 0, -1, s[..., j]))
+        if hold is not None and hold[j]:
+            changed_prev = np.zeros_like(changed_prev)
+            continue
         flip = new != s[..., j]
         h = h + np.where(flip[..., None], 2 * A * new[..., None] * J[:, j], 0)
         s[..., j] = new
@@ -239,32 +271,35 @@ def pbit_epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State) -> State:
     return State(theta, lf, st.t + 1, st.vel)
 
 
-def epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State, omega=None) -> State:
-    """One epoch in ``cfg.mode`` (``J`` from :func:`couplings`)."""
+def epoch(p: OnnParams, cfg: RunConfig, J: np.ndarray, st: State, omega=None,
+          hold=None) -> State:
+    """One epoch in ``cfg.mode`` (``J`` from :func:`couplings`; ``hold``: one boolean per
+    cell, the HOLD register)."""
     mode = Mode(cfg.mode)
     if mode == Mode.ONN:
-        return onn_epoch(p, cfg, J, st)
+        return onn_epoch(p, cfg, J, st, hold)
     if mode == Mode.PBIT:
-        return pbit_epoch(p, cfg, J, st)
+        return pbit_epoch(p, cfg, J, st, hold)
     if mode == Mode.OIM:
-        return oim_epoch(p, cfg, J, st)
+        return oim_epoch(p, cfg, J, st, hold)
     if omega is None:
         omega = np.zeros(J.shape[0], dtype=np.int64)
     lo = -(1 << (p.omega_bits - 1))
     if np.min(omega) < lo or np.max(omega) >= -lo:
         raise ValueError(f"omega must lie in {lo}..{-lo - 1} for omega_bits={p.omega_bits}")
-    return kuramoto_epoch(p, cfg, J, st, omega)
+    return kuramoto_epoch(p, cfg, J, st, omega, hold)
 
 
 def run(p: OnnParams, cfg: RunConfig, J, epochs: int, theta=None, seeds=None, omega=None,
-        until_stable: bool = False):
+        until_stable: bool = False, hold=None, draw: bool | None = None):
     """START then ``epochs`` epochs; returns the final :class:`State`. With ``until_stable``
-    (ONN recall) stops early once no phase changed in an epoch."""
+    (ONN recall) stops early once no phase changed in an epoch. ``hold`` and ``draw``: see
+    :func:`init_state` (held cells need their phases in ``theta``)."""
     cfg.check(p)
     J = couplings(p, J)
-    st = init_state(p, cfg, J.shape[0], theta, seeds)
+    st = init_state(p, cfg, J.shape[0], theta, seeds, hold=hold, draw=draw)
     for _ in range(epochs):
-        nxt = epoch(p, cfg, J, st, omega)
+        nxt = epoch(p, cfg, J, st, omega, hold)
         if until_stable and np.array_equal(nxt.theta, st.theta):
             return nxt
         st = nxt

@@ -5,8 +5,9 @@
 integer generator to run.
 
 Cells ``0..N-1`` are the main block, ``N..N+C-1`` the conditioning block. A class ``y`` sets
-the conditioning cells to its phases ``phi[y]``; they stay there because their coupling row and
-omega are zero and the run has no noise (the array has no hold mask). The host writes every
+the conditioning cells to its phases ``phi[y]``; they stay there because they are held (the
+HOLD register of arrays built ``with_hold``, :func:`hold_mask`), and on an array without it
+because their coupling row and omega are zero and the run has no noise. The host writes every
 phase (the main cells' from :func:`start_phases`, the conditioning cells' of the class), START
 with keep_phases runs ``T`` Kuramoto epochs (momentum 0, noise 0, CONFIG.shift ``s``):
 
@@ -40,7 +41,7 @@ from sim.onn import model as onn
 __all__ = ["Un0Params", "Net", "Quantized", "default_shift", "quantize", "float_images",
            "forward", "backward", "start_phases", "exact_run", "exact_images", "readout_int",
            "run_config", "clocks_per_image", "to_pixels", "mask", "quantize_couplings",
-           "PIXELS", "CLASSES", "PIXEL_MAX"]
+           "PIXELS", "CLASSES", "PIXEL_MAX", "hold_mask", "load_accesses", "readout_accesses"]
 
 PIXELS = 64
 CLASSES = 10
@@ -277,18 +278,26 @@ def start_phases(u: Un0Params, seeds) -> np.ndarray:
     return out.reshape(seeds.shape + (u.main,))
 
 
+def hold_mask(u: Un0Params) -> np.ndarray:
+    """The HOLD bits of a run: the conditioning cells ``N..N+C-1``."""
+    return np.arange(u.n) >= u.main
+
+
 def exact_run(u: Un0Params, q: Quantized, labels, seeds) -> np.ndarray:
     """Final phases (B x n) of the integer golden model (``sim.onn.model``), one image per
     (label, seed): the host writes the main cells' :func:`start_phases` and the label's
-    conditioning phases, START with keep_phases runs ``T`` epochs."""
+    conditioning phases, holds the conditioning cells, START with keep_phases runs ``T``
+    epochs. (Without the hold the phases are the same: their rows and omegas are zero.)"""
     p = u.p
     labels = np.asarray(labels, dtype=np.int64)
     cfg = run_config(u)
     J = onn.couplings(p, q.J)
     theta = np.concatenate([start_phases(u, seeds), q.theta_c[labels]], axis=-1)
-    st = onn.init_state(p, cfg, p.n, theta=theta, seeds=np.zeros(len(labels), dtype=np.int64))
+    hold = hold_mask(u)
+    st = onn.init_state(p, cfg, p.n, theta=theta, seeds=np.zeros(len(labels), dtype=np.int64),
+                        hold=hold)
     for _ in range(u.epochs):
-        st = onn.epoch(p, cfg, J, st, q.omega)
+        st = onn.epoch(p, cfg, J, st, q.omega, hold)
     return st.theta
 
 
@@ -313,3 +322,16 @@ def clocks_per_image(u: Un0Params) -> int:
     """Array busy clocks per image: START with keep_phases, then ``T`` Kuramoto epochs (the
     CSR writes of the ``n`` phases and the readout's reads are bus clocks, not counted)."""
     return start_cycles(True) + u.epochs * epoch_cycles(u.p, Mode.KURAMOTO)
+
+
+def load_accesses(u: Un0Params) -> int:
+    """Bus writes that set up one image: CELL, the ``n`` PHASE writes (PHASE advances CELL) and
+    CMD (START with keep_phases; EPOCHS, the couplings, omegas and HOLD are written once per
+    run); the STATUS polls that wait for done come on top."""
+    return 1 + u.n + 1
+
+
+def readout_accesses(u: Un0Params) -> int:
+    """Bus accesses that read one image's SIN and COS: a CELL write, then one SINCOS_INC read
+    per main cell (``2 N`` with a CELL write and a SINCOS read per cell)."""
+    return 1 + u.main
