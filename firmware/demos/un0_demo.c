@@ -4,7 +4,8 @@
  * conditioning cells' rows and omegas are zero, so they hold their phases), then per image
  * writes all n start phases (main cells: the host-drawn phases of un0_start, conditioning
  * cells: the class's phases), runs T Kuramoto epochs (START with keep_phases) and reads SIN and
- * COS of every main cell into an int8 feature vector. The readout pixel = clip((Wq . [SIN, COS]
+ * COS of every main cell into an int8 feature vector (one CELL write, then one SINCOS_INC read
+ * per cell: the read advances CELL). The readout pixel = clip((Wq . [SIN, COS]
  * + bq + 2^(R-1)) >> R, 0, 16) runs on the IMC tile: the tile holds Wq^T (features x pixels,
  * PJ_IMC_COLS pixels per pass), the DMA streams every image's features through it, the core
  * adds bq, rounds, shifts and clips. Every pixel must equal sim/onn/un0/model.py exact_images
@@ -88,11 +89,11 @@ int main(void)
             fail("onn_error", PJ_FIELD(st, PJ_ONN_STATUS, CAUSE));
         busy += PJ_ONN_CYCLES;
         int8_t *f = &feat[k * ROWS];
-        for (int i = 0; i < UN0_MAIN; i++) {
-            PJ_ONN_CELL = (uint32_t)i;
-            uint32_t sc = PJ_ONN_SINCOS;
-            f[i] = (int8_t)PJ_FIELD(sc, PJ_ONN_SINCOS, SIN);
-            f[UN0_MAIN + i] = (int8_t)PJ_FIELD(sc, PJ_ONN_SINCOS, COS);
+        PJ_ONN_CELL = 0;
+        for (int i = 0; i < UN0_MAIN; i++) {    /* SINCOS_INC advances CELL */
+            uint32_t sc = PJ_ONN_SINCOS_INC;
+            f[i] = (int8_t)PJ_FIELD(sc, PJ_ONN_SINCOS_INC, SIN);
+            f[UN0_MAIN + i] = (int8_t)PJ_FIELD(sc, PJ_ONN_SINCOS_INC, COS);
         }
     }
     /* ---- readout on the IMC tile: COLS pixels per pass, every image per DMA transfer */
