@@ -296,6 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_maxcut_parser(sub)
     add_recall_parser(sub)
 
+    from .onn.un0.cli import add_generate_parser
+
+    add_generate_parser(sub)
+
     from .riscv.run import add_run_elf_parser
 
     add_run_elf_parser(sub)

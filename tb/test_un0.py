@@ -4,6 +4,7 @@ differences, the float model against the array's integer Kuramoto epoch, the sav
 (reproduced by their command, refused for another configuration), and the array RTL equal to
 the integer golden model on every phase and pixel of a run, on Verilator and Icarus."""
 
+import json
 import math
 
 import numpy as np
@@ -197,3 +198,71 @@ def test_rtl_equals_model_on_every_image(sim, name):
         assert recs[k]["readout_accesses"] == un0.readout_accesses(u) == u.main + 1
         assert recs[k]["accesses"] > un0.load_accesses(u) + un0.readout_accesses(u)
 
+
+# ------------------------------------------------------------------------------ the CLI
+def _generate(capsys, *args):
+    from sim.cli import main as cli
+
+    rc = cli(["generate", "digits", *args])
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_generate_digits_json_and_png(capsys, tmp_path):
+    """`picojoule generate digits --json`: stdout is one JSON object whose images are the
+    golden model's for the seeds S..S+K-1 and the class asked for (k mod 10 without --class);
+    --png writes a grid image."""
+    from sim.onn.un0.cli import DEFAULT_RUN
+
+    u = RUNS[DEFAULT_RUN][0]
+    q = un0.quantize(u, load(params_path(DEFAULT_RUN), u)[1])
+    for args, labels in ((["--count", "3", "--class", "7", "--seed", "9"], [7, 7, 7]),
+                         (["--count", "12", "--seed", "9"], [k % 10 for k in range(12)])):
+        rc, out, _ = _generate(capsys, *args, "--json")
+        assert rc == 0
+        got = json.loads(out)               # exactly one object: anything else fails to parse
+        assert got["engine"] == "model" and got["labels"] == labels
+        _, want = un0.exact_images(u, q, np.array(labels), 9 + np.arange(len(labels)))
+        assert got["images"] == want.tolist()
+        assert all(len(im) == 64 and 0 <= min(im) and max(im) <= 16 for im in got["images"])
+    png = tmp_path / "grid.png"
+    rc, out, _ = _generate(capsys, "--count", "12", "--png", str(png))
+    assert rc == 0 and "class 9" in out
+    import matplotlib.image
+
+    h, w = matplotlib.image.imread(png).shape[:2]
+    assert h > 100 and w > 500                  # two rows of ten labelled images
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--class", "10"], ["--class", "0-9", "'10'"]),
+    (["--class", "-1"], ["--class", "0-9", "'-1'"]),
+    (["--count", "0"], ["--count", ">= 1", "0"]),
+    (["--params", "missing.npz"], ["missing.npz", "not found"]),
+    (["--run", "n16", "--params", "sim/onn/un0/n48.npz"],
+     ["n48.npz", "another array configuration"]),
+], ids=["class10", "class-1", "count0", "missing-file", "other-config"])
+def test_generate_digits_bad_input(capsys, args, words):
+    """Each bad input: exit status 1, nothing on stdout, one line on stderr naming it."""
+    from sim.flow.toolchain import ROOT
+
+    args = [str(ROOT / a) if a.endswith("n48.npz") else a for a in args]
+    rc, out, err = _generate(capsys, *args, "--json")
+    assert rc == 1 and out == ""
+    assert err.count("\n") == 1 and err.startswith("picojoule: error:"), err
+    assert all(w in err for w in words), err
+
+
+def test_generate_digits_rtl_engine_equals_model(capsys):
+    """--engine rtl (the 24-cell array of n16 with HOLD, Verilator) prints the same images as
+    --engine model for the same seed and class."""
+    args = ["--run", "n16", "--count", "3", "--class", "4", "--seed", "77", "--json"]
+    out = {}
+    for engine in ("model", "rtl"):
+        rc, text, _ = _generate(capsys, *args, "--engine", engine)
+        assert rc == 0
+        out[engine] = json.loads(text)
+    assert out["rtl"]["engine"] == "rtl"
+    assert out["rtl"]["images"] == out["model"]["images"]
+    assert out["rtl"]["labels"] == out["model"]["labels"] == [4, 4, 4]
+    assert len({tuple(im) for im in out["rtl"]["images"]}) == 3
