@@ -18,12 +18,31 @@ One instruction at a time, as a small state machine:
   one (no barrel shifter).
 - **WAIT**: M extension (``with_muldiv``, the same unit as the pipelined core) and custom-0.
 - **BRANCH**: the second clock of a branch to a misaligned target (it traps if taken).
-- **TRAP**: the trap's mepc/mcause/mtval/mstatus update and the jump to mtvec, from
-  registers (cause and mtval were put in ``cause`` and ``res``).
+- **TRAP**, **TRAP2**: trap entry over two clocks (cause and mtval were put in ``cause`` and
+  ``res``): TRAP writes mtval and mcause/mstatus and reads mtvec, TRAP2 writes mepc and jumps.
+
+CSRs in block RAM: the 32-bit CSRs without side effects of their own (mtvec, mscratch, mepc,
+mtval, pmpaddr0) and the high halves of mcycle and minstret (``WORD_CSRS``) are words 32-63 of
+the register file's block RAM, not flip-flops: read through the one AND-OR of every CSR, a
+32-bit flip-flop CSR costs about two LUTs per bit, and the RAM's read port is there anyway. A
+SYSTEM instruction's rs2 port reads the word its CSR number selects (``csr_word``: five bits of
+the number; mret's field selects mepc's word, so mret reads its target like a CSR instruction);
+a CSR instruction writes the word in EXEC from the CSR write data while ``res`` takes the old
+value for rd. mtvec's reset value is the RAM's initial content (a reset does not restore it:
+the privileged spec leaves it unspecified).
+
+The counters' low halves are flip-flops. A carry into a high half is added by a three-clock
+sequence at the start of FETCH, before the request goes out (INC1 reads the half on rs1's port
+and a word holding 1 on rs2's, INC2 adds them with the ALU adder into ``res``, INC3 writes it
+back). minstret's carry is known in FETCH's first clock (the retire is counted then), so
+minstreth is always current; mcycle's carry waits for the next FETCH, so a read of mcycleh gives
+its value at the start of the reading instruction's fetch, and the usual high/low/high read
+sequence stays consistent.
 
 Clocks per instruction with single-cycle memories: 3 for ALU, CSR, branches and jumps; 5 for
-loads and stores; 3 + (shift amount / 4) + (shift amount mod 4) for shifts; 3 + 1 for traps
-and interrupts. Interrupts are taken at the start of EXEC when ``mstatus.MIE`` and
+loads and stores; 3 + (shift amount / 4) + (shift amount mod 4) for shifts; 3 + 2 for traps
+and interrupts; 3 more for a counter's carry into its high half (once per 2^32 clocks or
+instructions). Interrupts are taken at the start of EXEC when ``mstatus.MIE`` and
 ``mie & mip``.
 """
 
@@ -32,6 +51,7 @@ from amaranth.lib import enum, memory
 
 from .isa import Cause, Csr, Opcode
 from .parts import (
+    WORD_CSRS,
     csr_block,
     csr_update,
     data_request,
@@ -41,7 +61,32 @@ from .parts import (
     store_data,
 )
 
-__all__ = ["elaborate_compact"]
+__all__ = ["elaborate_compact", "csr_word"]
+
+# Five bits of a CSR number (bits 31:20 of the instruction) that tell the WORD_CSRS apart, give
+# the user-mode counter aliases (cycleh, instreth) their machine counters' words and map mret's
+# field (0x302) to mepc's word (0x341): the two differ in bits 0, 1 and 6, so bit 0 of the index
+# is b0 ^ b1.
+_WORD_BITS = (lambda b: b[0] ^ b[1], lambda b: b[0] & b[1], lambda b: b[4], lambda b: b[2],
+              lambda b: b[11])
+_MRET_FIELD = 0x302
+_ONE = 63                             # a word that holds 1 (the counters' high halves add it)
+
+
+def csr_word(number):
+    """The register-file word that holds CSR ``number`` if it is one of the ``WORD_CSRS``: an
+    ``int`` for an ``int``, else a 6-bit value (for the 12-bit field of an instruction)."""
+    if isinstance(number, int):
+        bits = [(number >> i) & 1 for i in range(12)]
+        return 32 + sum(f(bits) << i for i, f in enumerate(_WORD_BITS))
+    return Cat(*(f(number) for f in _WORD_BITS), Const(1, 1))
+
+
+_WORDS = {csr: csr_word(csr.value) for csr in WORD_CSRS}
+assert len(set(_WORDS.values())) == len(_WORDS) and _ONE not in _WORDS.values()
+assert csr_word(_MRET_FIELD) == _WORDS[Csr.MEPC]
+assert csr_word(Csr.CYCLEH.value) == _WORDS[Csr.MCYCLEH]
+assert csr_word(Csr.INSTRETH.value) == _WORDS[Csr.MINSTRETH]
 
 
 class State(enum.Enum):
@@ -52,6 +97,7 @@ class State(enum.Enum):
     WAIT = 4
     TRAP = 5
     BRANCH = 6
+    TRAP2 = 7
 
 
 def elaborate_compact(core, platform):
@@ -60,12 +106,15 @@ def elaborate_compact(core, platform):
     p = core.params
     ibus, dbus = core.ibus, core.dbus
 
-    # Register file: block RAM. Reads and writes never meet in one clock (see the module
-    # docstring), so the read ports need no transparency, and ``no_rw_check`` tells Yosys not to
-    # build the collision logic it would otherwise add around every read port (on iCE40 a
-    # flip-flop and a mux per bit and an address compare: 39 SB_LUT4 and 33 flip-flops per port,
-    # and one LUT level after the RAM).
-    m.submodules.regs = regs = memory.Memory(shape=32, depth=32, init=[],
+    # Register file: block RAM, words 0-31 the registers, 32-63 the WORD_CSRS and the word that
+    # holds 1 (see the module docstring). Reads and writes never meet in one clock, so the read
+    # ports need no transparency, and ``no_rw_check`` tells Yosys not to build the collision
+    # logic it would otherwise add around every read port (on iCE40 a flip-flop and a mux per
+    # bit and an address compare: 39 SB_LUT4 and 33 flip-flops per port, and one LUT level
+    # after the RAM).
+    init = [0] * 64
+    init[_WORDS[Csr.MTVEC]], init[_ONE] = p.mtvec_reset, 1
+    m.submodules.regs = regs = memory.Memory(shape=32, depth=64, init=init,
                                              attrs={"no_rw_check": 1})
     rf_w = regs.write_port()
     rf_r1 = regs.read_port()
@@ -89,6 +138,15 @@ def elaborate_compact(core, platform):
 
     in_exec = state == State.EXEC
     in_mem = state == State.MEM
+    in_trap, in_trap2 = state == State.TRAP, state == State.TRAP2
+    # INC1-INC3: three clocks of FETCH, before its request, that add a carry to a counter's
+    # high half (one-hot flip-flops beside ``state``, so the state machine keeps its 3 bits).
+    in_inc1, in_inc2, in_inc3 = Signal(), Signal(), Signal()
+    hold = Signal()                   # a counter's high half is due: FETCH runs INC1-INC3 first
+    f_req = Signal()                  # the fetch request is out and stalled
+    inc_i = Signal()                  # INC1-INC3 add to minstreth (else mcycleh)
+    instret_wrap = Signal()           # minstret's low half carries in this clock
+    hi_word = Mux(inc_i, _WORDS[Csr.MINSTRETH], _WORDS[Csr.MCYCLEH])
 
     # ---------------------------------------------------------------- fetch, decode
     # The answer is decoded as it arrives and the decode registered with it, so EXEC starts
@@ -97,10 +155,19 @@ def elaborate_compact(core, platform):
     # target itself (pc + immediate) is added in EXEC.
     f_answer = f_acc & (ibus.ack | ibus.err)
     m.d.comb += [
-        ibus.cyc.eq(state == State.FETCH), ibus.stb.eq((state == State.FETCH) & ~f_acc),
+        ibus.cyc.eq(state == State.FETCH),
+        ibus.stb.eq((state == State.FETCH) & ~f_acc & (f_req | ~hold)
+                    & ~(in_inc1 | in_inc2 | in_inc3)),
         ibus.adr.eq(Mux(redir, tgt_q[2:32], pc[2:32])), ibus.we.eq(0), ibus.sel.eq(0b1111),
-        rf_r1.addr.eq(ibus.dat_r[15:20]), rf_r2.addr.eq(ibus.dat_r[20:25]),
-        rf_r1.en.eq(f_answer), rf_r2.en.eq(f_answer),
+        # rs1; in INC1 the counter's high half.
+        rf_r1.addr.eq(Mux(in_inc1, hi_word, ibus.dat_r[15:20])), rf_r1.en.eq(f_answer | in_inc1),
+        # rs2, or for a SYSTEM instruction (opcode bits 6:4 set; the other such opcodes are
+        # illegal) its CSR's word; in TRAP, mtvec; in INC1, the word that holds 1.
+        rf_r2.addr.eq(Mux(in_trap, _WORDS[Csr.MTVEC],
+                          Mux(in_inc1, _ONE,
+                              Mux(ibus.dat_r[4:7].all(), csr_word(ibus.dat_r[20:32]),
+                                  ibus.dat_r[20:25])))),
+        rf_r2.en.eq(f_answer | in_trap | in_inc1),
     ]
     imm_bju_in, _ = core._targets(m, ibus.dat_r)
     d_in, imm_in = core._decode(m, ibus.dat_r, pc, ibus.err, imm_bju_in)
@@ -109,11 +176,11 @@ def elaborate_compact(core, platform):
     imm, imm_bju = Signal(32), Signal(32)
     with m.If(ibus.stb & ~ibus.stall):
         m.d.sync += f_acc.eq(1)
+    m.d.sync += f_req.eq(ibus.stb & ibus.stall)
     with m.If(f_answer):
         m.d.sync += [f_acc.eq(0), ir.eq(ibus.dat_r), fault.eq(ibus.err),
                      state.eq(State.EXEC), imm.eq(imm_in), imm_bju.eq(imm_bju_in)]
         m.d.sync += [d[k].eq(d_in[k]) for k in keep]
-    m.d.comb += [rf_w.addr.eq(ir[7:12]), rf_w.data.eq(res), rf_w.en.eq(wb)]
     m.d.sync += wb.eq(0)
 
     # ---------------------------------------------------------------- operands
@@ -163,7 +230,8 @@ def elaborate_compact(core, platform):
                                dat_w=st_data)
 
     # ---------------------------------------------------------------- CSRs
-    csr = csr_block(m, core, d["csr_sel"], f3, rs1, a)
+    word = rf_r2.data                 # the WORD_CSR a SYSTEM instruction addresses
+    csr = csr_block(m, core, d["csr_sel"], f3, rs1, a, word=word)
     irq_pending, irq_cause = csr.irq_pending, csr.irq_cause
     take_irq = Signal()
     m.d.comb += [take_irq.eq(in_exec & irq_pending), core.irq_ack.eq(take_irq)]
@@ -212,7 +280,7 @@ def elaborate_compact(core, platform):
     npc = Signal(32)                  # the next pc of an instruction completing in EXEC (RVFI)
     m.d.comb += npc.eq(Mux(d["jal"] | (d["branch"] & taken), pc_tgt,
                            Mux(d["jalr"], Cat(Const(0, 1), sum_[1:32]),
-                               Mux(d["mret"], Cat(Const(0, 2), csr.mepc), pc4))))
+                               Mux(d["mret"], Cat(Const(0, 2), word[2:32]), pc4))))
 
     retire = Signal()                 # the instruction completes without a trap this clock
     go_trap = Signal()                # TRAP follows (an exception, or an interrupt taken)
@@ -253,7 +321,19 @@ def elaborate_compact(core, platform):
         with m.Case(State.BRANCH):
             m.d.comb += [go_trap.eq(taken_q), trap_cause.eq(Cause.INSN_MISALIGNED.value)]
         with m.Case(State.TRAP):
-            m.d.sync += [pc.eq(Cat(Const(0, 2), csr.mtvec)), state.eq(State.FETCH)]
+            m.d.sync += state.eq(State.TRAP2)
+        with m.Case(State.TRAP2):
+            m.d.sync += [pc.eq(Cat(Const(0, 2), word[2:32])), state.eq(State.FETCH)]
+
+    # A counter's high half: INC1 reads it and the word that holds 1 (and sets up the adder for
+    # rs1 + rs2), INC2 adds them into ``res``, INC3 writes ``res`` back.
+    m.d.sync += [in_inc1.eq((state == State.FETCH) & ~f_acc & ~f_req & hold
+                            & ~(in_inc1 | in_inc2 | in_inc3)),
+                 in_inc2.eq(in_inc1), in_inc3.eq(in_inc2)]
+    with m.If(in_inc1):
+        m.d.sync += [d["subtract"].eq(0), d["use_imm"].eq(0), d["jalr"].eq(0)]
+    with m.If(~(in_inc1 | in_inc2 | in_inc3)):
+        m.d.sync += inc_i.eq(instret_wrap)
 
     e_plain = in_exec & ~take_irq & ~d["exc_static"] & ~mis_target
     # ``retire``: the instruction completes without a trap in this clock; written flat (an
@@ -288,12 +368,12 @@ def elaborate_compact(core, platform):
         (in_shift & ~d["sel_shl"] & big, Cat(res[4:32], (ir[30] & res[31]).replicate(4))),
         (in_shift & ~d["sel_shl"] & ~big, Cat(res[1:32], ir[30] & res[31])),
         (in_mem & ~m_answer, res), (in_mem & m_answer & ~dbus.err, ld_data),
-        (e_exc & t_pc, pc), ((e_exc & t_ir) | c_err, ir),
+        ((e_exc & t_pc) | in_trap, pc), ((e_exc & t_ir) | c_err, ir),
         ((in_exec & ~d["exc_static"] & mis_target) | in_branch | (e_res & is_auipc), pc_tgt),
         # mtval of an address trap; a load or store that does not trap loads it too (MEM
         # loads ``res`` again), so only jalr's select waits for the adder.
         (m_err, res),
-        (e_res & (is_mem | mis_jalr), Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
+        ((e_res & (is_mem | mis_jalr)) | in_inc2, Cat(sum_[0] & ~d["jalr"], sum_[1:32])),
     ]
     rn = Const(0, 32)
     for sel_, value in terms:
@@ -316,7 +396,8 @@ def elaborate_compact(core, platform):
         m.d.sync += [state.eq(State.FETCH), wb.eq(d["writes_rd"]),
                      redir.eq(in_exec & (d["jal"] | (d["branch"] & taken))),
                      pc.eq(Mux(in_exec & d["jalr"], Cat(Const(0, 1), sum_[1:32]),
-                               Mux(in_exec & d["mret"], Cat(Const(0, 2), csr.mepc), pc4)))]
+                               Mux(in_exec & d["mret"], Cat(Const(0, 2), word[2:32]),
+                                   pc4)))]
 
     # CSR updates: counters, trap entry (in TRAP), mret and CSR writes (in EXEC).
     # The count of a retiring instruction is added in the next clock (the next instruction
@@ -328,18 +409,60 @@ def elaborate_compact(core, platform):
     counted = Signal()
     m.d.sync += counted.eq(retire & ~(csr_write & (csr.is_(Csr.MINSTRET)
                                                    | csr.is_(Csr.MINSTRETH))))
-    csr_update(m, csr, retire=counted, csr_write=csr_write, trap=state == State.TRAP, pc=pc,
-               cause_irq=cause_irq, cause=cause, tval=Mux(cause_irq, 0, res),
-               mret=e_plain & d["mret"])
+    cycle_carry, instret_ones = csr_update(
+        m, csr, retire=counted, csr_write=csr_write, trap=in_trap, pc=pc, cause_irq=cause_irq,
+        cause=cause, tval=None, mret=e_plain & d["mret"], words=False)
+
+    # The counters' high halves (register-file words) take their low halves' carries in
+    # INC1-INC3, entered from FETCH's first clock before the fetch goes out. minstret counts
+    # in FETCH's first clock (``counted``) and its carry is known then (its low half was all
+    # ones, registered: the half last changed at least two clocks before), so its high half is
+    # always current when an instruction reads it. mcycle's carry can come in any clock; it
+    # waits in ``pend_c`` for the next FETCH, so a read of mcycleh gives its value at the start
+    # of the reading instruction's fetch (software's high, low, high reads stay consistent: a
+    # carry between the first and the last makes the two high reads differ). A write to
+    # mcycleh drops a waiting carry (the write comes after it).
+    ins_ones_q, pend_c = Signal(), Signal()
+    m.d.sync += ins_ones_q.eq(instret_ones)
+    m.d.comb += [instret_wrap.eq(counted & ins_ones_q),
+                 hold.eq(pend_c | instret_wrap)]
+    with m.If(in_inc3 & ~inc_i):
+        m.d.sync += pend_c.eq(0)
+    with m.If(csr_write & csr.is_(Csr.MCYCLEH)):
+        m.d.sync += pend_c.eq(0)
+    with m.If(cycle_carry):
+        m.d.sync += pend_c.eq(1)
+
+    # Register-file writes: rd from ``res`` in the clock after a retire; a WORD_CSR from the CSR
+    # write data in EXEC (mepc's and mtvec's bits 1:0 read 0: they are written 0); mtval from
+    # ``res`` in TRAP (0 for an interrupt), mepc from ``res`` (the pc) in TRAP2, a counter's
+    # high half from ``res`` in INC3.
+    word_write = Signal()
+    m.d.comb += word_write.eq(csr_write & Cat(*(csr.is_(c) for c in WORD_CSRS)).any())
+    aligned = csr.is_(Csr.MEPC) | csr.is_(Csr.MTVEC)
+    m.d.comb += [
+        rf_w.addr.eq(Mux(wb, ir[7:12], Mux(in_trap, _WORDS[Csr.MTVAL],
+                                           Mux(in_trap2, _WORDS[Csr.MEPC],
+                                               Mux(in_inc3, hi_word, csr_word(ir[20:32])))))),
+        rf_w.data.eq(Mux(word_write, Cat(csr.wdata[0:2] & ~aligned.replicate(2),
+                                         csr.wdata[2:32]),
+                         Mux(in_trap & cause_irq, 0, res))),
+        rf_w.en.eq(wb | word_write | in_trap | in_trap2 | in_inc3),
+    ]
 
     # ---------------------------------------------------------------- RVFI
     if p.with_rvfi:
-        in_trap = state == State.TRAP
-        rvfi_retire(m, core.rvfi, valid=retire | (in_trap & ~cause_irq), trap=in_trap,
-                    irq_taken=in_trap & cause_irq, retire=retire, insn=ir, fault=d["fault"],
-                    rs1_rdata=a, rs2_rdata=rs2v, writes_rd=d["writes_rd"], rd_wdata=res_next,
-                    pc_rdata=pc, pc_wdata=Mux(in_trap, Cat(Const(0, 2), csr.mtvec),
-                                              Mux(in_exec, npc, pc4)),
+        # A trap is reported in TRAP2, when mtvec has been read (over rs2's port: its operand
+        # is kept for the report); a SYSTEM instruction's rs2 port read a CSR, not rs2.
+        rs2_q = Signal(32)
+        with m.If(in_trap):
+            m.d.sync += rs2_q.eq(rs2v)
+        rvfi_retire(m, core.rvfi, valid=retire | (in_trap2 & ~cause_irq), trap=in_trap2,
+                    irq_taken=in_trap2 & cause_irq, retire=retire, insn=ir, fault=d["fault"],
+                    rs1_rdata=a, rs2_rdata=Mux(in_trap2, rs2_q, rs2v),
+                    writes_rd=d["writes_rd"], rd_wdata=res_next, pc_rdata=pc,
+                    pc_wdata=Mux(in_trap2, Cat(Const(0, 2), word[2:32]),
+                                 Mux(in_exec, npc, pc4)),
                     load=d["load"], store=d["store"], addr=res, lanes=lanes,
-                    dat_r=dbus.dat_r, st_data=st_data)
+                    dat_r=dbus.dat_r, st_data=st_data, reads_rs2=~ir[4:7].all())
     return m

@@ -6,8 +6,17 @@ from amaranth import Cat, Const, Mux, Signal
 
 from .isa import CSR_INFO, Csr, Irq, Mstatus, misa
 
-__all__ = ["CsrState", "csr_block", "csr_update", "data_request", "mem_lanes", "store_data",
-           "load_align", "load_selects", "load_data", "rvfi_retire"]
+__all__ = ["CsrState", "WORD_CSRS", "csr_block", "csr_update", "data_request", "mem_lanes",
+           "store_data", "load_align", "load_selects", "load_data", "rvfi_retire"]
+
+
+# The CSRs a core may keep in memory (the compact core keeps them in its register file's block
+# RAM) and give :func:`csr_block` as one word: the 32-bit CSRs without side effects of their own,
+# and the counters' high halves (the core then adds the low halves' carries itself). The
+# user-mode aliases cycleh and instreth read the same words.
+WORD_CSRS = (Csr.MTVEC, Csr.MSCRATCH, Csr.MEPC, Csr.MTVAL, Csr.PMPADDR0, Csr.MCYCLEH,
+             Csr.MINSTRETH)
+_WORD_ALIASES = (Csr.CYCLEH, Csr.INSTRETH)
 
 
 class CsrState:
@@ -36,11 +45,15 @@ class CsrState:
         return self.sel[list(CSR_INFO).index(csr)]
 
 
-def csr_block(m, core, sel, f3, rs1, rs1_value, registered: bool = False) -> CsrState:
+def csr_block(m, core, sel, f3, rs1, rs1_value, registered: bool = False,
+              word=None) -> CsrState:
     """CSR state of ``core`` and the read/write data of the CSR instruction whose one-hot
     select (over ``CSR_INFO``, decoded by ``Core._decode``) is ``sel``. ``registered``: the
     read value is registered (``rdata`` is the value read in the clock before, for CSR
-    instructions that take two clocks) and the write data is computed from it."""
+    instructions that take two clocks) and the write data is computed from it. ``word``: the
+    core keeps the :data:`WORD_CSRS` in memory, and ``word`` is the one the instruction
+    addresses, read from there (their flip-flops in the returned state, and the counters'
+    high halves, are then unused)."""
     p = core.params
     c = CsrState(p.mtvec_reset)
     c.sel = sel
@@ -61,6 +74,8 @@ def csr_block(m, core, sel, f3, rs1, rs1_value, registered: bool = False) -> Csr
         Csr.MCYCLE: cyc_lo, Csr.MCYCLEH: cyc_hi, Csr.MINSTRET: ins_lo, Csr.MINSTRETH: ins_hi,
         Csr.CYCLE: cyc_lo, Csr.CYCLEH: cyc_hi, Csr.INSTRET: ins_lo, Csr.INSTRETH: ins_hi,
     }
+    if word is not None:
+        values.update({csr: word for csr in WORD_CSRS + _WORD_ALIASES})
     # One AND-OR term per distinct source (cycle and mcycle share one), not per CSR.
     groups = {}
     for i, csr in enumerate(CSR_INFO):
@@ -88,17 +103,37 @@ def csr_block(m, core, sel, f3, rs1, rs1_value, registered: bool = False) -> Csr
     return c
 
 
-def csr_update(m, c: CsrState, *, retire, csr_write, trap, pc, cause_irq, cause, tval, mret):
+def csr_update(m, c: CsrState, *, retire, csr_write, trap, pc, cause_irq, cause, tval, mret,
+               words: bool = True):
     """The CSRs' next state: the counters; on ``trap`` (entry into the handler for the
     instruction at ``pc``) mepc/mcause/mtval/mstatus; else ``mret`` (retiring) restores MIE;
-    else a CSR instruction's write (``csr_write``: it retires and writes)."""
-    m.d.sync += c.mcycle.eq(c.mcycle + 1)
+    else a CSR instruction's write (``csr_write``: it retires and writes). ``words=False``: the
+    core keeps the :data:`WORD_CSRS` in memory and writes them itself (``pc`` and ``tval`` are
+    then unused), and only the counters' low halves count here.
+
+    Returns (mcycle's low half carries into its high half in this clock, minstret's low half
+    is all ones: its next count carries); both 0 with ``words``."""
     # A write to either half of minstret takes precedence over this instruction's count.
-    with m.If(retire & ~(csr_write & (c.is_(Csr.MINSTRET) | c.is_(Csr.MINSTRETH)))):
-        m.d.sync += c.minstret.eq(c.minstret + 1)
+    count = retire & ~(csr_write & (c.is_(Csr.MINSTRET) | c.is_(Csr.MINSTRETH)))
+    if words:
+        m.d.sync += c.mcycle.eq(c.mcycle + 1)
+        with m.If(count):
+            m.d.sync += c.minstret.eq(c.minstret + 1)
+        carries = (Const(0, 1), Const(0, 1))
+    else:
+        cyc_next, ins_next = Signal(33), Signal(33)
+        m.d.comb += [cyc_next.eq(c.mcycle[0:32] + 1), ins_next.eq(c.minstret[0:32] + 1)]
+        m.d.sync += c.mcycle[0:32].eq(cyc_next[0:32])
+        with m.If(count):
+            m.d.sync += c.minstret[0:32].eq(ins_next[0:32])
+        carries = (cyc_next[32] & ~(csr_write & c.is_(Csr.MCYCLE)), ins_next[32])
     with m.If(trap):
-        m.d.sync += [c.mepc.eq(pc[2:32]), c.mie_b.eq(0), c.mpie_b.eq(c.mie_b),
-                     c.mcause_irq.eq(cause_irq), c.mcause_code.eq(cause), c.mtval.eq(tval)]
+        if words:
+            m.d.sync += [c.mepc.eq(pc[2:32]), c.mie_b.eq(0), c.mpie_b.eq(c.mie_b),
+                         c.mcause_irq.eq(cause_irq), c.mcause_code.eq(cause), c.mtval.eq(tval)]
+        else:
+            m.d.sync += [c.mie_b.eq(0), c.mpie_b.eq(c.mie_b), c.mcause_irq.eq(cause_irq),
+                         c.mcause_code.eq(cause)]
     with m.Elif(mret):
         m.d.sync += [c.mie_b.eq(c.mpie_b), c.mpie_b.eq(1)]
     with m.Elif(csr_write):
@@ -114,8 +149,11 @@ def csr_update(m, c: CsrState, *, retire, csr_write, trap, pc, cause_irq, cause,
             (Csr.MINSTRET, [c.minstret[0:32].eq(w)]),
             (Csr.MINSTRETH, [c.minstret[32:64].eq(w)]),
         ):
+            if not words and csr in WORD_CSRS:
+                continue
             with m.If(c.is_(csr)):
                 m.d.sync += stmts
+    return carries
 
 
 def mem_lanes(m, size, addr_lo):
@@ -232,10 +270,12 @@ def data_request(m, bus, go, *, we, adr, sel, dat_w):
 
 def rvfi_retire(m, r, *, valid, trap, irq_taken, retire, insn, fault, rs1_rdata, rs2_rdata,
                 writes_rd, rd_wdata, pc_rdata, pc_wdata, load, store, addr, lanes, dat_r,
-                st_data):
+                st_data, reads_rs2=1):
     """Drive the riscv-formal retire port ``r`` for an instruction that completes (``valid``:
     retires, or traps if ``trap``); ``retire`` is ``valid`` without a trap. ``irq_taken``: an
-    interrupt is taken (no retire), so the next retire is the handler's first (``intr``)."""
+    interrupt is taken (no retire), so the next retire is the handler's first (``intr``).
+    ``reads_rs2`` clear: the instruction's rs2 field did not address the register file
+    (``rs2_addr`` and ``rs2_rdata`` report 0)."""
     order, next_intr = Signal(64), Signal()
     with m.If(valid):
         m.d.sync += [order.eq(order + 1), next_intr.eq(trap)]
@@ -245,8 +285,9 @@ def rvfi_retire(m, r, *, valid, trap, irq_taken, retire, insn, fault, rs1_rdata,
     m.d.comb += [
         r.valid.eq(valid), r.order.eq(order), r.insn.eq(Mux(fault, 0, insn)),
         r.trap.eq(trap), r.halt.eq(0), r.intr.eq(next_intr), r.mode.eq(3), r.ixl.eq(1),
-        r.rs1_addr.eq(insn[15:20]), r.rs2_addr.eq(insn[20:25]), r.rs1_rdata.eq(rs1_rdata),
-        r.rs2_rdata.eq(rs2_rdata), r.rd_addr.eq(Mux(rd_w, insn[7:12], 0)),
+        r.rs1_addr.eq(insn[15:20]), r.rs2_addr.eq(Mux(reads_rs2, insn[20:25], 0)),
+        r.rs1_rdata.eq(rs1_rdata), r.rs2_rdata.eq(Mux(reads_rs2, rs2_rdata, 0)),
+        r.rd_addr.eq(Mux(rd_w, insn[7:12], 0)),
         r.rd_wdata.eq(Mux(rd_w, rd_wdata, 0)), r.pc_rdata.eq(pc_rdata),
         r.pc_wdata.eq(pc_wdata), r.mem_addr.eq(Cat(Const(0, 2), addr[2:32])),
         r.mem_rmask.eq(Mux(load_ok, lanes, 0)), r.mem_wmask.eq(Mux(store_ok, lanes, 0)),

@@ -47,7 +47,21 @@ def parts(variant: str) -> list[Part]:
              csr_nets(registers=False, rest=False)),
     ]
     if variant == "compact":
-        return common
+        # The compact core keeps mscratch, mtval, mepc, mtvec, pmpaddr0 and the counters' high
+        # halves in its register file's block RAM: no flip-flops to cut there, only the path
+        # that writes them.
+        return [
+            Part("the whole CSR block (counter low halves, status bits, read data)",
+                 csr_nets(registers=False)),
+            Part("the counters' low halves (32 bits each, with their writes and reads)",
+                 csr_nets(registers=False, rest=False)),
+            Part("every CSR access (the one-hot CSR select)", ("q_csr_sel",)),
+            Part("the CSR words' writes into the register file (word_write)", ("word_write",)),
+            Part("load alignment (shift and extend)", ("shifted",)),
+            Part("the registered redirect of taken branches and jal (tgt_q, redir)",
+                 ("tgt_q", "redir")),
+            Part("the illegal-instruction decoder", ("q_illegal",)),
+        ]
     return common + [
         Part("the shared barrel shifter (its result register)", ("shift_q",)),
         Part("the return-address stack (ras_depth=0)", params=(("ras_depth", 0),)),

@@ -17,6 +17,13 @@ PROLOGUE
     li t1, 0xfffffff0; csrw minstret, t1; csrw minstreth, zero
     nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop; nop
     csrr a0, minstret; csrr a1, minstreth
+    /* mcycle's carry reaches mcycleh and cycleh (the compact core adds it to a RAM word) */
+    li t0, -64; csrw mcycle, t0; csrwi mcycleh, 5
+    li t1, 100
+3:  addi t1, t1, -1; bnez t1, 3b
+    csrr a0, mcycleh; csrr a1, cycleh; csrr a2, mcycle
+    li t1, 6; bne a0, t1, fail; bne a1, t1, fail
+    li t1, 4096; bgeu a2, t1, fail
     /* mret with MPIE set and clear */
     li t0, 0x80; csrw mstatus, t0; la t0, 1f; csrw mepc, t0; mret
 1:  csrr a0, mstatus; csrw mstatus, zero; la t0, 2f; csrw mepc, t0; mret
