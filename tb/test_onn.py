@@ -80,7 +80,9 @@ async def lockstep_pbit(dut):
 
 @cocotb.test()
 async def onn_until_stable(dut):
-    """Hebbian recall from a noisy cue stops after the first epoch that changed nothing."""
+    """Hebbian recall from a noisy cue stops after the first epoch that changed nothing. Builds
+    with_hold hold one of the flipped bits: it stays wrong, and a held cell must not count as
+    changed (else the run would never be stable)."""
     chk, a = await setup(dut)
     p = chk.p
     rng = np.random.default_rng([seed(), 7])
@@ -92,12 +94,17 @@ async def onn_until_stable(dut):
     cue[rng.choice(p.n, size=max(1, p.n // 4), replace=False)] ^= 1
     theta = onn.phases_from_spins(p, cue)
     cfg = RunConfig(mode=Mode.ONN, seed=3)
+    hold, want = None, pats[0]
+    if p.with_hold:
+        hold = np.arange(p.n) == np.flatnonzero(cue != pats[0])[0]
+        want = np.where(hold, cue, pats[0])
+        await a.write_hold(hold)
     await a.load_couplings(W)
     await a.configure(cfg, until_stable=True)
     await a.write_cells("PHASE", theta, p.phase_bits)
-    st = onn.run(p, cfg, W, 50, theta=theta, until_stable=True)
+    st = onn.run(p, cfg, W, 50, theta=theta, until_stable=True, hold=hold)
     status = await a.go("start", 50, Mode.ONN, keep=True)
-    assert 1 < st.t < 50 and np.array_equal(onn.spins(p, st.theta), pats[0]), st.t
+    assert 1 < st.t < 50 and np.array_equal(onn.spins(p, st.theta), want), st.t
     assert status["stable"] == 1
     assert await a.csr.read("EPOCH") == st.t
     assert await a.phases() == [int(v) for v in st.theta]
