@@ -51,7 +51,10 @@ class OnnArray(wiring.Component):
     ``j`` with an adder tree per cell in one step. Phases are double-buffered: the old phases
     are read for the whole epoch and every cell switches in the same clock at its end.
     ``epoch_cycles(mode) = accumulate_cycles(mode) + EPOCH_OVERHEAD``; START spends
-    :attr:`start_cycles` (seed, and draw unless keep_phases) before the first epoch.
+    :attr:`start_cycles` (seed, and draw unless keep_phases) before the first epoch. Builds
+    ``with_hold``: a cell whose HOLD bit is set keeps its phase and velocity (no draw, no epoch
+    write, no PBIT flip); it still drives the others. SIN and COS of consecutive cells stream
+    out of SINCOS_INC, one read per clock.
 
     Reset: idle, no error, all registers 0 except SEED = 1; the coupling memory is not cleared.
 
