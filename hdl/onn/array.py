@@ -390,9 +390,10 @@ class OnnArray(wiring.Component):
             m.d.comb += held_j.eq(hold.bit_select(s2_j, 1))
             field = Signal(signed(acc_shape.width + 1))
             new_neg = Signal()
+            decide = Mux(field > 0, 0, Mux(field < 0, 1, own_neg))
             m.d.comb += [th_j.eq(Array(theta)[s2_j]), own_neg.eq(spin_bit(m, th_j, "s2_own")),
                          field.eq(Array(acc)[s2_j] + Array(eta)[s2_j]),
-                         new_neg.eq(Mux(held_j | (field == 0), own_neg, field < 0))]
+                         new_neg.eq(Mux(held_j, own_neg, decide) if p.with_hold else decide)]
             # s3 holds a slot whose spin did not flip: nothing to add
             c_skip = local("s3_skip", slot & (new_neg == own_neg))
             new_phase = Signal(PB)
