@@ -4,6 +4,7 @@ import json
 import sys
 
 from sim.flow.toolchain import ToolError
+from sim.power.engine import NETLIST_SIM
 
 __all__ = ["add_energy_parser", "cmd_energy"]
 
@@ -66,7 +67,7 @@ def add_energy_parser(sub) -> None:
                    help="liberty with power data (default: OSU 0.18 um, fetched on first use)")
     p.add_argument("--timing", choices=("zero", "sdf"), default="zero",
                    help="zero-delay activity, or timing-aware (SDF-annotated Icarus: glitches)")
-    p.add_argument("--sim", choices=("verilator", "icarus"), default="verilator",
+    p.add_argument("--sim", choices=("verilator", "icarus"), default=NETLIST_SIM,
                    help="simulator of the zero-delay run (the SDF run is always Icarus)")
     p.add_argument("--ops", type=int, default=2000, help="operations in the window")
     p.add_argument("--seed", type=int, default=1, help="stimulus seed")

@@ -47,6 +47,7 @@ from hdl.imc import ImcBaseline, ImcParams, ImcTile, weight_write_layout
 from sim.flow.toolchain import BUILD
 from sim.power import energy
 from sim.power.activity import capture
+from sim.power.engine import NETLIST_SIM
 from sim.power.gates import (
     GateNetlist,
     gate_energy,
@@ -387,7 +388,7 @@ def _traffic(unit: str, p: ImcParams, power: ImcPower, *, sim: str, port_mm: flo
 
 
 def measure_unit_liberty(unit: str, p: ImcParams, *, workloads=LIBERTY_WORKLOADS,
-                         vectors: int = 16, seed: int = 1, sim: str = "verilator",
+                         vectors: int = 16, seed: int = 1, sim: str = NETLIST_SIM,
                          liberty=None, port_mm: float = 1.0, bus_mm: float = 1.0) -> dict:
     """One unit (``"tile"`` or ``"baseline"``) of ``p`` mapped to the cells of ``liberty``
     (default OSU 0.18 um) on each named workload: zero-delay activity of the mapped netlist
@@ -459,7 +460,7 @@ def _liberty_totals(tile_row: dict, base_row: dict) -> dict:
 
 
 def measure_liberty(p: ImcParams = DEFAULT, *, workloads=LIBERTY_WORKLOADS, vectors: int = 16,
-                    seed: int = 1, sim: str = "verilator", liberty=None) -> dict:
+                    seed: int = 1, sim: str = NETLIST_SIM, liberty=None) -> dict:
     """Tile and baseline of ``p`` on the standard-cell library: ``{"tile", "baseline",
     "totals": {workload: {charging: (tile, baseline) pJ/MAC}}, "ratios": {workload:
     {charging: tile / baseline}}}`` (chargings: :func:`_liberty_totals`)."""

@@ -13,7 +13,7 @@ Run: ``python -m sim.lmul.energy [--quick] [--fmts e4m3,e5m2,bf16] [--json FILE]
 """
 
 from hdl.exports import EXPORTS
-from sim.power.engine import measure_cells
+from sim.power.engine import NETLIST_SIM, measure_cells
 from sim.power.workloads import Boundary, Workload
 
 from .workloads import operand_workload
@@ -64,7 +64,7 @@ def _pairs(fmts, dot: bool):
 
 
 def measure_pairs(*, fmts=MUL_FMTS, dot: bool = False, ops: int = 2000, seed: int = 1,
-                  timings=("zero", "sdf"), liberty=None, sim: str = "verilator",
+                  timings=("zero", "sdf"), liberty=None, sim: str = NETLIST_SIM,
                   log=print) -> list[dict]:
     """L-Mul and exact unit per format, each measured with :func:`measure_cells`."""
     out = []

@@ -33,6 +33,7 @@ from hdl.onn import Mode, OnnArray, OnnParams, RunConfig, epoch_cycles, fill_cyc
 from sim.flow.toolchain import BUILD, run_yosys
 from sim.onn import maxcut
 from sim.onn import model as onn
+from sim.power.engine import NETLIST_SIM
 
 __all__ = ["measure_toggles", "measure_liberty", "liberty_report", "liberty_rows",
            "maxcut_convergence", "recall_convergence",
@@ -89,7 +90,7 @@ LIBERTY_FULL = {"sizes": (8, 16), "epochs": 20, "sdf": (8,)}
 
 
 def measure_liberty(p: OnnParams, *, mode: Mode = Mode.OIM, epochs: int = 20,
-                    timings=("zero",), sim: str = "verilator", liberty=None) -> dict:
+                    timings=("zero",), sim: str = NETLIST_SIM, liberty=None) -> dict:
     """Energy per cell-epoch of ``OnnArray(p)`` mapped to the cells of ``liberty`` (default
     OSU 0.18 um; ``sim.power.engine.measure_cells``) on the ``power_epochs`` workload of
     :func:`power_runs` in ``mode``: zero-delay (``sim``) and/or SDF-timed (Icarus) activity.

@@ -28,7 +28,7 @@ from dataclasses import replace
 
 from hdl.soc import SocParams
 from sim.flow.toolchain import BUILD, ToolError, locked
-from sim.power.engine import EnergyError
+from sim.power.engine import NETLIST_SIM, EnergyError
 from sim.rtl import SimFailure
 
 __all__ = ["core_program", "measure_core", "measure_parts", "CACHE", "CORE_SPAN",
@@ -209,7 +209,7 @@ def _per_mode(name: str, key_parts, timings, compute) -> dict:
 
 
 def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
-                  sim: str = "verilator", core_sim: str = CORE_SIM, core_timings=None,
+                  sim: str = NETLIST_SIM, core_sim: str = CORE_SIM, core_timings=None,
                   only=None, log=print) -> dict:
     """Per-event energies of the SoC's parts from the liberty engine (see the module doc):
     ``{event: {"pj": {mode: pJ}, "unit", "what", "result"}}``, each measured once per
