@@ -176,7 +176,15 @@ def _match(insn, with_muldiv, opcodes=None):
 
 
 class Core(wiring.Component):
-    __doc__ = __doc__
+    """The control core's interface (members above), shared by its two designs:
+    ``Core(params)`` builds :class:`PipelinedCore` or :class:`CompactCore` as
+    ``params.variant`` names, so a caller picks a design by parameters alone. The decoder,
+    CSR list and multiplier/divider below serve both."""
+
+    def __new__(cls, params: CoreParams = CoreParams()):
+        if cls is Core:
+            cls = CompactCore if params.variant == "compact" else PipelinedCore
+        return super().__new__(cls)
 
     def __init__(self, params: CoreParams = CoreParams()):
         self.params = params
@@ -190,10 +198,246 @@ class Core(wiring.Component):
             members["custom"] = Out(CustomSignature())
         super().__init__(members)
 
+    @property
+    def _csr_list(self):
+        return list(CSR_INFO)
+
+    @staticmethod
+    def _is_return(insn):
+        """jalr x0, 0(x1 or x5): a return, predicted by the return-address stack."""
+        return ((insn[0:7] == Opcode.JALR.value) & (insn[12:15] == 0) & (insn[7:12] == 0)
+                & ((insn[15:20] == 1) | (insn[15:20] == 5)) & (insn[20:32] == 0))
+
+    def _return_stack(self, m, insn, pc, update):
+        """D: the return-address stack (``ras_depth`` entries, flip-flops). A jal/jalr that
+        links (rd = x1 or x5) pushes pc + 4, a return pops, as the instruction moves into R
+        (``update``; wrong-path ones included: it only guesses, X checks). The push or pop is
+        registered and applied in the next clock (the top read through it), so the pipeline's
+        advance logic reaches three flip-flops, not the stack's clock enables.
+        Returns (``insn`` is a return, the guess)."""
+        depth = self.params.ras_depth
+        ret = Signal()
+        if depth == 0:
+            return ret, Const(0, 32)
+        m.d.comb += ret.eq(self._is_return(insn))
+        opcode, rd = insn[0:7], insn[7:12]
+        link = (((opcode == Opcode.JAL.value) | (opcode == Opcode.JALR.value))
+                & ((rd == 1) | (rd == 5)))
+        stack = [Signal(30, name=f"ras{i}") for i in range(depth)]
+        push_q, pop_q, val_q = Signal(), Signal(), Signal(30)
+        m.d.sync += [push_q.eq(update & link), pop_q.eq(update & ret & ~link),
+                     val_q.eq(pc[2:32] + 1)]
+        with m.If(push_q):
+            m.d.sync += [stack[0].eq(val_q)]
+            m.d.sync += [stack[i + 1].eq(stack[i]) for i in range(depth - 1)]
+        with m.Elif(pop_q):
+            m.d.sync += [stack[i].eq(stack[i + 1]) for i in range(depth - 1)]
+        top = Mux(push_q, val_q, Mux(pop_q, stack[min(1, depth - 1)], stack[0]))
+        return ret, Cat(Const(0, 2), top)
+
+    @staticmethod
+    def _targets(m, insn):
+        """D: the B (branch), J (jal) or U (auipc) immediate of ``insn`` (R adds the pc), and
+        whether the fetch follows the target (jal; a branch backward to an aligned target:
+        the pc is 4-aligned, so target bit 1 is immediate bit 1)."""
+        opcode = insn[0:7]
+        branch = opcode == Opcode.BRANCH.value
+        jal = opcode == Opcode.JAL.value
+        imm = Signal(32)
+        with m.If(branch):
+            m.d.comb += imm.eq(Cat(Const(0, 1), insn[8:12], insn[25:31], insn[7],
+                                   insn[31]).as_signed())
+        with m.Elif(jal):
+            m.d.comb += imm.eq(Cat(Const(0, 1), insn[21:31], insn[20], insn[12:20],
+                                   insn[31]).as_signed())
+        with m.Else():
+            m.d.comb += imm.eq(Cat(Const(0, 12), insn[12:32]))
+        follow = Signal()
+        m.d.comb += follow.eq(jal | (branch & insn[31] & ~imm[1]))
+        return imm, follow
+
+    def _decode(self, m, insn, pc, fault, target_in) -> dict:
+        """R-stage decode of ``insn`` at ``pc`` (``target_in``: from :meth:`_targets`): the
+        signals X needs, as a dict of comb signals (registered into X with the operands)."""
+        p = self.params
+        d = {}
+
+        def sig(name, width=1):
+            s = Signal(width, name=f"d_{name}")
+            d[name] = s
+            return s
+
+        m.d.comb += [sig("insn", 32).eq(insn), sig("pc", 32).eq(pc), sig("fault").eq(fault)]
+        opcode, f3 = insn[0:7], insn[12:15]
+        ops = {o: opcode == o.value for o in Opcode}
+        for name, o in (("load", Opcode.LOAD), ("store", Opcode.STORE),
+                        ("branch", Opcode.BRANCH), ("jal", Opcode.JAL), ("jalr", Opcode.JALR)):
+            m.d.comb += sig(name).eq(ops[o])
+        custom = sig("custom")
+        if p.with_custom0:
+            m.d.comb += custom.eq(ops[Opcode.CUSTOM0])
+        muldiv = sig("muldiv")
+        if p.with_muldiv:
+            m.d.comb += muldiv.eq(ops[Opcode.OP] & (insn[25:32] == 1))
+        system = ops[Opcode.SYSTEM]
+        priv = system & (f3 == System.PRIV.value)
+        csr = sig("csr")
+        m.d.comb += csr.eq(system & (f3 != System.PRIV.value))
+        csr_writes = sig("csr_writes")
+        m.d.comb += csr_writes.eq((f3[0:2] == 1) | (insn[15:20] != 0))
+        # CSR select: one-hot over CSR_INFO; unknown addresses and writes to read-only CSRs
+        # are illegal.
+        csr_sel = sig("csr_sel", len(self._csr_list))
+        csr_ro = Signal()
+        ro = Const(0)
+        for i, (c, info) in enumerate(CSR_INFO.items()):
+            m.d.comb += csr_sel[i].eq(insn[20:32] == c.value)
+            if info.read_only:
+                ro = ro | csr_sel[i]
+        m.d.comb += csr_ro.eq(ro)
+        legal = _match(insn, p.with_muldiv) | (ops[Opcode.CUSTOM0] if p.with_custom0 else 0)
+        # ``illegal_op``/``exc_op``: without the CSR address check (``csr_bad``), which the
+        # pipelined core makes in X from the registered select; the compact core uses
+        # ``illegal``/``exc_static``, which include it.
+        m.d.comb += [sig("illegal_op").eq(~legal),
+                     sig("csr_bad").eq(csr & ((csr_sel == 0) | (csr_ro & csr_writes))),
+                     sig("illegal").eq(d["illegal_op"] | d["csr_bad"])]
+        f12 = insn[20:32]
+        m.d.comb += [
+            sig("ecall").eq(priv & (f12 == Priv.ECALL.value)),
+            sig("ebreak").eq(priv & (f12 == Priv.EBREAK.value)),
+            sig("exc_op").eq(fault | d["illegal_op"] | d["ecall"] | d["ebreak"]),
+            sig("exc_static").eq(d["exc_op"] | d["csr_bad"]),
+            sig("mret").eq(priv & (f12 == Priv.MRET.value)),
+            sig("fencei").eq(ops[Opcode.MISC_MEM] & f3[0]),
+        ]
+        op_alu = ops[Opcode.OP] | ops[Opcode.OP_IMM]
+        m.d.comb += [
+            sig("use_imm").eq(ops[Opcode.OP_IMM] | ops[Opcode.LOAD] | ops[Opcode.STORE]
+                              | ops[Opcode.JALR]),
+            sig("subtract").eq(ops[Opcode.BRANCH]
+                               | (op_alu & ((f3 == Alu.SLT.value) | (f3 == Alu.SLTU.value)))
+                               | (ops[Opcode.OP] & (f3 == Alu.ADD.value) & insn[30])),
+            sig("writes_rd").eq(~(ops[Opcode.BRANCH] | ops[Opcode.STORE]
+                                  | ops[Opcode.MISC_MEM] | priv) & (insn[7:12] != 0)),
+            sig("sel_add").eq(op_alu & ~muldiv & (f3 == Alu.ADD.value)),
+            sig("sel_shl").eq(op_alu & ~muldiv & (f3 == Alu.SLL.value)),
+            sig("sel_shr").eq(op_alu & ~muldiv & (f3 == Alu.SR.value)),
+            sig("sel_shift").eq(op_alu & ~muldiv & (f3[0:2] == 1)),
+            sig("lop", 2).eq(Mux(op_alu & ~muldiv & (f3 == Alu.XOR.value), 1, 0)
+                             | Mux(op_alu & ~muldiv & (f3 == Alu.OR.value), 2, 0)
+                             | Mux(op_alu & ~muldiv & (f3 == Alu.AND.value), 3, 0)),
+            sig("sel_slt").eq(op_alu & ~muldiv & ((f3 == Alu.SLT.value) | (f3 == Alu.SLTU.value))),
+            sig("sel_static").eq(ops[Opcode.LUI] | ops[Opcode.AUIPC] | ops[Opcode.JAL]
+                                 | ops[Opcode.JALR] | ops[Opcode.MISC_MEM]),
+            sig("sel_fast").eq(op_alu & ~muldiv),
+        ]
+        # The I/S immediate (the ALU's operand) and lui's; B/J/U ones come from D (target_in).
+        imm = Signal(32)
+        with m.If(ops[Opcode.STORE]):
+            m.d.comb += imm.eq(Cat(insn[7:12], insn[25:32]).as_signed())
+        with m.Elif(ops[Opcode.LUI]):
+            m.d.comb += imm.eq(Cat(Const(0, 12), insn[12:32]))
+        with m.Else():
+            m.d.comb += imm.eq(insn[20:32].as_signed())
+        target = sig("target", 32)
+        pred = sig("pred")
+        if p.ras_depth:
+            m.d.comb += sig("ret").eq(self._is_return(insn))
+        else:
+            sig("ret")
+        m.d.comb += [target.eq(target_in), pred.eq(ops[Opcode.BRANCH] & insn[31] & ~target_in[1])]
+        # Branch condition, one-hot (beq/bne, blt/bge, bltu/bgeu), and its sense relative to
+        # the prediction; ``br_ok``: a branch that cannot trap (legal, aligned target).
+        branch = ops[Opcode.BRANCH]
+        m.d.comb += [
+            sig("br_eq").eq(branch & (f3[1:3] == 0)),
+            sig("br_lt").eq(branch & (f3[1:3] == 2)),
+            sig("br_ltu").eq(branch & (f3[1:3] == 3)),
+            sig("br_cmp").eq(branch & f3[2]),
+            # slt(i)/blt/bge compare signed, sltu/bltu/bgeu unsigned (the pipelined core's
+            # 33-bit comparison)
+            sig("cmp_signed").eq(Mux(branch, ~f3[1], ~f3[0])),
+            sig("br_inv").eq(f3[0] ^ pred),
+            sig("br_ok").eq(branch & ~fault & ~d["illegal_op"] & ~target_in[1]),
+        ]
+        static = sig("static", 32)        # lui: imm; auipc: pc + imm; jal/jalr/fence.i: pc + 4
+        m.d.comb += static.eq(Mux(ops[Opcode.LUI], imm,
+                                  Mux(ops[Opcode.AUIPC], target, pc + 4)))
+        return d, imm
+
+    def _muldiv(self, m, f3, a, b, start, busy, done, result):
+        """M extension: multiplies in two clocks (``*`` into a register: DSP blocks where
+        there are any, and the product's adders stay off the forwarding path), divisions in
+        33 clocks (restoring, one quotient bit per clock)."""
+        is_div = f3[2]
+        # Multiply: MULH (s x s), MULHSU (s x u), MULHU (u x u).
+        a_s = Cat(a, a[31] & (f3 != 3)).as_signed()
+        b_s = Cat(b, b[31] & ((f3 == 1) | (f3 == 0))).as_signed()
+        prod = Signal(signed(66))
+        prod_q = Signal(64)
+        mul_done = Signal()
+        m.d.comb += prod.eq(a_s * b_s)
+        m.d.sync += [prod_q.eq(prod[0:64]), mul_done.eq(start & ~is_div)]
+        # Divide: magnitudes, then signs.
+        signed_op = ~f3[0]
+        neg_a = signed_op & a[31]
+        neg_b = signed_op & b[31]
+        count = Signal(range(34))
+        rem = Signal(33)
+        quo = Signal(32)
+        dvs = Signal(32)
+        flip_q, flip_r, by_zero = Signal(), Signal(), Signal()
+        running = Signal()
+        with m.If(start & is_div & ~running):
+            m.d.sync += [
+                running.eq(1), count.eq(32), rem.eq(0),
+                quo.eq(Mux(neg_a, -a, a)), dvs.eq(Mux(neg_b, -b, b)),
+                flip_q.eq(neg_a ^ neg_b), flip_r.eq(neg_a), by_zero.eq(b == 0),
+            ]
+        with m.Elif(running & (count != 0)):
+            shifted = Cat(quo[31], rem[0:32])
+            diff = Signal(34)
+            m.d.comb += diff.eq(shifted - dvs)
+            with m.If(~diff[33]):
+                m.d.sync += [rem.eq(diff[0:33]), quo.eq(Cat(Const(1, 1), quo[0:31]))]
+            with m.Else():
+                m.d.sync += [rem.eq(shifted), quo.eq(Cat(Const(0, 1), quo[0:31]))]
+            m.d.sync += count.eq(count - 1)
+        with m.Elif(running):
+            m.d.sync += running.eq(0)
+        q = Mux(by_zero, 0xFFFF_FFFF, Mux(flip_q, -quo, quo))
+        rr = Mux(flip_r, -rem[0:32], rem[0:32])
+        m.d.comb += [
+            busy.eq(running),
+            done.eq(Mux(is_div, running & (count == 0), mul_done)),
+        ]
+        if self.params.with_formal_altops:
+            alt, alt_q = Signal(32), Signal(32)
+            with m.Switch(f3):
+                for k, (sub, mask) in FORMAL_ALTOPS.items():
+                    with m.Case(k):
+                        m.d.comb += alt.eq(((a - b) if sub else (a + b))[0:32] ^ mask)
+            with m.If(start & ~running):
+                m.d.sync += alt_q.eq(alt)
+            m.d.comb += result.eq(alt_q)
+            return
+        with m.Switch(f3):
+            with m.Case(0):
+                m.d.comb += result.eq(prod_q[0:32])
+            with m.Case(1, 2, 3):
+                m.d.comb += result.eq(prod_q[32:64])
+            with m.Case(4, 5):
+                m.d.comb += result.eq(q)
+            with m.Case(6, 7):
+                m.d.comb += result.eq(rr)
+
+
+class PipelinedCore(Core):
+    __doc__ = __doc__
+
     def elaborate(self, platform):
         p = self.params
-        if p.variant == "compact":
-            return elaborate_compact(self, platform)
         m = Module()
         ibus, dbus = self.ibus, self.dbus
 
@@ -702,236 +946,10 @@ class Core(wiring.Component):
                         dat_r=dbus.dat_r, st_data=st_data)
         return m
 
-    @property
-    def _csr_list(self):
-        return list(CSR_INFO)
 
-    @staticmethod
-    def _is_return(insn):
-        """jalr x0, 0(x1 or x5): a return, predicted by the return-address stack."""
-        return ((insn[0:7] == Opcode.JALR.value) & (insn[12:15] == 0) & (insn[7:12] == 0)
-                & ((insn[15:20] == 1) | (insn[15:20] == 5)) & (insn[20:32] == 0))
+class CompactCore(Core):
+    """The multi-cycle state machine of ``hdl/riscv/compact.py``: the same ISA, traps, ports
+    and retire port as :class:`PipelinedCore` in about half the logic."""
 
-    def _return_stack(self, m, insn, pc, update):
-        """D: the return-address stack (``ras_depth`` entries, flip-flops). A jal/jalr that
-        links (rd = x1 or x5) pushes pc + 4, a return pops, as the instruction moves into R
-        (``update``; wrong-path ones included: it only guesses, X checks). The push or pop is
-        registered and applied in the next clock (the top read through it), so the pipeline's
-        advance logic reaches three flip-flops, not the stack's clock enables.
-        Returns (``insn`` is a return, the guess)."""
-        depth = self.params.ras_depth
-        ret = Signal()
-        if depth == 0:
-            return ret, Const(0, 32)
-        m.d.comb += ret.eq(self._is_return(insn))
-        opcode, rd = insn[0:7], insn[7:12]
-        link = (((opcode == Opcode.JAL.value) | (opcode == Opcode.JALR.value))
-                & ((rd == 1) | (rd == 5)))
-        stack = [Signal(30, name=f"ras{i}") for i in range(depth)]
-        push_q, pop_q, val_q = Signal(), Signal(), Signal(30)
-        m.d.sync += [push_q.eq(update & link), pop_q.eq(update & ret & ~link),
-                     val_q.eq(pc[2:32] + 1)]
-        with m.If(push_q):
-            m.d.sync += [stack[0].eq(val_q)]
-            m.d.sync += [stack[i + 1].eq(stack[i]) for i in range(depth - 1)]
-        with m.Elif(pop_q):
-            m.d.sync += [stack[i].eq(stack[i + 1]) for i in range(depth - 1)]
-        top = Mux(push_q, val_q, Mux(pop_q, stack[min(1, depth - 1)], stack[0]))
-        return ret, Cat(Const(0, 2), top)
-
-    @staticmethod
-    def _targets(m, insn):
-        """D: the B (branch), J (jal) or U (auipc) immediate of ``insn`` (R adds the pc), and
-        whether the fetch follows the target (jal; a branch backward to an aligned target:
-        the pc is 4-aligned, so target bit 1 is immediate bit 1)."""
-        opcode = insn[0:7]
-        branch = opcode == Opcode.BRANCH.value
-        jal = opcode == Opcode.JAL.value
-        imm = Signal(32)
-        with m.If(branch):
-            m.d.comb += imm.eq(Cat(Const(0, 1), insn[8:12], insn[25:31], insn[7],
-                                   insn[31]).as_signed())
-        with m.Elif(jal):
-            m.d.comb += imm.eq(Cat(Const(0, 1), insn[21:31], insn[20], insn[12:20],
-                                   insn[31]).as_signed())
-        with m.Else():
-            m.d.comb += imm.eq(Cat(Const(0, 12), insn[12:32]))
-        follow = Signal()
-        m.d.comb += follow.eq(jal | (branch & insn[31] & ~imm[1]))
-        return imm, follow
-
-    def _decode(self, m, insn, pc, fault, target_in) -> dict:
-        """R-stage decode of ``insn`` at ``pc`` (``target_in``: from :meth:`_targets`): the
-        signals X needs, as a dict of comb signals (registered into X with the operands)."""
-        p = self.params
-        d = {}
-
-        def sig(name, width=1):
-            s = Signal(width, name=f"d_{name}")
-            d[name] = s
-            return s
-
-        m.d.comb += [sig("insn", 32).eq(insn), sig("pc", 32).eq(pc), sig("fault").eq(fault)]
-        opcode, f3 = insn[0:7], insn[12:15]
-        ops = {o: opcode == o.value for o in Opcode}
-        for name, o in (("load", Opcode.LOAD), ("store", Opcode.STORE),
-                        ("branch", Opcode.BRANCH), ("jal", Opcode.JAL), ("jalr", Opcode.JALR)):
-            m.d.comb += sig(name).eq(ops[o])
-        custom = sig("custom")
-        if p.with_custom0:
-            m.d.comb += custom.eq(ops[Opcode.CUSTOM0])
-        muldiv = sig("muldiv")
-        if p.with_muldiv:
-            m.d.comb += muldiv.eq(ops[Opcode.OP] & (insn[25:32] == 1))
-        system = ops[Opcode.SYSTEM]
-        priv = system & (f3 == System.PRIV.value)
-        csr = sig("csr")
-        m.d.comb += csr.eq(system & (f3 != System.PRIV.value))
-        csr_writes = sig("csr_writes")
-        m.d.comb += csr_writes.eq((f3[0:2] == 1) | (insn[15:20] != 0))
-        # CSR select: one-hot over CSR_INFO; unknown addresses and writes to read-only CSRs
-        # are illegal.
-        csr_sel = sig("csr_sel", len(self._csr_list))
-        csr_ro = Signal()
-        ro = Const(0)
-        for i, (c, info) in enumerate(CSR_INFO.items()):
-            m.d.comb += csr_sel[i].eq(insn[20:32] == c.value)
-            if info.read_only:
-                ro = ro | csr_sel[i]
-        m.d.comb += csr_ro.eq(ro)
-        legal = _match(insn, p.with_muldiv) | (ops[Opcode.CUSTOM0] if p.with_custom0 else 0)
-        # ``illegal_op``/``exc_op``: without the CSR address check (``csr_bad``), which the
-        # pipelined core makes in X from the registered select; the compact core uses
-        # ``illegal``/``exc_static``, which include it.
-        m.d.comb += [sig("illegal_op").eq(~legal),
-                     sig("csr_bad").eq(csr & ((csr_sel == 0) | (csr_ro & csr_writes))),
-                     sig("illegal").eq(d["illegal_op"] | d["csr_bad"])]
-        f12 = insn[20:32]
-        m.d.comb += [
-            sig("ecall").eq(priv & (f12 == Priv.ECALL.value)),
-            sig("ebreak").eq(priv & (f12 == Priv.EBREAK.value)),
-            sig("exc_op").eq(fault | d["illegal_op"] | d["ecall"] | d["ebreak"]),
-            sig("exc_static").eq(d["exc_op"] | d["csr_bad"]),
-            sig("mret").eq(priv & (f12 == Priv.MRET.value)),
-            sig("fencei").eq(ops[Opcode.MISC_MEM] & f3[0]),
-        ]
-        op_alu = ops[Opcode.OP] | ops[Opcode.OP_IMM]
-        m.d.comb += [
-            sig("use_imm").eq(ops[Opcode.OP_IMM] | ops[Opcode.LOAD] | ops[Opcode.STORE]
-                              | ops[Opcode.JALR]),
-            sig("subtract").eq(ops[Opcode.BRANCH]
-                               | (op_alu & ((f3 == Alu.SLT.value) | (f3 == Alu.SLTU.value)))
-                               | (ops[Opcode.OP] & (f3 == Alu.ADD.value) & insn[30])),
-            sig("writes_rd").eq(~(ops[Opcode.BRANCH] | ops[Opcode.STORE]
-                                  | ops[Opcode.MISC_MEM] | priv) & (insn[7:12] != 0)),
-            sig("sel_add").eq(op_alu & ~muldiv & (f3 == Alu.ADD.value)),
-            sig("sel_shl").eq(op_alu & ~muldiv & (f3 == Alu.SLL.value)),
-            sig("sel_shr").eq(op_alu & ~muldiv & (f3 == Alu.SR.value)),
-            sig("sel_shift").eq(op_alu & ~muldiv & (f3[0:2] == 1)),
-            sig("lop", 2).eq(Mux(op_alu & ~muldiv & (f3 == Alu.XOR.value), 1, 0)
-                             | Mux(op_alu & ~muldiv & (f3 == Alu.OR.value), 2, 0)
-                             | Mux(op_alu & ~muldiv & (f3 == Alu.AND.value), 3, 0)),
-            sig("sel_slt").eq(op_alu & ~muldiv & ((f3 == Alu.SLT.value) | (f3 == Alu.SLTU.value))),
-            sig("sel_static").eq(ops[Opcode.LUI] | ops[Opcode.AUIPC] | ops[Opcode.JAL]
-                                 | ops[Opcode.JALR] | ops[Opcode.MISC_MEM]),
-            sig("sel_fast").eq(op_alu & ~muldiv),
-        ]
-        # The I/S immediate (the ALU's operand) and lui's; B/J/U ones come from D (target_in).
-        imm = Signal(32)
-        with m.If(ops[Opcode.STORE]):
-            m.d.comb += imm.eq(Cat(insn[7:12], insn[25:32]).as_signed())
-        with m.Elif(ops[Opcode.LUI]):
-            m.d.comb += imm.eq(Cat(Const(0, 12), insn[12:32]))
-        with m.Else():
-            m.d.comb += imm.eq(insn[20:32].as_signed())
-        target = sig("target", 32)
-        pred = sig("pred")
-        if p.ras_depth:
-            m.d.comb += sig("ret").eq(self._is_return(insn))
-        else:
-            sig("ret")
-        m.d.comb += [target.eq(target_in), pred.eq(ops[Opcode.BRANCH] & insn[31] & ~target_in[1])]
-        # Branch condition, one-hot (beq/bne, blt/bge, bltu/bgeu), and its sense relative to
-        # the prediction; ``br_ok``: a branch that cannot trap (legal, aligned target).
-        branch = ops[Opcode.BRANCH]
-        m.d.comb += [
-            sig("br_eq").eq(branch & (f3[1:3] == 0)),
-            sig("br_lt").eq(branch & (f3[1:3] == 2)),
-            sig("br_ltu").eq(branch & (f3[1:3] == 3)),
-            sig("br_cmp").eq(branch & f3[2]),
-            # slt(i)/blt/bge compare signed, sltu/bltu/bgeu unsigned (the pipelined core's
-            # 33-bit comparison)
-            sig("cmp_signed").eq(Mux(branch, ~f3[1], ~f3[0])),
-            sig("br_inv").eq(f3[0] ^ pred),
-            sig("br_ok").eq(branch & ~fault & ~d["illegal_op"] & ~target_in[1]),
-        ]
-        static = sig("static", 32)        # lui: imm; auipc: pc + imm; jal/jalr/fence.i: pc + 4
-        m.d.comb += static.eq(Mux(ops[Opcode.LUI], imm,
-                                  Mux(ops[Opcode.AUIPC], target, pc + 4)))
-        return d, imm
-
-    def _muldiv(self, m, f3, a, b, start, busy, done, result):
-        """M extension: multiplies in two clocks (``*`` into a register: DSP blocks where
-        there are any, and the product's adders stay off the forwarding path), divisions in
-        33 clocks (restoring, one quotient bit per clock)."""
-        is_div = f3[2]
-        # Multiply: MULH (s x s), MULHSU (s x u), MULHU (u x u).
-        a_s = Cat(a, a[31] & (f3 != 3)).as_signed()
-        b_s = Cat(b, b[31] & ((f3 == 1) | (f3 == 0))).as_signed()
-        prod = Signal(signed(66))
-        prod_q = Signal(64)
-        mul_done = Signal()
-        m.d.comb += prod.eq(a_s * b_s)
-        m.d.sync += [prod_q.eq(prod[0:64]), mul_done.eq(start & ~is_div)]
-        # Divide: magnitudes, then signs.
-        signed_op = ~f3[0]
-        neg_a = signed_op & a[31]
-        neg_b = signed_op & b[31]
-        count = Signal(range(34))
-        rem = Signal(33)
-        quo = Signal(32)
-        dvs = Signal(32)
-        flip_q, flip_r, by_zero = Signal(), Signal(), Signal()
-        running = Signal()
-        with m.If(start & is_div & ~running):
-            m.d.sync += [
-                running.eq(1), count.eq(32), rem.eq(0),
-                quo.eq(Mux(neg_a, -a, a)), dvs.eq(Mux(neg_b, -b, b)),
-                flip_q.eq(neg_a ^ neg_b), flip_r.eq(neg_a), by_zero.eq(b == 0),
-            ]
-        with m.Elif(running & (count != 0)):
-            shifted = Cat(quo[31], rem[0:32])
-            diff = Signal(34)
-            m.d.comb += diff.eq(shifted - dvs)
-            with m.If(~diff[33]):
-                m.d.sync += [rem.eq(diff[0:33]), quo.eq(Cat(Const(1, 1), quo[0:31]))]
-            with m.Else():
-                m.d.sync += [rem.eq(shifted), quo.eq(Cat(Const(0, 1), quo[0:31]))]
-            m.d.sync += count.eq(count - 1)
-        with m.Elif(running):
-            m.d.sync += running.eq(0)
-        q = Mux(by_zero, 0xFFFF_FFFF, Mux(flip_q, -quo, quo))
-        rr = Mux(flip_r, -rem[0:32], rem[0:32])
-        m.d.comb += [
-            busy.eq(running),
-            done.eq(Mux(is_div, running & (count == 0), mul_done)),
-        ]
-        if self.params.with_formal_altops:
-            alt, alt_q = Signal(32), Signal(32)
-            with m.Switch(f3):
-                for k, (sub, mask) in FORMAL_ALTOPS.items():
-                    with m.Case(k):
-                        m.d.comb += alt.eq(((a - b) if sub else (a + b))[0:32] ^ mask)
-            with m.If(start & ~running):
-                m.d.sync += alt_q.eq(alt)
-            m.d.comb += result.eq(alt_q)
-            return
-        with m.Switch(f3):
-            with m.Case(0):
-                m.d.comb += result.eq(prod_q[0:32])
-            with m.Case(1, 2, 3):
-                m.d.comb += result.eq(prod_q[32:64])
-            with m.Case(4, 5):
-                m.d.comb += result.eq(q)
-            with m.Case(6, 7):
-                m.d.comb += result.eq(rr)
+    def elaborate(self, platform):
+        return elaborate_compact(self, platform)
