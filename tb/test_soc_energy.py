@@ -9,6 +9,7 @@ import pytest
 
 from hdl.riscv.core import Core
 from sim.flow.toolchain import icarus_missing
+from sim.power.engine import EnergyError
 from sim.rtl import SimFailure, run
 from sim.soc import report
 from sim.soc.energy import CORE_SPAN, core_program, measure_core
@@ -118,3 +119,29 @@ def test_part_the_engine_cannot_measure_is_priced_from_its_table(monkeypatch):
         assert model[event][0] == table[event][0], event
         assert "engine failed" in model[event][1] and "outputs differ" in model[event][1]
     assert report._part_rows(parts) == {}
+
+
+def test_cached_only_measures_nothing(monkeypatch, tmp_path):
+    """``measure=False`` (``python -m sim.onn.un0 energy`` without ``--measure``): nothing is
+    simulated; a part without a cached figure is priced from the table and says why; a cached
+    figure is used as it is."""
+    from sim.soc import energy
+
+    def never(*a, **k):
+        raise AssertionError("measure=False ran a measurement")
+
+    monkeypatch.setattr(energy, "CACHE", tmp_path)
+    monkeypatch.setattr(energy, "measure_core", never)
+    monkeypatch.setattr("sim.power.engine.measure_cells", never)
+    p = SIM_PARAMS
+    parts = energy.measure_parts(p, measure=False, log=lambda msg: None)
+    assert set(parts) == set(report.LIBERTY_EVENTS)
+    assert all("not measured yet" in part["error"] for part in parts.values())
+    model = report._liberty_model(p, parts)
+    table = report.table_model(p)
+    for event in report.LIBERTY_EVENTS:
+        assert model[event][0] == table[event][0] and "not measured yet" in model[event][1]
+    assert energy._cached("x", (1,), lambda: {"pj": 2.5}) == {"pj": 2.5}
+    assert energy._cached("x", (1,), None) == {"pj": 2.5}
+    with pytest.raises(EnergyError, match="not measured yet"):
+        energy._cached("x", (2,), None)

@@ -266,3 +266,56 @@ def test_generate_digits_rtl_engine_equals_model(capsys):
     assert out["rtl"]["images"] == out["model"]["images"]
     assert out["rtl"]["labels"] == out["model"]["labels"] == [4, 4, 4]
     assert len({tuple(im) for im in out["rtl"]["images"]}) == 3
+
+
+# ------------------------------------------------------------------------------ digital baseline
+def test_mlp_gradient_matches_finite_differences():
+    """The MLP decoder's hand-written gradient (``mlp.train_mlp``'s step) against finite
+    differences of a linear loss through ``mlp.forward``."""
+    from sim.onn.un0 import mlp
+
+    rng = np.random.default_rng(5)
+    net = mlp.MlpNet(rng.normal(size=(3, 4)), rng.normal(size=(10, 4)),
+                     rng.normal(size=(4, 64)), rng.normal(size=64))
+    z = rng.uniform(-1, 1, size=(6, 3))
+    labels = np.array([0, 3, 3, 7, 9, 1])
+    gx = rng.normal(size=(6, 64))
+    grads = mlp.gradients(net, z, labels, gx)
+    for name in ("A", "c", "B", "d"):
+        arr = net.arrays()[name]
+        idx = tuple(rng.integers(0, s) for s in arr.shape)
+        if name == "c":
+            idx = (3,) + idx[1:]
+        old = arr[idx]
+        vals = []
+        for eps in (1e-6, -1e-6):
+            arr[idx] = old + eps
+            vals.append((mlp.forward(net, z, labels)[0] * gx).sum())
+        arr[idx] = old
+        assert grads[name][idx] == pytest.approx((vals[0] - vals[1]) / 2e-6, rel=1e-4,
+                                                 abs=1e-6), name
+
+
+def test_mlp_int_model_tracks_float_and_saved_file_reproduces(tmp_path):
+    """The int8 generator (what the firmware computes) stays within one pixel level of the
+    float decoder on nearly every pixel, and ``train-mlp`` rewrites the saved file bit for
+    bit."""
+    from sim.onn.un0 import mlp
+
+    name = "mlp_z8h16"
+    g = mlp.GEN_RUNS[name]
+    net = mlp.load_mlp(mlp.mlp_path(name), g)
+    seeds = 100 + np.arange(200)
+    labels = np.arange(200) % 10
+    fl = mlp.float_images(net, g, labels, seeds)
+    q = mlp.quantize(net, g)
+    it = mlp.int_images(q, g, labels, seeds)
+    assert it.min() == 0 and it.max() == 16
+    diff = np.abs(fl - it)
+    assert diff.max() <= 2 and (diff > 0).mean() < 0.15, (diff.max(), (diff > 0).mean())
+    path, _ = mlp.train_mlp_run(name, out=tmp_path / "m.npz")
+    again = mlp.load_mlp(path, g)
+    assert all(np.array_equal(a, b) for a, b in zip(again.arrays().values(),
+                                                    net.arrays().values()))
+    with pytest.raises(ValueError, match="another MLP generator"):
+        mlp.load_mlp(path, mlp.MlpGenParams(z=4, hidden=16))

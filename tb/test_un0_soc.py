@@ -62,3 +62,73 @@ def test_saved_n12c4_reproduces(tmp_path):
     for a, b in zip(load(path, u), load(params_path("n12c4"), u)):
         assert all(np.array_equal(x, y) for x, y in zip(a.arrays().values(),
                                                         b.arrays().values()))
+
+
+#: Images per simulator for the digital baseline: the demo's run on Verilator, two on Icarus.
+MLPGEN_IMAGES = {"verilator": demos.UN0_IMAGES, "icarus": 2}
+
+
+@pytest.mark.parametrize("name", ["mlpgen_imc", "mlpgen_sw"])
+def test_mlpgen_equals_model(sim, name):
+    """The digital baseline (``sim.onn.un0.mlp``, int8 MLP decoder) on the IMC tile and on the
+    core alone: every pixel equals ``int_images``, and the report's build (checksum only)
+    gives the same checksum."""
+    images = MLPGEN_IMAGES[sim]
+    expect, files = demos.mlpgen_demo_data(images)
+    want = expect["pixels"]
+    assert len({tuple(x) for x in want}) == images and want.max() > 8
+    check = f"{demos.checksum(want):08x}"
+    elf = build_soc_firmware(name, SIM_PARAMS, generated=files, defines={"MG_PRINT_PIXELS": 1})
+    res = run_soc(elf, SIM_PARAMS, sim=sim, max_cycles=3_000_000)
+    assert res.passed, f"{name}: {res.describe()}\n{res.console[-2000:]}"
+    labels, pixels = demos.un0_parse(res.console)
+    np.testing.assert_array_equal(labels, expect["labels"])
+    assert pixels.shape == want.shape
+    bad = np.flatnonzero((pixels != want).any(axis=1))
+    assert bad.size == 0, f"images {bad.tolist()} differ from the golden model"
+    assert demos.parse_console(res.console)["check"] == check
+    res = run_soc(build_soc_firmware(name, SIM_PARAMS, generated=files), SIM_PARAMS, sim=sim,
+                  max_cycles=3_000_000)
+    out = demos.parse_console(res.console)
+    assert res.passed and out["check"] == check and "img" not in out
+    if name == "mlpgen_imc":      # every layer pass through the tile: ceil(H/16) + 64/16
+        g = expect["g"]
+        cols = SIM_PARAMS.imc.cols
+        assert res.perf["imc_products"] == images * (-(-g.hidden // cols) + 64 // cols)
+
+
+def test_energy_per_image_table():
+    """``python -m sim.onn.un0 energy`` on 10 images: every run equals its model, each
+    accelerator's energy per image is its work per image times its per-event energy (the array
+    ``clocks_per_image`` busy clocks; the tile 4 products for the oscillators' readout, 5 for
+    the MLP, a whole tile of MACs each), the core-only row uses neither, the parts add up, and
+    each part names where its per-event energy came from."""
+    from sim.onn.un0 import energy, mlp
+    from sim.onn.un0.train import RUNS
+    from sim.soc.report import LIBRARY
+
+    res = energy.rows(images=10, log=lambda m: None)
+    osc, imc, sw = res["rows"]
+    assert [r["ok"] for r in res["rows"]] == [True, True, True]
+    pj = {k: v["pj"] for k, v in res["sources"].items()}
+    tile = SIM_PARAMS.imc.rows * SIM_PARAMS.imc.cols
+    cols = SIM_PARAMS.imc.cols
+    g = mlp.GEN_RUNS[demos.MLPGEN_RUN]
+    u = RUNS[demos.un0_run_for(SIM_PARAMS.onn)][0]
+    assert osc["nj_by_part"]["onn"] == pytest.approx(
+        clocks_per_image(u) * pj["onn_busy_clock"] / 1e3)
+    assert osc["nj_by_part"]["imc"] == pytest.approx(64 // cols * tile * pj["imc_mac"] / 1e3)
+    assert imc["nj_by_part"]["imc"] == pytest.approx(
+        (-(-g.hidden // cols) + 64 // cols) * tile * pj["imc_mac"] / 1e3)
+    assert imc["nj_by_part"]["onn"] == 0 and sw["nj_by_part"]["onn"] == 0
+    assert sw["nj_by_part"]["imc"] == 0
+    assert sw["cycles_per_image"] > imc["cycles_per_image"]
+    assert osc["macs_per_image"] == 2 * u.main * 64
+    assert imc["macs_per_image"] == g.z * g.hidden + g.hidden * 64
+    for r in res["rows"]:
+        assert r["nj_per_image"] == pytest.approx(sum(r["nj_by_part"].values()))
+        assert r["vs_oscillators"] == pytest.approx(r["nj_per_image"] / osc["nj_per_image"])
+        for part, src in r["source_by_part"].items():
+            named = res["sources"][energy.EVENTS[part]]["source"]
+            assert src == ("engine" if named.startswith(LIBRARY) else "table")
+    assert "| 1.00x |" in energy.table(res).splitlines()[2]

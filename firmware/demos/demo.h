@@ -45,4 +45,20 @@ static inline int demo_argmax(const int32_t *v, int n)
     return best;
 }
 
+/* One line per image: `img <class> <pixels, one base-17 digit each>` (sim/soc/demos.py
+ * un0_parse reads them back). */
+static inline void demo_print_images(const uint8_t *pix, const uint8_t *labels, int n,
+                                     int pixels)
+{
+    static const char digit[] = "0123456789abcdefg";
+    for (int k = 0; k < n; k++) {
+        pj_puts("img ");
+        pj_putc((char)('0' + labels[k]));
+        pj_putc(' ');
+        for (int p = 0; p < pixels; p++)
+            pj_putc(digit[pix[k * pixels + p]]);
+        pj_putc('\n');
+    }
+}
+
 #endif

@@ -114,11 +114,15 @@ def _key(*parts) -> str:
 
 
 def _cached(name: str, key_parts, compute):
-    """``compute()`` once per key: JSON under :data:`CACHE`."""
+    """``compute()`` once per key: JSON under :data:`CACHE`; ``compute`` None: only what is
+    cached (an :class:`EnergyError` if nothing is)."""
     path = CACHE / f"{name}-{_key(*key_parts)}.json"
     with locked(CACHE):
         if path.exists():
             return json.loads(path.read_text())
+    if compute is None:
+        raise EnergyError(f"not measured yet (no {path.name} under {CACHE}; "
+                          "picojoule report soc measures it)")
     res = compute()
     CACHE.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
@@ -197,10 +201,12 @@ def _parts(params: SocParams, quick: bool):
 
 def _per_mode(name: str, key_parts, timings, compute) -> dict:
     """``compute(mode)`` of each mode once (cached apart, so a later SDF run reuses the
-    zero-delay one); the results merged into one with ``modes`` holding them all."""
+    zero-delay one); the results merged into one with ``modes`` holding them all.
+    ``compute`` None: only cached results."""
     merged = None
     for mode in timings:
-        res = _cached(f"{name}-{mode}", (*key_parts, mode), lambda mode=mode: compute(mode))
+        res = _cached(f"{name}-{mode}", (*key_parts, mode),
+                      None if compute is None else lambda mode=mode: compute(mode))
         if merged is None:
             merged = {**res, "modes": dict(res["modes"])}
         else:
@@ -210,12 +216,13 @@ def _per_mode(name: str, key_parts, timings, compute) -> dict:
 
 def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
                   sim: str = NETLIST_SIM, core_sim: str = CORE_SIM, core_timings=None,
-                  only=None, log=print) -> dict:
+                  only=None, measure: bool = True, log=print) -> dict:
     """Per-event energies of the SoC's parts from the liberty engine (see the module doc):
     ``{event: {"pj": {mode: pJ}, "unit", "what", "result"}}``, each measured once per
     activity mode and cached under :data:`CACHE`. ``core_timings`` (default ``timings``) and
     ``core_sim`` for the core, whose runs are the long ones. ``only``: the events to measure
-    (default all)."""
+    (default all). ``measure`` False: only figures already cached; a part without one gets
+    an ``error`` (the report then prices it from its table and says so)."""
     from hdl.riscv.core import Core
     from sim.power.engine import measure_cells
 
@@ -233,7 +240,7 @@ def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
         try:
             res = _per_mode("core", (params.core, params.ram_size, span, core_sim,
                                      _rtl_key(lambda: Core(core_params(params)))),
-                            core_timings, core)
+                            core_timings, core if measure else None)
         except (ToolError, EnergyError, SimFailure) as err:
             out["instruction"] = _failed("instruction", err, log)
             res = None
@@ -257,7 +264,8 @@ def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
             return _summary(r)
 
         try:
-            res = _per_mode(event, (name, repr(wl), sim, _rtl_key(factory)), timings, compute)
+            res = _per_mode(event, (name, repr(wl), sim, _rtl_key(factory)), timings,
+                            compute if measure else None)
         except (ToolError, EnergyError, SimFailure) as err:
             out[event] = _failed(event, err, log)
             continue

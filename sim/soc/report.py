@@ -28,7 +28,7 @@ from . import demos
 from .rtl import SIM_PARAMS, build_soc_firmware, run_soc
 
 __all__ = ["run_demos", "energy_model", "table_model", "render_markdown", "write_report",
-           "summary_rows", "liberty_rows", "DemoRun", "LIBRARY"]
+           "summary_rows", "liberty_rows", "DemoRun", "LIBRARY", "generator_runs"]
 
 WORD_BITS = 32
 ADDR_BITS = 30
@@ -88,18 +88,19 @@ def table_model(p: SocParams) -> dict:
     return model
 
 
-def energy_model(p: SocParams, *, quick: bool = True, log=print) -> dict:
+def energy_model(p: SocParams, *, quick: bool = True, measure: bool = True, log=print) -> dict:
     """Per-event energies (pJ) and where each comes from: the standard-cell engine's
     zero-delay figures for :data:`LIBERTY_EVENTS` (``sim.soc.energy.measure_parts``: measured
-    once, cached), the tables of :func:`table_model` for memories, bus and off-chip,
-    labelled *table*."""
-    return _liberty_model(p, _measured(p, quick, log))
+    once, cached; ``measure`` False: only the cached ones), the tables of :func:`table_model`
+    for memories, bus, off-chip and any event the engine has no figure for, labelled
+    *table*."""
+    return _liberty_model(p, _measured(p, quick, log, measure))
 
 
-def _measured(p: SocParams, quick: bool, log=print) -> dict:
+def _measured(p: SocParams, quick: bool, log=print, measure: bool = True) -> dict:
     from .energy import measure_parts
 
-    return measure_parts(p, quick=quick, log=log)
+    return measure_parts(p, quick=quick, measure=measure, log=log)
 
 
 def _liberty_model(p: SocParams, parts: dict) -> dict:
@@ -185,13 +186,11 @@ def _image_bytes(elf) -> int:
     return sum(len(s.data) for s in load_elf(Path(elf)).segments)
 
 
-def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams = SIM_PARAMS,
-              log=print) -> list[DemoRun]:
-    """Every demo on the SoC ``params``, checked against its golden model."""
-    n_imc = 60 if quick else demos.N_TEST
-    measured = _measured(params, quick, log)
+def _pricing(params: SocParams, quick: bool, log=print, measure: bool = True):
+    """(per-event model, measured parts' rows, ``energy(res, image_bytes, onn_busy)`` ->
+    (parts pJ, off-chip bits, proxy parts pJ)) of the runs on ``params``."""
+    measured = _measured(params, quick, log, measure)
     model = _liberty_model(params, measured)
-    prows = _part_rows(measured)
     liberty = {k: v for k, (v, _) in model.items()}
     table = {k: v for k, (v, _) in table_model(params).items()}
 
@@ -199,6 +198,14 @@ def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams 
         parts, bits = _energy(params, liberty, res, image_bytes, onn_busy)
         return parts, bits, _energy(params, table, res, image_bytes, onn_busy)[0]
 
+    return model, _part_rows(measured), energy
+
+
+def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams = SIM_PARAMS,
+              log=print) -> list[DemoRun]:
+    """Every demo on the SoC ``params``, checked against its golden model."""
+    n_imc = 60 if quick else demos.N_TEST
+    model, prows, energy = _pricing(params, quick, log)
     n_sw = 10 if quick else 30
     n_fp8 = 10 if quick else 40
     runs = []
@@ -308,6 +315,40 @@ def un0_demo(params: SocParams, sim: str, energy, model: dict, prows: dict, log=
         f"{'= golden' if ok else 'MISMATCH'}",
         ok, int(out.get("cycles", 0)), images, _res_dict(res, time.monotonic() - t0), parts,
         bits, proxy, model, prows)
+
+
+def generator_runs(*, sim: str = "verilator", params: SocParams = SIM_PARAMS,
+                   images: int = demos.UN0_IMAGES, measure: bool = False,
+                   log=print) -> list[DemoRun]:
+    """The Un-0 digits three ways on the SoC, ``images`` images each (class ``k % 10``, the
+    same image seeds): the oscillator generator (:func:`un0_demo`), and its digital baseline,
+    the int8 MLP decoder of ``sim.onn.un0.mlp`` (``demos.MLPGEN_RUN``) on the IMC tile
+    (``mlpgen_imc``) and on the core alone (``mlpgen_sw``); each checked against its model
+    (the pixels' checksum) and priced as :func:`run_demos` prices (``measure`` False: the
+    standard-cell figures only where cached, the table for the rest, labelled)."""
+    from sim.onn.un0.quality import Judge
+
+    model, prows, energy = _pricing(params, True, log, measure)
+    runs = [un0_demo(params, sim, energy, model, prows, log, images)]
+    expect, files = demos.mlpgen_demo_data(images)
+    want = f"{demos.checksum(expect['pixels']):08x}"
+    acc = Judge().score(expect["pixels"], expect["labels"])["accuracy"]
+    g = expect["g"]
+    for name, what in (("mlpgen_imc", "IMC tile"), ("mlpgen_sw", "core only (software)")):
+        elf = build_soc_firmware(name, params, generated=files)
+        log(f"  running {name} ({images} images, {expect['run']}) ...")
+        t0 = time.monotonic()
+        res = run_soc(elf, params, sim=sim, max_cycles=20_000_000)
+        out = demos.parse_console(res.console)
+        ok = res.passed and out.get("check") == want
+        parts, bits, proxy = energy(res, _image_bytes(elf))
+        runs.append(DemoRun(
+            f"digits generated by an int8 MLP, {what}",
+            f"{acc:.1%} of {images} images classified as the class asked for "
+            f"(z {g.z}, hidden {g.hidden}); {'= golden' if ok else 'MISMATCH'}",
+            ok, int(out.get("cycles", 0)), images, _res_dict(res, time.monotonic() - t0),
+            parts, bits, proxy, model, prows))
+    return runs
 
 
 def _split_shared(parts: dict, k: int) -> dict:

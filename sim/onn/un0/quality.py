@@ -15,7 +15,8 @@ Rows: real held-out digits; class mean plus i.i.d. Gaussian noise (the class's m
 std); a per-class Gaussian (full covariance); the frozen random-coupling reservoir with a
 trained readout; the generator with T = 1; the trained generator at N = 16, 48, 128, float
 (float dynamics, parameters before quantization) and array-exact (the integer golden model,
-the array's LFSR draw, quantized couplings, the integer readout).
+the array's LFSR draw, quantized couplings, the integer readout); the digital baseline
+(``sim.onn.un0.mlp``: an MLP decoder from noise and class), float and int8.
 """
 
 import json
@@ -131,6 +132,14 @@ def rows(judge: Judge | None = None, *, runs=("n16", "n48", "n128"), log=None) -
         q = quantize(u, qnet)
         _, X = exact_images(u, q, labels, seeds)
         add(f"{what}, N = {u.main}, array-exact", X, kind="exact", **info)
+    from . import mlp
+
+    for name, g in mlp.GEN_RUNS.items():
+        net = mlp.load_mlp(mlp.mlp_path(name), g)
+        what = f"digital baseline: MLP decoder, z {g.z}, hidden {g.hidden}"
+        add(f"{what}, float", mlp.float_images(net, g, labels, seeds), kind="mlp")
+        add(f"{what}, int8", mlp.int_images(mlp.quantize(net, g), g, labels, seeds),
+            kind="mlp")
     return out
 
 
