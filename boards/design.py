@@ -38,7 +38,7 @@ class DesignConfig:
     ``imc``: the in-memory-compute tile (None: no tile); ``lmul``: the format of the L-Mul
     stream unit (a key of ``hdl.float.FORMATS``, None: no unit); ``onn``: the oscillator array
     (``hdl.onn.OnnArray``; None: no array); ``onn_lanes`` > 0: that array time-multiplexed
-    instead (``hdl.onn.OnnTdm(TdmParams(onn, onn_lanes))``, stand-in design only).
+    instead (``hdl.onn.OnnTdm(TdmParams(onn, onn_lanes))``; the SoC as ``SocParams.onn_lanes``).
     """
 
     imc: ImcParams | None = None

@@ -16,9 +16,6 @@ def _standin(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
 
 
 def _soc(config: DesignConfig, *, leds: int, buttons: int, clk_hz: int):
-    if config.onn_lanes:
-        raise ValueError("the soc design does not carry the time-multiplexed oscillator "
-                         "array (onn_lanes) yet: use --design standin")
     # Imported when chosen: the SoC design builds its firmware (zig) and pulls in the RISC-V
     # simulation side, which a stand-in build does not need.
     from sim.soc.rtl import soc_design

@@ -41,7 +41,7 @@ from .bus import Arbiter, Decoder, WishboneRam
 from .csr import RegisterMap
 from .imc import ImcParams
 from .memory_map import GPIO_REGS, RAM_BASE, RAM_SIZE, TIMER_REGS, UART_REGS, region
-from .onn import OnnArray, OnnParams
+from .onn import OnnArray, OnnParams, OnnTdm, TdmParams
 from .periph import (
     DMA_REGS,
     PIO_REGS,
@@ -73,6 +73,10 @@ class SocParams:
     The stream accelerators (``imc``, ``dot``, ``mul``) are fed by a :class:`hdl.periph.WordDma`
     each (region ``<name>_dma``) with ``with_dma``, else by a :class:`hdl.periph.WordPio`
     (region ``<name>_pio``: the core pushes and pops the words; no arbiter, no bus initiator).
+
+    ``onn_lanes`` (None: the fully parallel :class:`hdl.onn.OnnArray`) puts the time-multiplexed
+    array ``hdl.onn.OnnTdm(TdmParams(onn, onn_lanes))`` on the same region instead: the same
+    register map and golden model, so firmware is the same; only clocks per epoch differ.
     """
 
     core: CoreParams = field(default_factory=lambda: CoreParams(with_muldiv=True))
@@ -83,6 +87,7 @@ class SocParams:
     dot: DotPeriphParams | None = field(default_factory=DotPeriphParams)
     onn: OnnParams | None = field(default_factory=lambda: OnnParams(n=16))
     mul: MulPeriphParams | None = None
+    onn_lanes: int | None = None
     with_dma: bool = True
     leds: int = 8
     buttons: int = 8
@@ -104,6 +109,11 @@ class SocParams:
             v = getattr(self, name)
             if v is not None and not isinstance(v, cls):
                 raise TypeError(f"{name} must be {cls.__name__} or None, not {v!r}")
+        if self.onn_lanes is not None:
+            if self.onn is None:
+                raise ValueError(f"onn_lanes={self.onn_lanes!r} needs an oscillator array "
+                                 "(onn)")
+            TdmParams(self.onn, self.onn_lanes)     # its own one-line errors (lanes, hold)
         for name in ("leds", "buttons"):
             if not 1 <= getattr(self, name) <= 8:
                 raise ValueError(f"{name} must be in 1..8, not {getattr(self, name)!r}")
@@ -111,6 +121,13 @@ class SocParams:
             if 4 * regs.size > region(rname).size:
                 raise ValueError(f"{rname}: {regs.size} registers do not fit its region of "
                                  f"{region(rname).size} bytes (reduce the accelerator's size)")
+
+    @property
+    def tdm(self) -> TdmParams | None:
+        """The time-multiplexed array's params (``onn_lanes`` set), else None."""
+        if self.onn_lanes is None:
+            return None
+        return TdmParams(self.onn, self.onn_lanes)
 
     @property
     def uart_divisor(self) -> int:
@@ -151,7 +168,8 @@ class SocParams:
         if self.dot is not None:
             parts.append(f"dot{self.dot.fmt}x{self.dot.lanes}")
         if self.onn is not None:
-            parts.append(f"onn{self.onn.n}")
+            parts.append(f"onn{self.onn.n}" + (f"tdm{self.onn_lanes}"
+                                                if self.onn_lanes is not None else ""))
         if self.mul is not None:
             parts.append(f"mul{self.mul.kind}{self.mul.fmt}")
         if not self.with_dma:
@@ -303,7 +321,7 @@ class Soc(wiring.Component):
             connect(m, fb.o, acc.i)
             connect(m, acc.o, fb.i)
         if p.onn is not None:
-            block("onn", OnnArray(p.onn))
+            block("onn", OnnArray(p.onn) if p.tdm is None else OnnTdm(p.tdm))
 
         # ---- activity counters
         def accepted(b):

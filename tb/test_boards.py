@@ -334,6 +334,28 @@ def test_soc_design_carries_the_oscillator_array():
     assert [a.params for a in arrays] == [c.onn]
 
 
+def test_soc_design_carries_the_time_multiplexed_array():
+    """``DesignConfig.onn_lanes`` reaches the SoC as ``SocParams.onn_lanes``: ``OnnTdm`` on the
+    ``onn`` region in place of ``OnnArray``, beside the iCEBreaker's units, with the smoke
+    firmware (built for size) still in its 4 KiB."""
+    from dataclasses import replace
+
+    from amaranth.hdl import Fragment
+
+    from boards.icebreaker import ICEBREAKER
+    from hdl.onn import OnnArray, OnnTdm, TdmParams
+    from sim.soc.rtl import soc_design
+
+    c = replace(ICEBREAKER.config, onn=OnnParams(n=16, weight_bits=4, omega_bits=8),
+                onn_lanes=1)
+    soc = soc_design(c, leds=2, buttons=1, clk_hz=12_000_000)
+    assert (soc.params.onn, soc.params.onn_lanes, soc.params.ram_size) == (c.onn, 1, 4096)
+    blocks = {name: sub for sub, name, _ in Fragment.get(soc.soc, None).subfragments}
+    origins = blocks["onn"].origins
+    assert [o.params for o in origins if isinstance(o, OnnTdm)] == [TdmParams(c.onn, 1)]
+    assert not any(isinstance(o, OnnArray) for o in origins)
+
+
 # ------------------------------------------------------------------------------ stand-in
 @pytest.mark.parametrize("config, cycles", [
     (DesignConfig(imc=ImcParams(rows=4, cols=2, w_bits=2, a_bits=2), lmul=None), 40),

@@ -7,6 +7,9 @@
 - demos: the int8 digits MLP on the IMC tile and on the core alone, the fp8 MLP through the
   L-Mul and exact dot units, Max-Cut and recall on the oscillator array: predictions and
   checksums equal ``sim/soc/demos.py``'s golden models.
+- the time-multiplexed oscillator array (``SocParams.onn_lanes``: ``OnnTdm`` on the same
+  region and registers) runs the unchanged oscillator demo to the same model results on
+  Verilator and Icarus.
 - a stall build (random ``stall`` and delayed answers on every peripheral port and RAM's data
   port) runs the smoke test and the demos to the same results; a second one without DMAs
   (PIO blocks) runs the smoke test and the IMC and fp8 demos through the PIO registers.
@@ -62,6 +65,8 @@ STALLS = replace(SMALL, mul=MulPeriphParams(),
                  imc=replace(SMALL.imc, with_out_buffer=True, with_write_register=True))
 #: No DMAs: every stream through PIO registers (exact multipliers this time), under stalls.
 PIO_STALLS = replace(SMALL, with_dma=False, mul=MulPeriphParams(kind="fpmul"))
+#: The time-multiplexed array (OnnTdm, two lanes serving 16 cells) in place of OnnArray.
+TDM = replace(SMALL, onn=OnnParams(n=16), onn_lanes=2)
 #: The iCEBreaker's SoC (boards/icebreaker.py) as it is built for the board, with 8 LEDs and
 #: buttons for the smoke test's GPIO checks and a fast UART.
 UP5K = replace(soc_params(ICEBREAKER.config, leds=8, buttons=8, clk_hz=50_000_000),
@@ -230,15 +235,29 @@ def _onn_lines(console):
     return cuts, rec
 
 
-def test_onn_demo():
-    expect, files = demos.onn_demo_data(SIM_PARAMS.onn)
-    res = run_soc(build_soc_firmware("onn_demo", SIM_PARAMS, generated=files), SIM_PARAMS,
-                  max_cycles=2_000_000)
+def _run_onn_demo(params, max_cycles, sim="verilator"):
+    """The oscillator demo on ``params``' SoC: every Max-Cut and recall run equals the golden
+    model, and the best cut printed is the best of the runs."""
+    expect, files = demos.onn_demo_data(params.onn)
+    res = run_soc(build_soc_firmware("onn_demo", params, generated=files), params, sim=sim,
+                  max_cycles=max_cycles)
     assert res.passed, f"onn_demo: {res.describe()}\n{res.console}"
     cuts, rec = _onn_lines(res.console)
     assert cuts == expect["maxcut"]
     assert rec == [(c, r) for c, r, _ in expect["recall"]]
     assert int(demos.parse_console(res.console)["best"]) == max(c for _, _, c in cuts)
+    return res
+
+
+def test_onn_demo():
+    _run_onn_demo(SIM_PARAMS, 2_000_000)
+
+
+def test_onn_demo_tdm(sim):
+    """The same firmware (the header is generated from the same register map) on the
+    time-multiplexed array: the same spins as the model, in more clocks per epoch."""
+    assert TDM.tdm is not None and TDM.name.endswith("onn16tdm2")
+    _run_onn_demo(TDM, 3_000_000, sim)
 
 
 def test_stalls_lose_nothing():
@@ -290,6 +309,10 @@ def test_demo_refused_without_its_accelerator():
     ({"uart_baud": 10}, "divisor"),
     ({"dot": DotPeriphParams(lanes=32, max_chunks=256)}, "do not fit its region"),
     ({"imc": "64x16"}, "imc must be ImcParams"),
+    ({"onn": None, "onn_lanes": 2}, "onn_lanes=2 needs an oscillator array"),
+    ({"onn_lanes": 3}, "lanes must be a power of two, not 3"),
+    ({"onn": OnnParams(n=16, with_hold=True), "onn_lanes": 2}, "OnnTdm has no hold mask"),
+    ({"onn": OnnParams(n=8, with_parallel=True), "onn_lanes": 2}, "serial"),
 ])
 def test_bad_params(kw, match):
     with pytest.raises((ValueError, TypeError), match=match):

@@ -64,10 +64,11 @@ def check_fits(image_end: int, params: SocParams, what: str) -> None:
 
 
 def build_soc_firmware(name: str, params: SocParams, *, sources=(), generated=None,
-                       defines=None) -> Path:
+                       defines=None, extra=()) -> Path:
     """ELF of ``firmware/demos/<name>.c`` (and ``sources`` from ``firmware/demos/``) with the
     crt0/runtime, for SoC ``params``. ``generated``: ``{file name: text}`` of build-time C
-    files (weights, images) compiled in; ``defines``: ``-D`` values."""
+    files (weights, images) compiled in; ``defines``: ``-D`` values; ``extra``: compiler flags
+    after the standard ones (``-Os``)."""
     kind, cc = compiler()
     tag = hashlib.sha256(repr(params).encode()).hexdigest()[:10]
     inc = generate_headers(OUT / f"soc-{tag}" / "include", soc=params)
@@ -84,7 +85,7 @@ def build_soc_firmware(name: str, params: SocParams, *, sources=(), generated=No
     defines = dict(defines or {})
     h = hashlib.sha256()
     h.update(repr((compiler_id(kind, cc), cc_flags(kind, with_muldiv=params.core.with_muldiv),
-                   sorted(defines.items()))).encode())
+                   sorted(defines.items()), tuple(extra))).encode())
     for path in [*srcs, *DEMOS.glob("*.h"), *(FIRMWARE / f for f in ("pj.h", "link.ld")),
                  *gen_files, *inc.iterdir()]:
         h.update(path.name.encode() + b"\0" + path.read_bytes())
@@ -93,7 +94,7 @@ def build_soc_firmware(name: str, params: SocParams, *, sources=(), generated=No
         if not out.exists():
             try:
                 compile_elf(srcs, out, with_muldiv=params.core.with_muldiv, defines=defines,
-                            include=[DEMOS, gen_dir], headers=inc)
+                            include=[DEMOS, gen_dir], headers=inc, extra=list(extra))
             except ToolError as err:
                 if "overflow" in str(err) or "will not fit" in str(err) \
                         or "RAM" in str(err):
@@ -192,7 +193,8 @@ def add_memory_map_parser(subparsers) -> None:
 def soc_params(config, *, leds: int, buttons: int, clk_hz: int = 12_000_000):
     """The :class:`SocParams` a board's ``DesignConfig`` describes: ``imc`` tile, ``lmul``
     format offered as an L-Mul-only dot unit of ``dot_lanes`` lanes (``lmul_periph="dot"``) or
-    as the element-wise multipliers (``"mul"``), ``onn``, RV32I or RV32IM by ``with_muldiv``,
+    as the element-wise multipliers (``"mul"``), ``onn`` (time-multiplexed with ``onn_lanes``
+    lanes when that is nonzero), RV32I or RV32IM by ``with_muldiv``,
     the core ``core_variant`` with ``ras_depth``, DMAs or PIO by ``with_dma``, ``ram_size``
     bytes of RAM; ``clk_hz`` is the board clock."""
     from hdl.periph import DotPeriphParams, MulPeriphParams
@@ -209,20 +211,24 @@ def soc_params(config, *, leds: int, buttons: int, clk_hz: int = 12_000_000):
     core = CoreParams(with_muldiv=config.with_muldiv, with_rvfi=False,
                       ras_depth=config.ras_depth, variant=config.core_variant)
     return SocParams(core=core, ram_size=config.ram_size, clk_hz=clk_hz, imc=config.imc,
-                     dot=dot, mul=mul, onn=config.onn, with_dma=config.with_dma, leds=leds,
+                     dot=dot, mul=mul, onn=config.onn, onn_lanes=config.onn_lanes or None,
+                     with_dma=config.with_dma, leds=leds,
                      buttons=buttons)
 
 
 def soc_design(config, *, leds: int, buttons: int, program: str = "smoke",
                clk_hz: int = 12_000_000):
     """A board design (``boards/design.py`` factory contract) running ``program`` from RAM:
-    ``SocBoard`` with :func:`soc_params` of ``config``."""
+    ``SocBoard`` with :func:`soc_params` of ``config``. The program is built for size
+    (``-Os``): it has to fit the board's block RAM (4 KiB on the UP5K), its speed is not
+    measured there."""
     from hdl.soc import SocBoard
     from sim.riscv.elf import load_elf
 
     params = soc_params(config, leds=leds, buttons=buttons, clk_hz=clk_hz)
     ram_size = params.ram_size
-    img = load_elf(build_soc_firmware(program, params), ram_size=ram_size)
+    # -g: zig cc strips the symbol table at -Os, and the loader needs ``tohost``.
+    img = load_elf(build_soc_firmware(program, params, extra=("-Os", "-g")), ram_size=ram_size)
     words = [0] * params.ram_words
     for s in img.segments:
         data = bytes(s.data) + b"\0" * (-len(s.data) % 4)
