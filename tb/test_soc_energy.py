@@ -122,7 +122,7 @@ def test_part_the_engine_cannot_measure_is_priced_from_its_table(monkeypatch):
 
 
 def test_cached_only_measures_nothing(monkeypatch, tmp_path):
-    """``measure=False`` (``python -m sim.onn.un0 energy`` without ``--measure``): nothing is
+    """``measure=False`` (``python -m sim.soc.generators`` without ``--measure``): nothing is
     simulated; a part without a cached figure is priced from the table and says why; a cached
     figure is used as it is."""
     from sim.soc import energy

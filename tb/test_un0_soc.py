@@ -98,13 +98,14 @@ def test_mlpgen_equals_model(sim, name):
 
 
 def test_energy_per_image_table():
-    """``python -m sim.onn.un0 energy`` on 10 images: every run equals its model, each
+    """``python -m sim.soc.generators`` on 10 images: every run equals its model, each
     accelerator's energy per image is its work per image times its per-event energy (the array
     ``clocks_per_image`` busy clocks; the tile 4 products for the oscillators' readout, 5 for
     the MLP, a whole tile of MACs each), the core-only row uses neither, the parts add up, and
     each part names where its per-event energy came from."""
-    from sim.onn.un0 import energy, mlp
+    from sim.onn.un0 import mlp
     from sim.onn.un0.train import RUNS
+    from sim.soc import generators as energy
     from sim.soc.report import LIBRARY
 
     res = energy.rows(images=10, log=lambda m: None)

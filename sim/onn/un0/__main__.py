@@ -1,10 +1,9 @@
 """``python -m sim.onn.un0 train [NAME ...]``: (re)train the saved parameter files
 (:data:`sim.onn.un0.train.RUNS`; all by default, the reservoir after ``n48``);
 ``python -m sim.onn.un0 quality [--json]``: the quality table against the controls;
-``python -m sim.onn.un0 train-mlp``: (re)train the digital baseline (``sim.onn.un0.mlp``);
-``python -m sim.onn.un0 energy [--json] [--measure] [--sim S]``: energy per image on the SoC,
-oscillators against the digital baseline on the IMC tile and on the core
-(``sim.onn.un0.energy``)."""
+``python -m sim.onn.un0 train-mlp``: (re)train the digital baseline (``sim.onn.un0.mlp``).
+Energy per image on the SoC, oscillators against the digital baseline: ``python -m
+sim.soc.generators`` (the SoC imports the units, not the other way round)."""
 
 import argparse
 import json
@@ -22,12 +21,6 @@ def main(argv=None) -> int:
     q = sub.add_parser("quality", help="quality table (classifier accuracy, Frechet distances)")
     q.add_argument("--json", action="store_true", help="one JSON object on stdout")
     sub.add_parser("train-mlp", help="train and save the digital baseline (MLP decoder)")
-    e = sub.add_parser("energy", help="energy per image on the SoC: oscillators against the "
-                       "digital baseline on the IMC tile and on the core")
-    e.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    e.add_argument("--measure", action="store_true",
-                   help="measure the standard-cell figures not cached yet (long)")
-    e.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
     args = ap.parse_args(argv)
     if args.cmd == "train-mlp":
         from .mlp import GEN_RUNS, train_mlp_run
@@ -36,16 +29,6 @@ def main(argv=None) -> int:
             path, secs = train_mlp_run(name)
             print(f"{name}: {path} ({secs:.0f} s CPU)")
         return 0
-    if args.cmd == "energy":
-        from .energy import rows, table
-
-        res = rows(sim=args.sim, measure=args.measure,
-                   log=lambda m: print(m, file=sys.stderr))
-        if args.json:
-            print(json.dumps(res, default=str))
-        else:
-            print(table(res))
-        return 0 if all(r["ok"] for r in res["rows"]) else 1
     if args.cmd == "train":
         from .train import train_run
 

@@ -1,4 +1,5 @@
-"""Energy per image at equal quality, end to end on the SoC (``python -m sim.onn.un0 energy``):
+"""Energy per image at equal quality, end to end on the SoC (``python -m sim.soc.generators
+[--json] [--measure] [--sim S]``):
 the oscillator generator (``un0_demo``: array, readout on the IMC tile, core, memories, bus)
 against the digital generator of about the same quality (``sim.onn.un0.mlp``, the int8 MLP
 decoder from noise and class) on the IMC tile and on the core alone.
@@ -13,13 +14,17 @@ over its images. Quality: ``sim.onn.un0.quality``'s judges on its 599-image prot
 held-out labels, image seeds ``SEED + k``) for the model of each generator.
 """
 
+import argparse
+import json
+import sys
+
 import numpy as np
 
-from .model import CLASSES, clocks_per_image, exact_images, quantize
-from .quality import SEED, Judge
-from .train import RUNS, load, params_path
+from sim.onn.un0.model import CLASSES, clocks_per_image, exact_images, quantize
+from sim.onn.un0.quality import SEED, Judge
+from sim.onn.un0.train import RUNS, load, params_path
 
-__all__ = ["rows", "table"]
+__all__ = ["rows", "table", "main"]
 
 #: SoC report parts -> the per-event energy that prices them.
 EVENTS = {"core": "instruction", "imc": "imc_mac", "onn": "onn_busy_clock",
@@ -103,3 +108,22 @@ def table(res: dict) -> str:
             f"{part(r, 'onn')} | {part(r, 'memories')} | {part(r, 'bus')} | "
             f"{r['vs_oscillators']:.2f}x |")
     return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m sim.soc.generators",
+                                 description="Energy per image on the SoC: the oscillator "
+                                 "generator against the digital baseline on the IMC tile and "
+                                 "on the core alone.")
+    ap.add_argument("--json", action="store_true", help="one JSON object on stdout")
+    ap.add_argument("--measure", action="store_true",
+                    help="measure the standard-cell figures not cached yet (long)")
+    ap.add_argument("--sim", default="verilator", choices=("verilator", "icarus"))
+    args = ap.parse_args(argv)
+    res = rows(sim=args.sim, measure=args.measure, log=lambda m: print(m, file=sys.stderr))
+    print(json.dumps(res, default=str) if args.json else table(res))
+    return 0 if all(r["ok"] for r in res["rows"]) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
