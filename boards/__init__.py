@@ -8,14 +8,14 @@ the reports.
 from .board import Board
 from .design import DesignConfig, board_signature
 from .designs import DEFAULT_DESIGN, DESIGNS
-from .icebreaker import ICEBREAKER, ICEBREAKER_ONN
+from .icebreaker import ICEBREAKER, ICEBREAKER_ONN, ICEBREAKER_TDM
 from .ulx3s import ULX3S_25F, ULX3S_85F, ULX3S_85F_ONN
 
 __all__ = ["BOARDS", "Board", "DesignConfig", "DESIGNS", "DEFAULT_DESIGN", "board",
            "board_signature"]
 
 BOARDS = {b.name: b for b in (ICEBREAKER, ULX3S_25F, ULX3S_85F, ICEBREAKER_ONN,
-                                ULX3S_85F_ONN)}
+                                ULX3S_85F_ONN, ICEBREAKER_TDM)}
 
 
 def board(name: str) -> Board:
