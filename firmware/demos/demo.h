@@ -45,6 +45,25 @@ static inline int demo_argmax(const int32_t *v, int n)
     return best;
 }
 
+/* (v + 2^(shift-1)) >> shift (an arithmetic shift: floor), clipped to 0..max: the readouts'
+ * and decoders' rounding (sim/onn/un0 computes the same on the model side). */
+static inline int32_t demo_round_clip(int32_t v, int shift, int32_t max)
+{
+    if (shift > 0)
+        v = (v + (1 << (shift - 1))) >> shift;
+    return v < 0 ? 0 : v > max ? max : v;
+}
+
+/* Checksum of n pixels: sum of pixel * (index + 1), mod 2^32 (sim/soc/demos.py checks it
+ * against the model's pixels). */
+static inline uint32_t demo_pixel_check(const uint8_t *pix, int n)
+{
+    uint32_t check = 0;
+    for (int i = 0; i < n; i++)
+        check += (uint32_t)pix[i] * (uint32_t)(i + 1);
+    return check;
+}
+
 /* One line per image: `img <class> <pixels, one base-17 digit each>` (sim/soc/demos.py
  * un0_parse reads them back). */
 static inline void demo_print_images(const uint8_t *pix, const uint8_t *labels, int n,

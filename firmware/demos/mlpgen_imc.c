@@ -57,10 +57,7 @@ int main(void)
             for (int c = 0; c < COLS && pass * COLS + c < MG_H; c++) {
                 int j = pass * COLS + c;
                 int32_t v = acc[k * COLS + c] + mg_c1[mg_labels[k] * MG_H + j];
-#if MG_S > 0
-                v = (v + (1 << (MG_S - 1))) >> MG_S;      /* arithmetic shift: floor */
-#endif
-                hid[k * ROWS + j] = (int8_t)(v < 0 ? 0 : v > 127 ? 127 : v);
+                hid[k * ROWS + j] = (int8_t)demo_round_clip(v, MG_S, 127);
             }
     }
     for (int pass = 0; pass * COLS < MG_PIXELS; pass++) {
@@ -68,18 +65,12 @@ int main(void)
         for (int k = 0; k < MG_IMAGES; k++)
             for (int c = 0; c < COLS && pass * COLS + c < MG_PIXELS; c++) {
                 int p = pass * COLS + c;
-                int32_t v = acc[k * COLS + c] + mg_bq[p];
-#if MG_R > 0
-                v = (v + (1 << (MG_R - 1))) >> MG_R;
-#endif
-                pix[k * MG_PIXELS + p] = (uint8_t)(v < 0 ? 0 : v > MG_PIXEL_MAX ? MG_PIXEL_MAX
-                                                                              : v);
+                pix[k * MG_PIXELS + p] = (uint8_t)demo_round_clip(acc[k * COLS + c] + mg_bq[p],
+                                                                  MG_R, MG_PIXEL_MAX);
             }
     }
     uint64_t t1 = pj_rdcycle();
-    uint32_t check = 0;
-    for (int i = 0; i < MG_IMAGES * MG_PIXELS; i++)
-        check += (uint32_t)pix[i] * (uint32_t)(i + 1);
+    uint32_t check = demo_pixel_check(pix, MG_IMAGES * MG_PIXELS);
 #ifdef MG_PRINT_PIXELS
     demo_print_images(pix, mg_labels, MG_IMAGES, MG_PIXELS);
 #endif

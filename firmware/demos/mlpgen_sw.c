@@ -18,25 +18,17 @@ int main(void)
             int32_t a = c1[j];
             for (int i = 0; i < MG_Z; i++)
                 a += z[i] * mg_a[i * MG_H + j];
-#if MG_S > 0
-            a = (a + (1 << (MG_S - 1))) >> MG_S;
-#endif
-            h[j] = (int8_t)(a < 0 ? 0 : a > 127 ? 127 : a);
+            h[j] = (int8_t)demo_round_clip(a, MG_S, 127);
         }
         for (int p = 0; p < MG_PIXELS; p++) {
             int32_t a = mg_bq[p];
             for (int j = 0; j < MG_H; j++)
                 a += h[j] * mg_b[j * MG_PIXELS + p];
-#if MG_R > 0
-            a = (a + (1 << (MG_R - 1))) >> MG_R;
-#endif
-            pix[k * MG_PIXELS + p] = (uint8_t)(a < 0 ? 0 : a > MG_PIXEL_MAX ? MG_PIXEL_MAX : a);
+            pix[k * MG_PIXELS + p] = (uint8_t)demo_round_clip(a, MG_R, MG_PIXEL_MAX);
         }
     }
     uint64_t t1 = pj_rdcycle();
-    uint32_t check = 0;
-    for (int i = 0; i < MG_IMAGES * MG_PIXELS; i++)
-        check += (uint32_t)pix[i] * (uint32_t)(i + 1);
+    uint32_t check = demo_pixel_check(pix, MG_IMAGES * MG_PIXELS);
 #ifdef MG_PRINT_PIXELS
     demo_print_images(pix, mg_labels, MG_IMAGES, MG_PIXELS);
 #endif

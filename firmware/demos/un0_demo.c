@@ -107,31 +107,17 @@ int main(void)
         for (int k = 0; k < UN0_IMAGES; k++)
             for (int c = 0; c < COLS && pass * COLS + c < UN0_PIXELS; c++) {
                 int p = pass * COLS + c;
-                int32_t v = acc[k * COLS + c] + un0_bq[p];
-#if UN0_R > 0
-                v = (v + (1 << (UN0_R - 1))) >> UN0_R;    /* arithmetic shift: floor */
-#endif
-                pix[k * UN0_PIXELS + p] = (uint8_t)(v < 0 ? 0 : v > UN0_PIXEL_MAX ? UN0_PIXEL_MAX
-                                                                                : v);
+                pix[k * UN0_PIXELS + p] = (uint8_t)demo_round_clip(acc[k * COLS + c] + un0_bq[p],
+                                                                   UN0_R, UN0_PIXEL_MAX);
             }
     }
     uint64_t t1 = pj_rdcycle();
-    uint32_t check = 0;
-    for (int i = 0; i < UN0_IMAGES * UN0_PIXELS; i++)
-        check += (uint32_t)pix[i] * (uint32_t)(i + 1);
+    uint32_t check = demo_pixel_check(pix, UN0_IMAGES * UN0_PIXELS);
 #ifdef UN0_PRINT_PIXELS
     /* one line per image: the class asked for and 64 pixels, one base-17 digit each (6,400
      * characters for 100 images: at the simulated UART, about 3x the inference's cycles, so
      * the energy report's run leaves them out and checks the checksum) */
-    static const char digit[] = "0123456789abcdefg";
-    for (int k = 0; k < UN0_IMAGES; k++) {
-        pj_puts("img ");
-        pj_putc((char)('0' + un0_labels[k]));
-        pj_putc(' ');
-        for (int p = 0; p < UN0_PIXELS; p++)
-            pj_putc(digit[pix[k * UN0_PIXELS + p]]);
-        pj_putc('\n');
-    }
+    demo_print_images(pix, un0_labels, UN0_IMAGES, UN0_PIXELS);
 #endif
     demo_kx("check", check);
     demo_kv("onn_busy", busy);
