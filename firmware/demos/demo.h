@@ -80,4 +80,17 @@ static inline void demo_print_images(const uint8_t *pix, const uint8_t *labels, 
     }
 }
 
+/* The generator demos' last lines, after their images (demo_print_images, when printed):
+ * `check` (demo_pixel_check of n images of `pixels` pixels), `key v` when key is not 0
+ * (un0_demo's onn_busy), `images` and `cycles`. */
+static inline void demo_images_done(const uint8_t *pix, int n, int pixels, const char *key,
+                                    uint32_t v, uint32_t cycles)
+{
+    demo_kx("check", demo_pixel_check(pix, n * pixels));
+    if (key)
+        demo_kv(key, v);
+    demo_kv("images", (uint32_t)n);
+    demo_kv("cycles", cycles);
+}
+
 #endif

@@ -28,24 +28,13 @@ static void fail(const char *what, uint32_t cause)
     pj_exit(2);
 }
 
-static void layer(const int8_t *w, int in, int out, const int8_t *x, int pass)
-{
-    int cols = out - pass * COLS < COLS ? out - pass * COLS : COLS;
-    uint32_t e = pj_imc_load(w + pass * COLS, in, cols, out);
-    if (e)
-        fail("imc_error", e);
-    e = pj_xfer(IMC, x, MLP_N * PJ_IMC_IN_WORDS, acc, MLP_N * PJ_IMC_OUT_WORDS);
-    if (e)
-        fail("dma_error", e);
-}
-
 int main(void)
 {
     PJ_IMC_CMD = PJ_IMC_CMD_CLEAR_MASK;
     PJ_IMC_CTRL = 8u << PJ_IMC_CTRL_A_BITS_SHIFT;
     uint64_t t0 = pj_rdcycle();
     for (int pass = 0; pass * COLS < MLP_HID; pass++) {
-        layer(mlp_w1, MLP_IN, MLP_HID, mlp_x, pass);
+        pj_imc_pass(mlp_w1, MLP_IN, MLP_HID, pass, mlp_x, MLP_N, acc, fail);
         for (int n = 0; n < MLP_N; n++)
             for (int c = 0; c < COLS && pass * COLS + c < MLP_HID; c++) {
                 int j = pass * COLS + c;
@@ -55,7 +44,7 @@ int main(void)
             }
     }
     for (int pass = 0; pass * COLS < MLP_OUT; pass++) {
-        layer(mlp_w2, MLP_HID, MLP_OUT, hid, pass);
+        pj_imc_pass(mlp_w2, MLP_HID, MLP_OUT, pass, hid, MLP_N, acc, fail);
         for (int n = 0; n < MLP_N; n++)
             for (int c = 0; c < COLS && pass * COLS + c < MLP_OUT; c++)
                 logits[n * MLP_OUT + pass * COLS + c] = acc[n * COLS + c]

@@ -32,17 +32,6 @@ static void fail(const char *what, uint32_t v)
     pj_exit(2);
 }
 
-static void pass_through(const int8_t *w, int rows, int out, int pass, const int8_t *x)
-{
-    int cols = out - pass * COLS < COLS ? out - pass * COLS : COLS;
-    uint32_t e = pj_imc_load(w + pass * COLS, rows, cols, out);
-    if (e)
-        fail("imc_error", e);
-    e = pj_xfer(IMC, x, MG_IMAGES * PJ_IMC_IN_WORDS, acc, MG_IMAGES * PJ_IMC_OUT_WORDS);
-    if (e)
-        fail("dma_error", e);
-}
-
 int main(void)
 {
     PJ_IMC_CMD = PJ_IMC_CMD_CLEAR_MASK;
@@ -52,7 +41,7 @@ int main(void)
         for (int i = 0; i < MG_Z; i++)
             vin[k * ROWS + i] = mg_z[k * MG_Z + i];
     for (int pass = 0; pass * COLS < MG_H; pass++) {
-        pass_through(mg_a, MG_Z, MG_H, pass, vin);
+        pj_imc_pass(mg_a, MG_Z, MG_H, pass, vin, MG_IMAGES, acc, fail);
         for (int k = 0; k < MG_IMAGES; k++)
             for (int c = 0; c < COLS && pass * COLS + c < MG_H; c++) {
                 int j = pass * COLS + c;
@@ -61,7 +50,7 @@ int main(void)
             }
     }
     for (int pass = 0; pass * COLS < MG_PIXELS; pass++) {
-        pass_through(mg_b, MG_H, MG_PIXELS, pass, hid);
+        pj_imc_pass(mg_b, MG_H, MG_PIXELS, pass, hid, MG_IMAGES, acc, fail);
         for (int k = 0; k < MG_IMAGES; k++)
             for (int c = 0; c < COLS && pass * COLS + c < MG_PIXELS; c++) {
                 int p = pass * COLS + c;
@@ -70,12 +59,9 @@ int main(void)
             }
     }
     uint64_t t1 = pj_rdcycle();
-    uint32_t check = demo_pixel_check(pix, MG_IMAGES * MG_PIXELS);
 #ifdef MG_PRINT_PIXELS
     demo_print_images(pix, mg_labels, MG_IMAGES, MG_PIXELS);
 #endif
-    demo_kx("check", check);
-    demo_kv("images", MG_IMAGES);
-    demo_kv("cycles", (uint32_t)(t1 - t0));
+    demo_images_done(pix, MG_IMAGES, MG_PIXELS, 0, 0, (uint32_t)(t1 - t0));
     return 0;
 }

@@ -28,12 +28,9 @@ int main(void)
         }
     }
     uint64_t t1 = pj_rdcycle();
-    uint32_t check = demo_pixel_check(pix, MG_IMAGES * MG_PIXELS);
 #ifdef MG_PRINT_PIXELS
     demo_print_images(pix, mg_labels, MG_IMAGES, MG_PIXELS);
 #endif
-    demo_kx("check", check);
-    demo_kv("images", MG_IMAGES);
-    demo_kv("cycles", (uint32_t)(t1 - t0));
+    demo_images_done(pix, MG_IMAGES, MG_PIXELS, 0, 0, (uint32_t)(t1 - t0));
     return 0;
 }

@@ -88,6 +88,22 @@ static inline uint32_t pj_imc_load(const int8_t *w, int rows, int cols, int ld)
     }
     return PJ_FIELD(PJ_IMC_STATUS, PJ_IMC_STATUS, CAUSE);
 }
+
+/* Pass `pass` of a weight-stationary layer x . w, w[rows][out] int8 (row-major): loads columns
+ * [pass * PJ_IMC_COLS, out), at most PJ_IMC_COLS of them, into the tile, then streams n vectors
+ * of x (PJ_IMC_IN_WORDS words each) through it; acc gets PJ_IMC_OUT_WORDS sums per vector.
+ * An error goes to fail("imc_error", the tile's cause) or fail("dma_error", the transfer's). */
+static inline void pj_imc_pass(const int8_t *w, int rows, int out, int pass, const int8_t *x,
+                               int n, int32_t *acc, void (*fail)(const char *, uint32_t))
+{
+    int cols = out - pass * PJ_IMC_COLS < PJ_IMC_COLS ? out - pass * PJ_IMC_COLS : PJ_IMC_COLS;
+    uint32_t e = pj_imc_load(w + pass * PJ_IMC_COLS, rows, cols, out);
+    if (e)
+        fail("imc_error", e);
+    e = pj_xfer(IMC, x, n * PJ_IMC_IN_WORDS, acc, n * PJ_IMC_OUT_WORDS);
+    if (e)
+        fail("dma_error", e);
+}
 #endif
 
 #endif

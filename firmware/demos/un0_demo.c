@@ -98,12 +98,7 @@ int main(void)
     }
     /* ---- readout on the IMC tile: COLS pixels per pass, every image per DMA transfer */
     for (int pass = 0; pass * COLS < UN0_PIXELS; pass++) {
-        uint32_t e = pj_imc_load(un0_wt + pass * COLS, 2 * UN0_MAIN, COLS, UN0_PIXELS);
-        if (e)
-            fail("imc_error", e);
-        e = pj_xfer(IMC, feat, UN0_IMAGES * PJ_IMC_IN_WORDS, acc, UN0_IMAGES * PJ_IMC_OUT_WORDS);
-        if (e)
-            fail("dma_error", e);
+        pj_imc_pass(un0_wt, 2 * UN0_MAIN, UN0_PIXELS, pass, feat, UN0_IMAGES, acc, fail);
         for (int k = 0; k < UN0_IMAGES; k++)
             for (int c = 0; c < COLS && pass * COLS + c < UN0_PIXELS; c++) {
                 int p = pass * COLS + c;
@@ -112,16 +107,12 @@ int main(void)
             }
     }
     uint64_t t1 = pj_rdcycle();
-    uint32_t check = demo_pixel_check(pix, UN0_IMAGES * UN0_PIXELS);
 #ifdef UN0_PRINT_PIXELS
     /* one line per image: the class asked for and 64 pixels, one base-17 digit each (6,400
      * characters for 100 images: at the simulated UART, about 3x the inference's cycles, so
      * the energy report's run leaves them out and checks the checksum) */
     demo_print_images(pix, un0_labels, UN0_IMAGES, UN0_PIXELS);
 #endif
-    demo_kx("check", check);
-    demo_kv("onn_busy", busy);
-    demo_kv("images", UN0_IMAGES);
-    demo_kv("cycles", (uint32_t)(t1 - t0));
+    demo_images_done(pix, UN0_IMAGES, UN0_PIXELS, "onn_busy", busy, (uint32_t)(t1 - t0));
     return 0;
 }
