@@ -182,14 +182,19 @@ def _soc(console, sim: str, quick: bool) -> Table:
     """Firmware demos on the SoC (sim/soc/report.py): results vs golden models, cycles and an
     energy estimate; writes build/report/soc.{md,json,png}."""
     from .flow.toolchain import BUILD
-    from .soc.report import run_demos, summary_rows, write_report
+    from .soc.report import LIBERTY_EVENTS, LIBRARY, run_demos, summary_rows, write_report
     from .soc.rtl import SIM_PARAMS
 
-    runs = run_demos(sim=sim, quick=quick, log=console.print)
+    runs = run_demos(sim=sim, quick=quick, measure=False, log=console.print)
     rows = summary_rows(runs, SIM_PARAMS)
     paths = write_report(rows, SIM_PARAMS, BUILD / "report")
+    events = [runs[0].model[k][1] for k in LIBERTY_EVENTS if k in runs[0].model] if runs else []
+    cells = sum(src.startswith(LIBRARY) for src in events)
+    priced = (f"{cells} of {len(events)} parts on standard cells, the rest table estimates "
+              f"until `picojoule report soc` measures them" if cells < len(events)
+              else "parts on standard cells")
     table = Table(title=f"SoC firmware demos on {sim} ({SIM_PARAMS.name}, "
-                        f"{SIM_PARAMS.clk_hz / 1e6:g} MHz nominal; energy: estimate per run, "
+                        f"{SIM_PARAMS.clk_hz / 1e6:g} MHz nominal; energy per run: {priced}; "
                         f"see {paths[0]})")
     for col in ("task", "result", "cycles", "time", "energy", "core / accel / mem / bus",
                 "off-chip copper / CPO"):

@@ -166,7 +166,8 @@ SMALL = [
 
 
 def run_imc(sim, unit, p, testcase, **kw):
-    return run(UNITS[unit](p), toplevel=f"{'imc' if unit == 'tile' else 'vn'}_{unit_id(p)}",
+    return run(UNITS[unit](p), key=(unit, p),
+               toplevel=f"{'imc' if unit == 'tile' else 'vn'}_{unit_id(p)}",
                test_module=["sim.imc.bench", "tb.test_imc"], sim=sim, testcase=testcase,
                params=ImcCheck(p, unit, **kw))
 

@@ -189,6 +189,54 @@ def test_product_does_not_import_tb():
         f"{module}:{line} imports {name}" for module, line, name in tb_imports)
 
 
+#: Calls that read files or the environment: a design that used one would depend on more than
+#: its arguments and hdl/'s sources (the conversion cache's key, ``sim.flow.toolchain.hdl_key``).
+READS = ("open", "read_text", "read_bytes", "load", "loadtxt", "getenv")
+
+
+def hdl_dependencies(root: Path = ROOT) -> list[str]:
+    """What hdl/ under ``root`` depends on besides Amaranth, hdl/ and the standard library, and
+    any file or environment read, as ``module:line ...`` lines."""
+    import sys
+
+    bad = []
+    for module, path in product_modules(root).items():
+        if not module.startswith("hdl"):
+            continue
+        tree = ast.parse(path.read_text(), filename=str(path))
+        for name, line in imported_names(tree, module, path.name == "__init__.py"):
+            top = name.split(".")[0]
+            if top not in ("amaranth", "hdl") and top not in sys.stdlib_module_names:
+                bad.append(f"{module}:{line} imports {name}")
+            if top == "os":
+                bad.append(f"{module}:{line} imports {name} (environment, files)")
+        for node in ast.walk(tree):
+            called = node.func if isinstance(node, ast.Call) else None
+            what = getattr(called, "attr", getattr(called, "id", None))
+            if what in READS:
+                bad.append(f"{module}:{node.lineno} calls {what}")
+    return bad
+
+
+def test_hdl_depends_only_on_its_sources():
+    """hdl/ imports only Amaranth, hdl/ and the standard library, and reads no file or
+    environment variable: a component's Verilog is a function of its arguments, hdl/'s sources
+    and the Amaranth version, which is what ``sim.flow.toolchain.convert`` keys its cache on."""
+    bad = hdl_dependencies()
+    assert not bad, "hdl/ depends on more than its sources: " + "; ".join(bad)
+
+
+def test_checker_sees_hdl_reading_files(tmp_path):
+    (tmp_path / "hdl").mkdir()
+    (tmp_path / "hdl" / "__init__.py").write_text("")
+    (tmp_path / "hdl" / "rom.py").write_text(
+        "import os\nimport numpy as np\nfrom pathlib import Path\n\n"
+        "def table():\n    return Path('t.hex').read_text(), os.environ['X']\n")
+    bad = hdl_dependencies(tmp_path)
+    assert bad == ["hdl.rom:1 imports os (environment, files)", "hdl.rom:2 imports numpy",
+                   "hdl.rom:6 calls read_text"]
+
+
 def test_no_import_cycles():
     edges, _ = import_graph()
     modules = product_modules()

@@ -82,14 +82,16 @@ CONFIGS = [DotParams(fmt, lanes=8, kind=kind) for fmt in (E4M3, E5M2)
 
 @pytest.mark.parametrize("p", CONFIGS, ids=lambda p: p.name)
 def test_dot_vectors(sim, p):
-    r = run(DotUnit(p), toplevel=p.name, test_module="sim.lmul.dot_bench", sim=sim,
+    r = run(DotUnit(p), key=("DotUnit", p), toplevel=p.name, test_module="sim.lmul.dot_bench",
+            sim=sim,
             testcase="check_vectors", params=DotCheck(p))
     assert r.data("vectors")["vectors"] > 40
 
 
 @pytest.mark.parametrize("p", CONFIGS, ids=lambda p: p.name)
 def test_dot_throughput_and_window(sim, p):
-    run(DotUnit(p), toplevel=p.name, test_module=["sim.lmul.dot_bench", "tb.test_ldot"], sim=sim,
+    run(DotUnit(p), key=("DotUnit", p), toplevel=p.name,
+        test_module=["sim.lmul.dot_bench", "tb.test_ldot"], sim=sim,
         testcase="check_throughput,check_accumulator_window", params=DotCheck(p))
 
 

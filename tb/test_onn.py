@@ -261,7 +261,8 @@ def _id(p: OnnParams) -> str:
 
 
 def run_onn(sim, p, testcase, params_obj, **kw):
-    return run(OnnArray(p), toplevel=p.name, test_module=["sim.onn.bench", "tb.test_onn"], sim=sim,
+    return run(OnnArray(p), key=("OnnArray", p), toplevel=p.name,
+               test_module=["sim.onn.bench", "tb.test_onn"], sim=sim,
                testcase=testcase, params=params_obj, **kw)
 
 

@@ -59,7 +59,8 @@ CHECKS = "tdm_lockstep_oim,tdm_lockstep_schedules,tdm_lockstep_kuramoto,tdm_lock
 
 @pytest.mark.parametrize("tp", BUILDS, ids=lambda tp: tp.name)
 def test_tdm_lockstep(sim, tp):
-    run(OnnTdm(tp), toplevel=tp.name, test_module=["sim.onn.bench", "tb.test_onn_tdm"],
+    run(OnnTdm(tp), key=("OnnTdm", tp), toplevel=tp.name,
+        test_module=["sim.onn.bench", "tb.test_onn_tdm"],
         sim=sim, testcase=CHECKS + (",tdm_lockstep_pbit" if tp.array.with_pbit else ""),
         params=OnnCheck(tp.array, epochs=6, lanes=tp.lanes))
 

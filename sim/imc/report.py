@@ -373,7 +373,8 @@ def _traffic(unit: str, p: ImcParams, power: ImcPower, *, sim: str, port_mm: flo
     first = next(iter(variants.values()))
     cls = {"tile": ImcTile, "baseline": ImcBaseline}[unit]
     top = _top(unit, p)
-    r = run(cls(p), toplevel=top, test_module=first.test_module, sim=sim, params=power,
+    r = run(cls(p), key=(unit, p), toplevel=top, test_module=first.test_module, sim=sim,
+            params=power,
             testcase=first.testcase, waves=True)
     act = capture(r, top)
     wl = variants.get("sram", first)

@@ -329,7 +329,8 @@ def rtl_convergence_check(sim: str = "verilator", n: int = 16, seeds=(1, 2),
     cfg = maxcut.default_config(p, g.W, epochs)
     spins, cuts = maxcut_trace(p, g, cfg, epochs, seeds)
     last, reach = settle_epochs(spins, cuts)
-    r = run(OnnArray(p), toplevel=p.name, test_module="sim.onn.bench", sim=sim,
+    r = run(OnnArray(p), key=("OnnArray", p), toplevel=p.name, test_module="sim.onn.bench",
+            sim=sim,
             testcase="spin_trace",
             params=OnnRuns(p, tuple(map(tuple, (-g.W).tolist())), cfg, tuple(seeds), epochs))
     recs = r.data("runs")
@@ -346,7 +347,8 @@ def rtl_convergence_check(sim: str = "verilator", n: int = 16, seeds=(1, 2),
     cue[rng.choice(p.n, size=2, replace=False)] ^= 1
     theta = onn.phases_from_spins(p, cue)
     ocfg = RunConfig(mode=Mode.ONN, seed=1)
-    ro = run(OnnArray(p), toplevel=p.name, test_module="sim.onn.bench", sim=sim,
+    ro = run(OnnArray(p), key=("OnnArray", p), toplevel=p.name, test_module="sim.onn.bench",
+             sim=sim,
              testcase="maxcut_runs",
              params=OnnRuns(p, tuple(map(tuple, W.tolist())), ocfg, (1,), 50,
                             theta=tuple(int(v) for v in theta), until_stable=True))

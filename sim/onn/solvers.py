@@ -142,7 +142,8 @@ def solve_rtl(p: OnnParams, g: Graph, epochs: int, seeds, cfg: RunConfig | None 
     J[:g.n, :g.n] = -g.W
     seeds = tuple(int(s) for s in np.atleast_1d(seeds))
     tp = TdmParams(p, lanes) if lanes else None
-    r = run(OnnTdm(tp) if tp else OnnArray(p), toplevel=tp.name if tp else p.name,
+    r = run(OnnTdm(tp) if tp else OnnArray(p), key=("OnnTdm", tp) if tp else ("OnnArray", p),
+            toplevel=tp.name if tp else p.name,
             test_module="sim.onn.bench", sim=sim, testcase="maxcut_runs",
             params=OnnRuns(p, tuple(map(tuple, J.tolist())), cfg, seeds, epochs, lanes=lanes))
     runs = r.data("runs")

@@ -56,29 +56,17 @@ def _loop_zero_init(text: str) -> str:
     return _ZERO_INIT.sub(loop, text)
 
 
-def _hdl_key(core: CoreParams, ram_size: int) -> str:
-    import hashlib
-    from importlib.metadata import version
-
-    from sim.flow.toolchain import ROOT
-
-    h = hashlib.sha256(repr((core, ram_size, version("amaranth"))).encode())
-    for path in sorted((ROOT / "hdl").rglob("*.py")):
-        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
-    return h.hexdigest()[:16]
-
-
 @functools.lru_cache(maxsize=4)
 def system_verilog(core: CoreParams, ram_size: int) -> tuple[str, str, list[str]]:
     """(Verilog text, top, Verilator arguments) of ``CoreSystem(core, ram_size)`` in its
     free-running wrapper (the clock runs inside the simulator: Python waits for halt).
     Converting a large RAM takes minutes (its initial contents go through Yosys), so the text
     is kept under ``build/sim/core_system_v/`` per design sources, parameters and RAM size."""
-    from sim.flow.toolchain import BUILD, locked
+    from sim.flow.toolchain import BUILD, hdl_key, locked
     from sim.rtl.runner import convert, free_running
 
     cache = BUILD / "sim" / "core_system_v" / f"{core.name}-{ram_size // 1024}k-" \
-                                               f"{_hdl_key(core, ram_size)}"
+                                               f"{hdl_key(core, ram_size)}"
     path = cache / f"{TOPLEVEL}.v"
     with locked(cache):
         if path.exists():

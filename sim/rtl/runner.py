@@ -136,7 +136,7 @@ def _tail(path: Path, lines: int = 25) -> str:
 def run(component, *, toplevel: str, test_module: str | list[str], sim: str, params=None,
         testcase: str | None = None, waves: bool | None = None, extra_env: dict | None = None,
         verilog_text: str | None = None, verilator_args=(), icarus_args=(),
-        wave_format: str | None = None) -> SimRun:
+        wave_format: str | None = None, key=None) -> SimRun:
     """Build ``component`` as ``toplevel`` for ``sim`` and run cocotb ``test_module`` on it.
 
     ``params`` (any picklable object, normally the unit's frozen params dataclass) reaches the
@@ -145,8 +145,9 @@ def run(component, *, toplevel: str, test_module: str | list[str], sim: str, par
     Verilator build (e.g. ``--timing`` for :func:`free_running`), ``icarus_args`` to the
     ``iverilog`` command (e.g. ``-gspecify`` for an SDF-annotated netlist). ``wave_format``
     (``"vcd"`` or ``"fst"``) forces the dump format, e.g. a VCD that other tools can read;
-    by default Verilator dumps FST when lz4 is there and Icarus dumps FST. Returns a
-    :class:`SimRun`; raises :class:`SimFailure` if any cocotb test failed.
+    by default Verilator dumps FST when lz4 is there and Icarus dumps FST. ``key``: what the
+    component was built from, to reuse its Verilog (:func:`sim.flow.toolchain.convert`).
+    Returns a :class:`SimRun`; raises :class:`SimFailure` if any cocotb test failed.
     """
     __tracebackhide__ = True
     from cocotb_tools.check_results import get_results
@@ -154,7 +155,7 @@ def run(component, *, toplevel: str, test_module: str | list[str], sim: str, par
 
     check_simulator(sim)
     waves = _wants_waves(waves)
-    text = verilog_text if verilog_text is not None else convert(component, toplevel)
+    text = verilog_text if verilog_text is not None else convert(component, toplevel, key=key)
     if wave_format not in (None, "vcd", "fst"):
         raise ValueError(f"wave_format must be 'vcd' or 'fst', not {wave_format!r}")
     # cocotb's Icarus dump is always FST; a VCD comes from a dump module of our own (vvp runs

@@ -323,10 +323,11 @@ RECALL_EPOCHS = 20
 RECALL_SEED = 11
 
 
-def onn_demo_data(p):
+def onn_demo_data(p, seeds=MAXCUT_SEEDS, trials: int = RECALL_TRIALS):
     """Max-Cut instance and recall cues for an array of ``p.n`` cells (``OnnParams``), the
     expected spins of every run from ``sim/onn/model.py`` (the array's golden model), the
-    brute-force optimum, and the generated header ``onn_data.h``."""
+    brute-force optimum, and the generated header ``onn_data.h``. ``seeds`` (Max-Cut runs)
+    and ``trials`` (recall cues): the demo's by default, fewer for slow simulators."""
     from hdl.onn import Mode, RunConfig
     from sim.onn import maxcut
     from sim.onn import model as onn
@@ -334,14 +335,14 @@ def onn_demo_data(p):
     n = p.n
     g = maxcut.random_graph(n, min(MAXCUT_GRAPH["m"], n * (n - 1) // 2), MAXCUT_GRAPH["seed"])
     cfg = maxcut.default_config(p, g.W, MAXCUT_EPOCHS)
-    cuts, bits, _ = maxcut.solve_oim(p, g, MAXCUT_EPOCHS, MAXCUT_SEEDS, cfg=cfg)
+    cuts, bits, _ = maxcut.solve_oim(p, g, MAXCUT_EPOCHS, tuple(seeds), cfg=cfg)
     best, _ = maxcut.brute_force(g.W)
     pats = np.array([[int(c) for c in s[:n].ljust(n, "0")] for s in RECALL_PATTERNS])
     W = onn.hebbian(p, pats)
     rng = np.random.default_rng(RECALL_SEED)
-    targets = pats[np.arange(RECALL_TRIALS) % len(pats)]
+    targets = pats[np.arange(trials) % len(pats)]
     cues = targets.copy()
-    for k in range(RECALL_TRIALS):
+    for k in range(trials):
         cues[k, rng.choice(n, size=RECALL_FLIPS, replace=False)] ^= 1
     rcfg = RunConfig(mode=Mode.ONN, seed=RECALL_SEED)
     recalled = []
@@ -355,7 +356,7 @@ def onn_demo_data(p):
         return int(sum(int(v) << i for i, v in enumerate(b)))
 
     expect = {
-        "maxcut": [(s, word(b), int(c)) for s, b, c in zip(MAXCUT_SEEDS, bits, cuts)],
+        "maxcut": [(s, word(b), int(c)) for s, b, c in zip(seeds, bits, cuts)],
         "optimum": best, "edges_weight": g.total,
         "recall": [(word(c), word(r), word(t)) for c, r, t in zip(cues, recalled, targets)],
     }
@@ -365,11 +366,11 @@ def onn_demo_data(p):
          f"#define MC_SHIFT {cfg.shift}", f"#define MC_KS_MAX {cfg.ks_max}",
          f"#define MC_KS_INC {cfg.ks_inc}", f"#define MC_NOISE_AMP {cfg.noise_amp}",
          f"#define MC_NOISE_DEC {cfg.noise_dec}", f"#define MC_MODE {int(cfg.mode.value)}",
-         f"#define MC_SEEDS {len(MAXCUT_SEEDS)}",
-         f"#define RC_TRIALS {RECALL_TRIALS}", f"#define RC_EPOCHS {RECALL_EPOCHS}",
+         f"#define MC_SEEDS {len(seeds)}",
+         f"#define RC_TRIALS {trials}", f"#define RC_EPOCHS {RECALL_EPOCHS}",
          f"#define RC_SEED {RECALL_SEED}", f"#define RC_MODE {int(Mode.ONN.value)}",
          "static const uint32_t mc_seeds[MC_SEEDS] = {"
-         + ", ".join(map(str, MAXCUT_SEEDS)) + "};",
+         + ", ".join(map(str, seeds)) + "};",
          "static const int8_t mc_w[MC_N * MC_N] = {"
          + ", ".join(str(int(v)) for v in g.W.ravel()) + "};",
          "static const int8_t rc_w[MC_N * MC_N] = {"

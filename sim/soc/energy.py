@@ -151,8 +151,9 @@ def _summary(res: dict) -> dict:
 
 
 def _parts(params: SocParams, quick: bool):
-    """(event, unit name, factory, workload, scale, what) of every liberty-measured part;
-    ``scale(result, mode)`` turns the unit's pJ/op into pJ per SoC event."""
+    """(event, unit name, (factory, key), workload, scale, what) of every liberty-measured
+    part (``key``: what the factory builds from, see :func:`_rtl_key`); ``scale(result,
+    mode)`` turns the unit's pJ/op into pJ per SoC event."""
     from hdl.float import FORMATS
     from sim.power.workloads import Workload
 
@@ -166,7 +167,8 @@ def _parts(params: SocParams, quick: bool):
             dp = DotParams(FORMATS[params.dot.fmt], lanes=params.dot.lanes, kind=kind)
             wl = Workload("sim.lmul.dot_bench", "power_vectors",
                           DotWorkload(dp, 4 if quick else 16, 64, 1))
-            parts.append((f"dot_mac_{kind}", dp.name, lambda dp=dp: DotUnit(dp), wl, per_op,
+            parts.append((f"dot_mac_{kind}", dp.name, (lambda dp=dp: DotUnit(dp), ("DotUnit", dp)),
+                          wl, per_op,
                           f"{dp.name} ({dp.lanes} lanes) per MAC, random N(0,1) vectors"))
     if params.imc is not None:
         from hdl.imc import ImcTile
@@ -175,7 +177,8 @@ def _parts(params: SocParams, quick: bool):
         ip = params.imc
         wl = Workload("sim.imc.bench", "power_products",
                       ImcPower(ip, vectors=2 if quick else 8, seed=1))
-        parts.append(("imc_mac", f"imc_{unit_id(ip)}", lambda: ImcTile(ip), wl, per_op,
+        parts.append(("imc_mac", f"imc_{unit_id(ip)}", (lambda: ImcTile(ip), ("tile", ip)), wl,
+                      per_op,
                       f"IMC tile {ip.rows}x{ip.cols} per MAC, uniform int8 activations"))
     if params.onn is not None:
         from hdl.onn import OnnArray
@@ -191,7 +194,7 @@ def _parts(params: SocParams, quick: bool):
             clocks = (m["t1_ns"] - m["t0_ns"]) / CLOCK_NS
             return m["pj_per_op"] * m["ops"] / clocks
 
-        parts.append(("onn_busy_clock", f"onn_{op.n}", lambda: OnnArray(op),
+        parts.append(("onn_busy_clock", f"onn_{op.n}", (lambda: OnnArray(op), ("OnnArray", op)),
                       Workload("sim.onn.bench", "power_epochs",
                                power_runs(op, epochs=4 if quick else 16, seed=7)),
                       per_clock, f"oscillator array n={op.n}, whole array per busy clock "
@@ -239,7 +242,8 @@ def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
     if only is None or "instruction" in only:
         try:
             res = _per_mode("core", (params.core, params.ram_size, span, core_sim,
-                                     _rtl_key(lambda: Core(core_params(params)))),
+                                     _rtl_key(lambda: Core(core_params(params)),
+                                              ("Core", core_params(params)))),
                             core_timings, core if measure else None)
         except (ToolError, EnergyError, SimFailure) as err:
             out["instruction"] = _failed("instruction", err, log)
@@ -252,7 +256,7 @@ def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
             "what": f"core {res['unit']} (no RVFI port) per instruction retired, software "
                     f"MLP firmware of one image ({n:,} instructions"
                     + (", inside the first layer's loop)" if span else ", whole program)")}
-    for event, name, factory, wl, scale, what in _parts(params, quick):
+    for event, name, (factory, key), wl, scale, what in _parts(params, quick):
         if only is not None and event not in only:
             continue
 
@@ -264,7 +268,7 @@ def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
             return _summary(r)
 
         try:
-            res = _per_mode(event, (name, repr(wl), sim, _rtl_key(factory)), timings,
+            res = _per_mode(event, (name, repr(wl), sim, _rtl_key(factory, key)), timings,
                             compute if measure else None)
         except (ToolError, EnergyError, SimFailure) as err:
             out[event] = _failed(event, err, log)
@@ -282,8 +286,9 @@ def _failed(event: str, err: Exception, log) -> dict:
     return {"error": reason}
 
 
-def _rtl_key(factory) -> str:
-    """A hash of the unit's Verilog (a changed RTL is measured again)."""
+def _rtl_key(factory, key) -> str:
+    """A hash of the unit's Verilog (a changed RTL is measured again); ``key``: what
+    ``factory`` builds the unit from, to reuse the conversion (``sim.flow.toolchain.convert``)."""
     from sim.rtl.runner import convert
 
-    return hashlib.sha256(convert(factory(), "top").encode()).hexdigest()[:16]
+    return hashlib.sha256(convert(factory(), "top", key=key).encode()).hexdigest()[:16]

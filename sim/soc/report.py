@@ -202,10 +202,12 @@ def _pricing(params: SocParams, quick: bool, log=print, measure: bool = True):
 
 
 def run_demos(*, sim: str = "verilator", quick: bool = False, params: SocParams = SIM_PARAMS,
-              log=print) -> list[DemoRun]:
-    """Every demo on the SoC ``params``, checked against its golden model."""
+              measure: bool = True, log=print) -> list[DemoRun]:
+    """Every demo on the SoC ``params``, checked against its golden model. ``measure`` False:
+    the parts' standard-cell figures only where already cached (``picojoule report soc``
+    measures them, about 20 minutes), table estimates for the rest, labelled."""
     n_imc = 60 if quick else demos.N_TEST
-    model, prows, energy = _pricing(params, quick, log)
+    model, prows, energy = _pricing(params, quick, log, measure)
     n_sw = 10 if quick else 30
     n_fp8 = 10 if quick else 40
     runs = []

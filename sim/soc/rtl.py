@@ -123,7 +123,9 @@ def run_soc(elf, params: SocParams = SIM_PARAMS, *, sim: str = "verilator",
     from sim.rtl.runner import convert, free_running
 
     soc = Soc(params, port_wrapper=port_wrapper)
-    text, top, vargs = free_running(convert(soc, TOPLEVEL), TOPLEVEL)
+    # A wrapper is a function (no stable key): only the plain SoC's text is kept.
+    key = ("Soc", params) if port_wrapper is None else None
+    text, top, vargs = free_running(convert(soc, TOPLEVEL, key=key), TOPLEVEL)
     res = run(None, toplevel=top, test_module="sim.soc.bench", sim=sim, params=job,
               waves=waves, verilog_text=text,
               verilator_args=vargs if sim == "verilator" else ())

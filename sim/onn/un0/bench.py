@@ -74,7 +74,8 @@ def rtl_runs(u: Un0Params, q: Quantized, labels, seeds, *, sim: str = "verilator
     r = Un0Runs(p, tuple(map(tuple, q.J.tolist())), tuple(q.omega.tolist()), run_config(u),
                 tuple(map(tuple, theta.tolist())), u.epochs, u.main,
                 tuple(bool(b) for b in hold_mask(u)) if with_hold else None)
-    res = run(OnnArray(p), toplevel=p.name, test_module="sim.onn.un0.bench", sim=sim,
+    res = run(OnnArray(p), key=("OnnArray", p), toplevel=p.name,
+              test_module="sim.onn.un0.bench", sim=sim,
               testcase="un0_images", params=r)
     return res.data("images")
 
