@@ -254,6 +254,9 @@ def convert(component, name: str, *, key=None) -> str:
         return verilog.convert(component, name=name, emit_src=False)
     path = BUILD / "convert" / f"{name}-{hdl_key(name, key)}.v"
     if path.exists():
+        # The component stands for its cached text: mark it used, as elaboration does
+        # (amaranth.hdl._ir), or Amaranth warns that it was created but never used.
+        component._MustUse__used = True
         return path.read_text()
     text = verilog.convert(component, name=name, emit_src=False)
     path.parent.mkdir(parents=True, exist_ok=True)
