@@ -110,7 +110,10 @@ def _liberty_model(p: SocParams, parts: dict) -> dict:
     for event, part in parts.items():
         if "error" in part:
             v, src = table[event]
-            model[event] = (v, f"table (the {LIBRARY} engine failed: {part['error']}): {src}")
+            why = (f"no {LIBRARY} figure yet: `picojoule report soc` measures it"
+                   if part["error"].startswith("not measured yet") else
+                   f"the {LIBRARY} engine failed: {part['error']}")
+            model[event] = (v, f"table ({why}): {src}")
             continue
         r = part["result"]
         model[event] = (part["pj"]["zero"],
@@ -400,10 +403,11 @@ def direct_cost(rows) -> dict:
     """What simulating the whole SoC netlist (RAM outside) on each demo would cost, from the
     measured parts: cells = the sum of the measured parts' cells (the DMAs, decoders, bridges
     and peripherals are not mapped, so it is a lower bound), at the cell-clocks per second the
-    core's netlist runs achieved (zero-delay and, if run, SDF), times each demo's clocks."""
-    if not rows:
+    core's netlist runs achieved (zero-delay and, if run, SDF), times each demo's clocks;
+    empty while the core has no measured figure."""
+    parts = rows[0]["parts"] if rows else {}
+    if "instruction" not in parts:          # the rate comes from the core's netlist run
         return {}
-    parts = rows[0]["parts"]
     cells = sum(p["cells"] for p in parts.values())
     rate = {m: s["cell_clocks_per_s"] for m, s in parts["instruction"]["speed"].items()}
     sims = {m: s["sim"] for m, s in parts["instruction"]["speed"].items()}
@@ -465,7 +469,8 @@ def render_markdown(rows, params: SocParams) -> str:
             out.append(f"| {event} | {p['unit']} | {p['cells']:,} | {p['area_um2'] / 1e6:.3f} "
                        f"| {p['fmax_mhz'] or 0:.0f} | {p['pj']['zero']:.4g} | "
                        f"{'-' if sdf is None else f'{sdf:.4g}'} | {run} |")
-        cost = direct_cost(rows)
+    cost = direct_cost(rows)
+    if cost:
         out += ["", "Whole-SoC netlist (RAM outside) simulated directly, estimated: "
                 f"at least {cost['cells']:,} cells (the measured parts; DMAs, decoders and "
                 "peripherals not counted) at the core netlist's measured "
