@@ -12,6 +12,7 @@ from hdl.float import FORMATS
 from hdl.ldot import DotParams, DotUnit
 from hdl.lmul import MULTIPLIERS
 from sim.flow.toolchain import ToolError
+from sim.power.engine import NETLIST_SIM
 from sim.rtl import run
 
 __all__ = ["run_all", "REPORTS"]
@@ -81,26 +82,26 @@ def _lmul_measurements(rep: dict) -> Table:
     return table
 
 
-def _lmul_mul_energy(*, quick: bool, sims) -> list[dict]:
+def _lmul_mul_energy(*, quick: bool, sim: str = NETLIST_SIM) -> list[dict]:
     """L-Mul vs exact multipliers on the standard-cell library, both activity modes."""
     from .lmul.energy import measure_pairs
 
-    return measure_pairs(ops=1000 if quick else 2000, sim=sims[0], log=lambda _: None)
+    return measure_pairs(ops=1000 if quick else 2000, sim=sim, log=lambda _: None)
 
 
-def _lmul_dot_energy(*, quick: bool, sims) -> list[dict]:
+def _lmul_dot_energy(*, quick: bool, sim: str = NETLIST_SIM) -> list[dict]:
     """L-Mul vs exact dot-product units on the standard-cell library, both activity modes."""
     from .lmul.energy import DOT_FMTS, measure_pairs
 
-    return measure_pairs(fmts=DOT_FMTS, dot=True, ops=512 if quick else 1024, sim=sims[0],
+    return measure_pairs(fmts=DOT_FMTS, dot=True, ops=512 if quick else 1024, sim=sim,
                          log=lambda _: None)
 
 
-def measure_lmul_energy(*, quick: bool, sims=("verilator",)) -> dict:
+def measure_lmul_energy(*, quick: bool, sim: str = NETLIST_SIM) -> dict:
     """L-Mul vs exact on the standard-cell library (sim.lmul.energy): multipliers and
     dot-product units, zero-delay and SDF-annotated activity."""
-    return {"multiply": _lmul_mul_energy(quick=quick, sims=sims),
-            "dot": _lmul_dot_energy(quick=quick, sims=sims)}
+    return {"multiply": _lmul_mul_energy(quick=quick, sim=sim),
+            "dot": _lmul_dot_energy(quick=quick, sim=sim)}
 
 
 def energy_table(data: dict, title: str) -> Table:
@@ -240,9 +241,9 @@ def sim_task(kind: str, what: str, sim: str, quick: bool):
 
         return build_report(quick=True)
     if what == "lmul_mul":
-        return _lmul_mul_energy(quick=True, sims=(sim,))
+        return _lmul_mul_energy(quick=True)
     if what == "lmul_dot":
-        return _lmul_dot_energy(quick=True, sims=(sim,))
+        return _lmul_dot_energy(quick=True)
     raise ValueError(f"no make-sim task {kind} {what!r}")
 
 
@@ -278,7 +279,7 @@ def run_all(console, *, sims, quick: bool = False, scheduler: str | None = None,
         console.print(f"L-Mul energy (standard-cell netlists, zero-delay and SDF; "
                       f"multipliers {sec['lmul_mul']:.0f} s, dot units {sec['lmul_dot']:.0f} s)")
         console.print(_lmul_energy({"multiply": data["lmul_mul"], "dot": data["lmul_dot"]},
-                                   sims[0]))
+                                   NETLIST_SIM))
     if "imc_energy" in data:
         console.print(f"IMC energy, 8x4 tile vs baseline (standard cells; the 64x16 "
                       f"figures: picojoule report imc; {sec['imc_energy']:.0f} s)")
