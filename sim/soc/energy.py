@@ -31,8 +31,8 @@ from sim.flow.toolchain import BUILD, ToolError, locked
 from sim.power.engine import NETLIST_SIM, EnergyError
 from sim.rtl import SimFailure
 
-__all__ = ["core_program", "measure_core", "measure_parts", "CACHE", "CORE_SPAN",
-           "CORE_SIM"]
+__all__ = ["core_program", "measure_core", "measure_parts", "NotMeasured", "CACHE",
+           "CORE_SPAN", "CORE_SIM"]
 
 CACHE = BUILD / "power" / "soc"
 #: The core's window on the software MLP of one image (32,864 instructions): quick, and every
@@ -109,6 +109,10 @@ def measure_core(params: SocParams, *, images: int = 1, span=None, timings=("zer
     return res
 
 
+class NotMeasured(EnergyError):
+    """A figure asked for from the cache only (``measure`` False) that is not there yet."""
+
+
 def _key(*parts) -> str:
     return hashlib.sha256(repr(parts).encode()).hexdigest()[:16]
 
@@ -121,7 +125,7 @@ def _cached(name: str, key_parts, compute):
         if path.exists():
             return json.loads(path.read_text())
     if compute is None:
-        raise EnergyError(f"not measured yet (no {path.name} under {CACHE}; "
+        raise NotMeasured(f"not measured yet (no {path.name} under {CACHE}; "
                           "picojoule report soc measures it)")
     res = compute()
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -280,10 +284,11 @@ def measure_parts(params: SocParams, *, quick: bool = True, timings=("zero",),
 
 def _failed(event: str, err: Exception, log) -> dict:
     """A part the engine could not measure: no figure, the reason in one line (the report
-    prices the event from its table instead and says why)."""
+    prices the event from its table instead and says why); ``pending``: only not measured yet
+    (:class:`NotMeasured`), not a failure."""
     reason = str(err).splitlines()[0] if str(err) else type(err).__name__
     log(f"  liberty: {event} not measured: {reason}")
-    return {"error": reason}
+    return {"error": reason, "pending": isinstance(err, NotMeasured)}
 
 
 def _rtl_key(factory, key) -> str:

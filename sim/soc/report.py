@@ -111,7 +111,7 @@ def _liberty_model(p: SocParams, parts: dict) -> dict:
         if "error" in part:
             v, src = table[event]
             why = (f"no {LIBRARY} figure yet: `picojoule report soc` measures it"
-                   if part["error"].startswith("not measured yet") else
+                   if part.get("pending") else
                    f"the {LIBRARY} engine failed: {part['error']}")
             model[event] = (v, f"table ({why}): {src}")
             continue
